@@ -1,0 +1,140 @@
+//! Stage 3: EXIF orientation, applied to the (already small) resized image.
+
+use image::DynamicImage;
+
+/// EXIF orientation of an input: how the stored pixels must be transformed for display.
+///
+/// Values outside 1–8, and EXIF blocks that cannot be read, count as [`Orientation::Normal`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Orientation {
+    /// 1: as stored.
+    #[default]
+    Normal,
+    /// 2: mirrored left-right.
+    FlipHorizontal,
+    /// 3: rotated 180°.
+    Rotate180,
+    /// 4: mirrored top-bottom.
+    FlipVertical,
+    /// 5: mirrored along the top-left to bottom-right diagonal.
+    Transpose,
+    /// 6: rotated 90° clockwise for display.
+    Rotate90,
+    /// 7: mirrored along the top-right to bottom-left diagonal.
+    Transverse,
+    /// 8: rotated 270° clockwise for display.
+    Rotate270,
+}
+
+impl Orientation {
+    /// The orientation for an EXIF value; anything outside 1–8 is `Normal`.
+    pub fn from_exif(value: u16) -> Orientation {
+        match value {
+            2 => Orientation::FlipHorizontal,
+            3 => Orientation::Rotate180,
+            4 => Orientation::FlipVertical,
+            5 => Orientation::Transpose,
+            6 => Orientation::Rotate90,
+            7 => Orientation::Transverse,
+            8 => Orientation::Rotate270,
+            _ => Orientation::Normal,
+        }
+    }
+
+    /// The EXIF value, 1–8.
+    pub fn exif(self) -> u16 {
+        match self {
+            Orientation::Normal => 1,
+            Orientation::FlipHorizontal => 2,
+            Orientation::Rotate180 => 3,
+            Orientation::FlipVertical => 4,
+            Orientation::Transpose => 5,
+            Orientation::Rotate90 => 6,
+            Orientation::Transverse => 7,
+            Orientation::Rotate270 => 8,
+        }
+    }
+
+    /// Whether displaying swaps width and height (orientations 5–8).
+    pub fn swaps_dimensions(self) -> bool {
+        self.exif() >= 5
+    }
+
+    pub(crate) fn from_image(o: image::metadata::Orientation) -> Orientation {
+        Orientation::from_exif(o.to_exif().into())
+    }
+
+    fn to_image(self) -> image::metadata::Orientation {
+        match self {
+            Orientation::Normal => image::metadata::Orientation::NoTransforms,
+            Orientation::FlipHorizontal => image::metadata::Orientation::FlipHorizontal,
+            Orientation::Rotate180 => image::metadata::Orientation::Rotate180,
+            Orientation::FlipVertical => image::metadata::Orientation::FlipVertical,
+            Orientation::Transpose => image::metadata::Orientation::Rotate90FlipH,
+            Orientation::Rotate90 => image::metadata::Orientation::Rotate90,
+            Orientation::Transverse => image::metadata::Orientation::Rotate270FlipH,
+            Orientation::Rotate270 => image::metadata::Orientation::Rotate270,
+        }
+    }
+}
+
+/// Transforms stored pixels for display. The pipeline calls it after resizing, where the image is small.
+pub(crate) fn apply(image: &mut DynamicImage, orientation: Orientation) {
+    image.apply_orientation(orientation.to_image());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Rgb, RgbImage};
+
+    const RED: Rgb<u8> = Rgb([255, 0, 0]);
+
+    /// A 3x2 image with one red pixel at stored position (x, y).
+    fn marked(x: u32, y: u32) -> DynamicImage {
+        let mut img = RgbImage::new(3, 2);
+        img.put_pixel(x, y, RED);
+        DynamicImage::ImageRgb8(img)
+    }
+
+    fn red_at(img: &DynamicImage) -> (u32, u32) {
+        let rgb = img.to_rgb8();
+        let (x, y, _) = rgb
+            .enumerate_pixels()
+            .find(|(_, _, p)| **p == RED)
+            .expect("marker");
+        (x, y)
+    }
+
+    #[test]
+    fn each_exif_value_moves_the_stored_top_left_where_the_spec_says() {
+        // EXIF: for each orientation, where the stored (0,0) pixel lands on a 3x2 stored image.
+        let expected = [
+            (1, (0, 0)),
+            (2, (2, 0)),
+            (3, (2, 1)),
+            (4, (0, 1)),
+            (5, (0, 0)),
+            (6, (1, 0)),
+            (7, (1, 2)),
+            (8, (0, 2)),
+        ];
+        for (value, landing) in expected {
+            let o = Orientation::from_exif(value);
+            assert_eq!(o.exif(), value);
+            let mut img = marked(0, 0);
+            apply(&mut img, o);
+            assert_eq!(red_at(&img), landing, "orientation {value}");
+            let dims = if o.swaps_dimensions() { (2, 3) } else { (3, 2) };
+            assert_eq!((img.width(), img.height()), dims, "orientation {value}");
+        }
+    }
+
+    #[test]
+    fn invalid_values_are_normal() {
+        for value in [0, 9, 255, u16::MAX] {
+            assert_eq!(Orientation::from_exif(value), Orientation::Normal);
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! Stage 1: what is this input? Format, dimensions, frames, orientation — without decoding pixels.
+
+mod scan;
+mod sniff;
+
+use std::io::Cursor;
+
+use image::{ImageDecoder, ImageReader};
+
+use crate::error::{Error, Result};
+use crate::{Format, Limits, Orientation};
+
+/// What [`probe`] learned about an input from its header and container structure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ImageInfo {
+    /// The format, identified from magic bytes by two sniffers that agreed.
+    pub format: Format,
+    /// Width as stored (before EXIF orientation).
+    pub width: u32,
+    /// Height as stored (before EXIF orientation).
+    pub height: u32,
+    /// Channels the decoder produces: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA.
+    pub channels: u8,
+    /// Bits per sample the decoder produces (8, 16 or 32).
+    pub bits_per_sample: u8,
+    /// Whether the decoder produces an alpha channel.
+    pub has_alpha: bool,
+    /// Frames declared or counted (1 for still images; counting stops past `max_frames`).
+    pub frames: u32,
+    /// EXIF orientation; invalid or unreadable EXIF counts as [`Orientation::Normal`].
+    pub orientation: Orientation,
+    /// Whether the input embeds an ICC colour profile.
+    pub has_icc_profile: bool,
+    /// Size of the decoded pixel buffer in bytes.
+    pub decoded_bytes: u64,
+    /// PNG ancillary chunks other than image data (0 for other formats).
+    pub chunks: u32,
+    /// Metadata bytes after inflation (PNG text and ICC chunks; 0 for other formats).
+    pub metadata_bytes: u64,
+}
+
+impl ImageInfo {
+    /// `width × height` of one frame.
+    pub fn pixels(&self) -> u64 {
+        u64::from(self.width) * u64::from(self.height)
+    }
+
+    /// Width and height as displayed, i.e. after applying the EXIF orientation.
+    pub fn display_size(&self) -> (u32, u32) {
+        if self.orientation.swaps_dimensions() {
+            (self.height, self.width)
+        } else {
+            (self.width, self.height)
+        }
+    }
+}
+
+/// Reads the header of `bytes` and checks it against `limits`, without decoding any pixels.
+///
+/// Runs the same checks, in the same order, as [`Processor::process`](crate::Processor::process) does
+/// before it decodes: input size, format (both sniffers must agree, the format must be allowed),
+/// container structure (chunk count, inflated metadata, frame count, JPEG completeness), then the header's
+/// width, height, pixels, frames and decoded size. Allocates nothing proportional to declared sizes.
+///
+/// ```
+/// use imgkit::{probe, Format, Limits};
+/// # let png = imgkit::doc_png(64, 48);
+/// let info = probe(&png, &Limits::default())?;
+/// assert_eq!((info.format, info.width, info.height), (Format::Png, 64, 48));
+/// # Ok::<(), imgkit::Error>(())
+/// ```
+pub fn probe(bytes: &[u8], limits: &Limits) -> Result<ImageInfo> {
+    Checked::new(bytes, limits).map(|checked| checked.info)
+}
+
+/// Bytes that passed every check in [`probe`], with their decoder ready. The only way to decode.
+pub(crate) struct Checked<'a> {
+    pub(crate) info: ImageInfo,
+    pub(crate) decoder: Box<dyn ImageDecoder + 'a>,
+    pub(crate) icc_profile: Option<Vec<u8>>,
+}
+
+impl<'a> Checked<'a> {
+    pub(crate) fn new(bytes: &'a [u8], limits: &Limits) -> Result<Checked<'a>> {
+        limits.check_input_len(bytes.len())?;
+        let format = sniff::sniff(bytes)?;
+        limits.check_format(format)?;
+        let container = scan::scan(format, bytes, limits)?;
+        // Before the decoder parses the header: png inflates iCCP and text chunks while doing so.
+        limits.check_container(container.chunks, container.metadata_bytes)?;
+
+        let mut reader = ImageReader::with_format(Cursor::new(bytes), format.to_image());
+        // Dimensions are checked by us right below, with errors that name the limit; the allocation
+        // budget still applies to whatever the decoder allocates while parsing the header.
+        let mut header_limits = limits.to_image_limits();
+        header_limits.max_image_width = None;
+        header_limits.max_image_height = None;
+        reader.limits(header_limits);
+        let mut decoder: Box<dyn ImageDecoder + 'a> = Box::new(
+            reader
+                .into_decoder()
+                .map_err(|e| Error::from_decoder(format, e))?,
+        );
+
+        let (width, height) = decoder.dimensions();
+        if width == 0 || height == 0 {
+            return Err(Error::EmptyImage {
+                format,
+                width,
+                height,
+            });
+        }
+        let color = decoder.color_type();
+        // A broken EXIF or ICC block never fails the image: it is read as absent.
+        let orientation = decoder
+            .orientation()
+            .map(Orientation::from_image)
+            .unwrap_or_default();
+        let icc_profile = decoder.icc_profile().ok().flatten();
+        let info = ImageInfo {
+            format,
+            width,
+            height,
+            channels: color.channel_count(),
+            bits_per_sample: (color.bits_per_pixel() / u16::from(color.channel_count())) as u8,
+            has_alpha: color.has_alpha(),
+            frames: container.frames,
+            orientation,
+            has_icc_profile: icc_profile.is_some(),
+            decoded_bytes: decoder.total_bytes(),
+            chunks: container.chunks,
+            metadata_bytes: container.metadata_bytes,
+        };
+        limits.check_header(&info)?;
+        decoder
+            .set_limits(limits.to_image_limits())
+            .map_err(|e| Error::from_decoder(format, e))?;
+        Ok(Checked {
+            info,
+            decoder,
+            icc_profile,
+        })
+    }
+}

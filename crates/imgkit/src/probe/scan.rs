@@ -1,0 +1,268 @@
+//! Cheap container walks that run before any decoder sees the bytes.
+//!
+//! They read only structure (chunk headers, block lengths, markers), allocate nothing proportional to the
+//! input except a fixed inflate window, and stop as soon as a limit is passed. They exist for what the
+//! decoders do eagerly and unbounded: `png` inflates iCCP and text chunks while reading the header, GIF and
+//! WebP animations are only counted by walking them, and zune-jpeg (non-strict inside `image`) turns a
+//! truncated JPEG into grey pixels instead of an error.
+
+use miniz_oxide::inflate::stream::{inflate, InflateState};
+use miniz_oxide::{DataFormat, MZFlush, MZStatus};
+
+use crate::error::{Error, Result};
+use crate::{Format, Limits};
+
+/// What a container walk measured.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Container {
+    /// Frames declared or found; 1 for still images.
+    pub frames: u32,
+    /// PNG ancillary chunks other than image data.
+    pub chunks: u32,
+    /// Metadata bytes after inflation.
+    pub metadata_bytes: u64,
+}
+
+pub(crate) fn scan(format: Format, bytes: &[u8], limits: &Limits) -> Result<Container> {
+    let still = Container {
+        frames: 1,
+        ..Container::default()
+    };
+    match format {
+        Format::Png => Ok(png(bytes, limits)),
+        Format::Gif => Ok(Container {
+            frames: gif_frames(bytes, limits.max_frames).max(1),
+            ..still
+        }),
+        Format::WebP => Ok(Container {
+            frames: webp_frames(bytes, limits.max_frames).max(1),
+            ..still
+        }),
+        Format::Jpeg => jpeg_has_eoi(bytes).then_some(still).ok_or_else(|| {
+            Error::malformed(
+                Format::Jpeg,
+                "truncated: no end-of-image marker after the image data",
+            )
+        }),
+        _ => Ok(still),
+    }
+}
+
+fn be32(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(
+        bytes.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
+}
+
+fn le32(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(
+        bytes.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
+}
+
+/// Walks PNG chunks. Stops early once chunk count or metadata passes its limit (the caller then rejects);
+/// a broken structure just ends the walk, leaving the verdict to the decoder.
+fn png(bytes: &[u8], limits: &Limits) -> Container {
+    let mut out = Container {
+        frames: 1,
+        ..Container::default()
+    };
+    let mut pos = 8usize;
+    while let (Some(len), Some(kind)) = (be32(bytes, pos), bytes.get(pos + 4..pos + 8)) {
+        let start = pos + 8;
+        let Some(data) = start
+            .checked_add(len as usize)
+            .and_then(|end| bytes.get(start..end))
+        else {
+            break;
+        };
+        let ancillary = kind[0].is_ascii_lowercase();
+        if ancillary && kind != b"fdAT" {
+            out.chunks += 1;
+        }
+        let budget = limits.max_metadata_bytes.saturating_sub(out.metadata_bytes);
+        out.metadata_bytes += match kind {
+            b"iCCP" => compressed_after_keyword(data, 1).map_or(0, |z| inflated_len(z, budget)),
+            b"zTXt" => compressed_after_keyword(data, 1).map_or(0, |z| inflated_len(z, budget)),
+            b"iTXt" => itxt_len(data, budget),
+            b"tEXt" => data.len() as u64,
+            _ => 0,
+        };
+        if kind == b"acTL" {
+            out.frames = be32(data, 0).unwrap_or(1).max(1);
+        }
+        if kind == b"IEND" || out.chunks > limits.max_chunks || out.metadata_bytes > limits.max_metadata_bytes
+        {
+            break;
+        }
+        pos = start + len as usize + 4;
+    }
+    out
+}
+
+/// `keyword\0` followed by `skip` bytes (compression method) and then the zlib stream.
+fn compressed_after_keyword(data: &[u8], skip: usize) -> Option<&[u8]> {
+    let nul = data.iter().position(|&b| b == 0)?;
+    data.get(nul + 1 + skip..)
+}
+
+/// iTXt: keyword\0 flag method language\0 translated\0 text (zlib if flag is 1).
+fn itxt_len(data: &[u8], budget: u64) -> u64 {
+    let Some(nul) = data.iter().position(|&b| b == 0) else {
+        return data.len() as u64;
+    };
+    let compressed = data.get(nul + 1) == Some(&1);
+    let mut rest = data.get(nul + 3..).unwrap_or_default();
+    for _ in 0..2 {
+        let Some(n) = rest.iter().position(|&b| b == 0) else {
+            return data.len() as u64;
+        };
+        rest = &rest[n + 1..];
+    }
+    if compressed {
+        inflated_len(rest, budget)
+    } else {
+        rest.len() as u64
+    }
+}
+
+/// Inflates a zlib stream into a fixed window, counting output; stops once the count passes `budget`.
+/// A corrupt stream counts what it produced: the decoder will judge it.
+fn inflated_len(stream: &[u8], budget: u64) -> u64 {
+    let mut state = InflateState::new_boxed(DataFormat::Zlib);
+    let mut window = vec![0u8; 32 * 1024];
+    let mut input = stream;
+    let mut total = 0u64;
+    loop {
+        let res = inflate(&mut state, input, &mut window, MZFlush::None);
+        input = &input[res.bytes_consumed..];
+        total += res.bytes_written as u64;
+        let stalled = res.bytes_consumed == 0 && res.bytes_written == 0;
+        if total > budget || stalled || !matches!(res.status, Ok(MZStatus::Ok)) {
+            return total;
+        }
+    }
+}
+
+/// Counts GIF image descriptors by skipping sub-blocks (no LZW decoding). Stops past `max + 1`.
+fn gif_frames(bytes: &[u8], max: u32) -> u32 {
+    let Some(&flags) = bytes.get(10) else { return 0 };
+    let mut pos = 13 + color_table_len(flags);
+    let mut frames = 0u32;
+    while let Some(&block) = bytes.get(pos) {
+        match block {
+            0x2C => {
+                frames += 1;
+                if frames > max {
+                    break;
+                }
+                let Some(&local) = bytes.get(pos + 9) else { break };
+                // Descriptor (10 bytes), local colour table, LZW minimum code size, then sub-blocks.
+                pos = skip_sub_blocks(bytes, pos + 10 + color_table_len(local) + 1);
+            }
+            0x21 => pos = skip_sub_blocks(bytes, pos + 2),
+            _ => break, // 0x3B trailer, or garbage the decoder will judge.
+        }
+    }
+    frames
+}
+
+fn color_table_len(flags: u8) -> usize {
+    if flags & 0x80 != 0 {
+        3 << ((flags & 7) + 1)
+    } else {
+        0
+    }
+}
+
+fn skip_sub_blocks(bytes: &[u8], mut pos: usize) -> usize {
+    while let Some(&len) = bytes.get(pos) {
+        pos += 1 + usize::from(len);
+        if len == 0 {
+            return pos;
+        }
+    }
+    usize::MAX
+}
+
+/// Counts ANMF chunks in a RIFF WebP. Stops past `max + 1`.
+fn webp_frames(bytes: &[u8], max: u32) -> u32 {
+    let mut pos = 12usize;
+    let mut frames = 0u32;
+    while let (Some(kind), Some(len)) = (bytes.get(pos..pos + 4), le32(bytes, pos + 4)) {
+        let len = len as usize;
+        if kind == b"ANMF" {
+            frames += 1;
+            if frames > max {
+                break;
+            }
+        }
+        pos = pos.saturating_add(8 + len + (len & 1));
+    }
+    frames
+}
+
+/// True if an EOI marker follows the first SOS. 0xFF is byte-stuffed inside entropy-coded data, so an
+/// `FF D9` after the first scan can only be a real marker; markers before it are walked by length, so
+/// an `FF D9` inside an EXIF thumbnail does not count.
+fn jpeg_has_eoi(bytes: &[u8]) -> bool {
+    let mut pos = 2usize;
+    let sos = loop {
+        let Some(&[0xFF, marker]) = bytes.get(pos..pos + 2) else {
+            return false;
+        };
+        match marker {
+            0xFF => pos += 1, // fill byte
+            0xDA => break pos,
+            0x01 | 0xD0..=0xD8 => pos += 2,
+            _ => match bytes.get(pos + 2..pos + 4) {
+                Some(&[hi, lo]) => pos += 2 + usize::from(u16::from_be_bytes([hi, lo])),
+                _ => return false,
+            },
+        }
+    };
+    bytes[sos..].windows(2).any(|w| w == [0xFF, 0xD9])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        miniz_oxide::deflate::compress_to_vec_zlib(data, 9)
+    }
+
+    #[test]
+    fn inflated_len_counts_and_stops_at_budget() {
+        let z = zlib(&vec![0u8; 1 << 20]);
+        assert_eq!(inflated_len(&z, u64::MAX), 1 << 20);
+        let capped = inflated_len(&z, 1000);
+        assert!(capped > 1000 && capped <= 1000 + 32 * 1024, "{capped}");
+        assert_eq!(inflated_len(b"not zlib at all", u64::MAX), 0);
+    }
+
+    #[test]
+    fn jpeg_eoi_must_follow_the_scan() {
+        let header = b"\xFF\xD8\xFF\xE0\x00\x04\xFF\xD9\xFF\xDA\x00\x02";
+        assert!(
+            !jpeg_has_eoi(header),
+            "an FF D9 inside a segment before SOS is not an EOI"
+        );
+        let mut full = header.to_vec();
+        full.extend_from_slice(b"\x12\x34\xFF\x00\xFF\xD9");
+        assert!(jpeg_has_eoi(&full));
+        assert!(!jpeg_has_eoi(b"\xFF\xD8\xFF"));
+    }
+
+    #[test]
+    fn gif_frames_are_counted_without_decoding() {
+        let mut gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00".to_vec();
+        for _ in 0..5 {
+            gif.extend_from_slice(b"\x21\xF9\x04\x00\x00\x00\x00\x00");
+            gif.extend_from_slice(b"\x2C\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00");
+        }
+        gif.push(0x3B);
+        assert_eq!(gif_frames(&gif, 100), 5);
+        assert_eq!(gif_frames(&gif, 2), 3, "stops one past the limit");
+    }
+}

@@ -1,0 +1,509 @@
+//! What one rendition should look like: size, fit, filter, output format. Validated before any decoding.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+use crate::{Fit, Format};
+
+/// Largest output side a spec may ask for (the same scale as [`Limits::max_width`](crate::Limits)).
+pub const MAX_SIDE: u32 = 16384;
+/// Largest side a WebP can have (a format limit of WebP itself).
+const MAX_WEBP_SIDE: u32 = 16383;
+/// JPEG/WebP quality used for [`OutputFormat::Same`] and when a rendition string gives no quality.
+pub const DEFAULT_QUALITY: u8 = 82;
+
+/// Resampling filter for resizing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Filter {
+    /// Lanczos with 3 lobes: sharpest, the usual choice for downscaling photos.
+    #[default]
+    Lanczos3,
+    /// Catmull-Rom bicubic: slightly softer, a little faster.
+    CatmullRom,
+    /// Mitchell–Netravali bicubic: soft, no ringing.
+    Mitchell,
+    /// Bilinear: fast, soft.
+    Bilinear,
+    /// Box (area average): fastest convolution.
+    Box,
+    /// Nearest neighbour: no filtering at all (pixel art).
+    Nearest,
+}
+
+/// The encoded format of an output.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OutputFormat {
+    /// The input's format where imgkit can write it (JPEG, PNG, WebP, at [`DEFAULT_QUALITY`]);
+    /// PNG for GIF, TIFF and BMP inputs.
+    #[default]
+    Same,
+    /// Baseline JPEG, 4:2:0 chroma subsampling; alpha is flattened onto the spec's background.
+    Jpeg {
+        /// 1–100.
+        quality: u8,
+    },
+    /// PNG, fast deflate with adaptive filtering.
+    Png,
+    /// Lossy WebP (libwebp), alpha kept.
+    WebP {
+        /// 1–100.
+        quality: u8,
+    },
+}
+
+impl OutputFormat {
+    /// The concrete format written for an input of format `input`.
+    pub fn resolve(self, input: Format) -> OutputFormat {
+        match (self, input) {
+            (OutputFormat::Same, Format::Jpeg) => OutputFormat::Jpeg {
+                quality: DEFAULT_QUALITY,
+            },
+            (OutputFormat::Same, Format::WebP) => OutputFormat::WebP {
+                quality: DEFAULT_QUALITY,
+            },
+            (OutputFormat::Same, _) => OutputFormat::Png,
+            (other, _) => other,
+        }
+    }
+
+    /// The container format written, or `None` for `Same` (it depends on the input).
+    pub fn format(self) -> Option<Format> {
+        match self {
+            OutputFormat::Same => None,
+            OutputFormat::Jpeg { .. } => Some(Format::Jpeg),
+            OutputFormat::Png => Some(Format::Png),
+            OutputFormat::WebP { .. } => Some(Format::WebP),
+        }
+    }
+}
+
+/// One rendition: target size, fit, filter, output format and background.
+///
+/// A plain `Copy` value with chainable setters and safe defaults: Lanczos3, [`Fit::Inside`], no
+/// enlargement, same format as the input, white background.
+///
+/// ```
+/// use imgkit::{Fit, OutputFormat, Spec};
+/// let thumb = Spec::size(200, 200).fit(Fit::Cover).format(OutputFormat::WebP { quality: 80 });
+/// assert!(thumb.validate().is_ok());
+/// assert_eq!("200x200,cover,webp:80".parse::<Spec>()?, thumb);
+/// let err = Spec::width(0).validate().unwrap_err();
+/// assert_eq!(err.to_string(), "invalid spec: width must be 1..=16384, got 0");
+/// # Ok::<(), imgkit::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Spec {
+    width: Option<u32>,
+    height: Option<u32>,
+    fit: Fit,
+    enlarge: bool,
+    filter: Filter,
+    format: OutputFormat,
+    background: [u8; 3],
+}
+
+impl Spec {
+    /// Scale to this width, keeping the aspect ratio.
+    pub fn width(width: u32) -> Spec {
+        Spec::new(Some(width), None)
+    }
+
+    /// Scale to this height, keeping the aspect ratio.
+    pub fn height(height: u32) -> Spec {
+        Spec::new(None, Some(height))
+    }
+
+    /// Fit into a `width × height` box (see [`Spec::fit`]).
+    pub fn size(width: u32, height: u32) -> Spec {
+        Spec::new(Some(width), Some(height))
+    }
+
+    /// A spec with an optional width and height (at least one is required by [`Spec::validate`]).
+    pub fn new(width: Option<u32>, height: Option<u32>) -> Spec {
+        Spec {
+            width,
+            height,
+            fit: Fit::Inside,
+            enlarge: false,
+            filter: Filter::Lanczos3,
+            format: OutputFormat::Same,
+            background: [255, 255, 255],
+        }
+    }
+
+    /// How to fit into a box when both sides are given. Default [`Fit::Inside`].
+    #[must_use]
+    pub fn fit(mut self, fit: Fit) -> Spec {
+        self.fit = fit;
+        self
+    }
+
+    /// Allow upscaling images smaller than the target. Default `false`.
+    #[must_use]
+    pub fn enlarge(mut self, enlarge: bool) -> Spec {
+        self.enlarge = enlarge;
+        self
+    }
+
+    /// Resampling filter. Default [`Filter::Lanczos3`].
+    #[must_use]
+    pub fn filter(mut self, filter: Filter) -> Spec {
+        self.filter = filter;
+        self
+    }
+
+    /// Output format. Default [`OutputFormat::Same`].
+    #[must_use]
+    pub fn format(mut self, format: OutputFormat) -> Spec {
+        self.format = format;
+        self
+    }
+
+    /// Colour that transparent pixels are flattened onto when the output has no alpha (JPEG).
+    /// Default white.
+    #[must_use]
+    pub fn background(mut self, rgb: [u8; 3]) -> Spec {
+        self.background = rgb;
+        self
+    }
+
+    /// Target width, if any.
+    pub fn target_width(&self) -> Option<u32> {
+        self.width
+    }
+
+    /// Target height, if any.
+    pub fn target_height(&self) -> Option<u32> {
+        self.height
+    }
+
+    /// The fit mode.
+    pub fn fit_mode(&self) -> Fit {
+        self.fit
+    }
+
+    /// Whether upscaling is allowed.
+    pub fn enlarges(&self) -> bool {
+        self.enlarge
+    }
+
+    /// The resampling filter.
+    pub fn filter_kind(&self) -> Filter {
+        self.filter
+    }
+
+    /// The requested output format.
+    pub fn output_format(&self) -> OutputFormat {
+        self.format
+    }
+
+    /// The flattening background.
+    pub fn background_rgb(&self) -> [u8; 3] {
+        self.background
+    }
+
+    /// Checks every field; the error names the field and the value.
+    pub fn validate(&self) -> Result<()> {
+        if self.width.is_none() && self.height.is_none() {
+            return Err(Error::spec(
+                "size",
+                "needs a width, a height or both, got neither",
+            ));
+        }
+        let max_side = if matches!(self.format, OutputFormat::WebP { .. }) {
+            MAX_WEBP_SIDE
+        } else {
+            MAX_SIDE
+        };
+        for (field, value) in [("width", self.width), ("height", self.height)] {
+            if let Some(v) = value.filter(|v| !(1..=max_side).contains(v)) {
+                return Err(Error::spec(field, format!("must be 1..={max_side}, got {v}")));
+            }
+        }
+        if let OutputFormat::Jpeg { quality } | OutputFormat::WebP { quality } = self.format {
+            if !(1..=100).contains(&quality) {
+                return Err(Error::spec("quality", format!("must be 1..=100, got {quality}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses the compact rendition syntax shared by the CLI and the Lambda settings:
+/// comma-separated tokens, in any order after the size.
+///
+/// - size: `400` or `400w` (width), `300h` (height), `400x300` (box)
+/// - fit: `inside`, `contain` (= inside), `cover`, `fill`
+/// - format: `same`, `png`, `jpeg`/`jpg` with optional `:quality`, `webp` with optional `:quality`
+/// - filter: `lanczos3`, `catmullrom`, `mitchell`, `bilinear`, `box`, `nearest`
+/// - `enlarge`; `bg=RRGGBB`
+///
+/// The result is validated.
+impl FromStr for Spec {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Spec> {
+        let mut tokens = s.split(',').map(str::trim);
+        let size = tokens.next().unwrap_or_default();
+        let mut spec = parse_size(size)?;
+        for token in tokens {
+            let lower = token.to_ascii_lowercase();
+            let (name, arg) = match lower.split_once(':') {
+                Some((n, a)) => (n, Some(a)),
+                None => (lower.as_str(), None),
+            };
+            let quality = || -> Result<u8> {
+                match arg {
+                    None => Ok(DEFAULT_QUALITY),
+                    Some(q) => q
+                        .parse::<u8>()
+                        .map_err(|_| Error::spec("quality", format!("must be 1..=100, got {q:?}"))),
+                }
+            };
+            spec = match name {
+                "inside" | "contain" => spec.fit(Fit::Inside),
+                "cover" => spec.fit(Fit::Cover),
+                "fill" => spec.fit(Fit::Fill),
+                "same" => spec.format(OutputFormat::Same),
+                "png" => spec.format(OutputFormat::Png),
+                "jpeg" | "jpg" => spec.format(OutputFormat::Jpeg { quality: quality()? }),
+                "webp" => spec.format(OutputFormat::WebP { quality: quality()? }),
+                "lanczos3" | "lanczos" => spec.filter(Filter::Lanczos3),
+                "catmullrom" | "catmull-rom" | "bicubic" => spec.filter(Filter::CatmullRom),
+                "mitchell" => spec.filter(Filter::Mitchell),
+                "bilinear" => spec.filter(Filter::Bilinear),
+                "box" => spec.filter(Filter::Box),
+                "nearest" => spec.filter(Filter::Nearest),
+                "enlarge" => spec.enlarge(true),
+                _ if name.starts_with("bg=") => spec.background(parse_rgb(&name[3..])?),
+                _ => {
+                    return Err(Error::spec(
+                        "option",
+                        format!("is not one of fit/format/filter/enlarge/bg=, got {token:?}"),
+                    ))
+                }
+            };
+        }
+        spec.validate()?;
+        Ok(spec)
+    }
+}
+
+fn parse_size(token: &str) -> Result<Spec> {
+    let bad = || {
+        Error::spec(
+            "size",
+            format!("must look like 400, 400w, 300h or 400x300, got {token:?}"),
+        )
+    };
+    let num = |s: &str| s.parse::<u32>().map_err(|_| bad());
+    let t = token.to_ascii_lowercase();
+    if let Some((w, h)) = t.split_once('x') {
+        Ok(Spec::size(num(w)?, num(h)?))
+    } else if let Some(h) = t.strip_suffix('h') {
+        Ok(Spec::height(num(h)?))
+    } else {
+        Ok(Spec::width(num(t.strip_suffix('w').unwrap_or(&t))?))
+    }
+}
+
+fn parse_rgb(hex: &str) -> Result<[u8; 3]> {
+    let hex = hex.trim_start_matches('#');
+    let bad = || Error::spec("background", format!("must be 6 hex digits RRGGBB, got {hex:?}"));
+    if hex.len() != 6 || !hex.is_ascii() {
+        return Err(bad());
+    }
+    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| bad());
+    Ok([byte(0)?, byte(2)?, byte(4)?])
+}
+
+/// A named spec, e.g. `thumb=200x200,cover,webp`: the unit of configuration in the CLI and the Lambda.
+///
+/// ```
+/// use imgkit::Rendition;
+/// let all = Rendition::parse_list("thumb=200x200,cover,webp; medium=800w,inside,jpeg:82")?;
+/// assert_eq!(all[1].name, "medium");
+/// # Ok::<(), imgkit::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Rendition {
+    /// Name, used in output paths: ASCII letters, digits, `-` and `_`, 1–64 characters.
+    pub name: String,
+    /// The spec.
+    pub spec: Spec,
+}
+
+impl Rendition {
+    /// Parses a `;`-separated list of renditions; names must be unique and the list non-empty.
+    pub fn parse_list(s: &str) -> Result<Vec<Rendition>> {
+        let list: Vec<Rendition> = s
+            .split(';')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::parse)
+            .collect::<Result<_>>()?;
+        if list.is_empty() {
+            return Err(Error::spec(
+                "renditions",
+                "must name at least one rendition, got none",
+            ));
+        }
+        for (i, r) in list.iter().enumerate() {
+            if list[..i].iter().any(|other| other.name == r.name) {
+                return Err(Error::spec(
+                    "name",
+                    format!("must be unique, got {:?} twice", r.name),
+                ));
+            }
+        }
+        Ok(list)
+    }
+}
+
+impl FromStr for Rendition {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Rendition> {
+        let (name, spec) = s
+            .split_once('=')
+            .ok_or_else(|| Error::spec("rendition", format!("must look like name=spec, got {s:?}")))?;
+        let name = name.trim();
+        let valid = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if name.is_empty() || name.len() > 64 || !name.chars().all(valid) {
+            return Err(Error::spec(
+                "name",
+                format!("must be 1-64 of [A-Za-z0-9_-], got {name:?}"),
+            ));
+        }
+        Ok(Rendition {
+            name: name.to_string(),
+            spec: spec.parse()?,
+        })
+    }
+}
+
+impl fmt::Display for Spec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.width, self.height) {
+            (Some(w), Some(h)) => write!(f, "{w}x{h}")?,
+            (Some(w), None) => write!(f, "{w}w")?,
+            (None, Some(h)) => write!(f, "{h}h")?,
+            (None, None) => f.write_str("0w")?,
+        }
+        let fit = match self.fit {
+            Fit::Inside => "inside",
+            Fit::Cover => "cover",
+            Fit::Fill => "fill",
+        };
+        let filter = match self.filter {
+            Filter::Lanczos3 => "lanczos3",
+            Filter::CatmullRom => "catmullrom",
+            Filter::Mitchell => "mitchell",
+            Filter::Bilinear => "bilinear",
+            Filter::Box => "box",
+            Filter::Nearest => "nearest",
+        };
+        write!(f, ",{fit},{filter}")?;
+        match self.format {
+            OutputFormat::Same => f.write_str(",same")?,
+            OutputFormat::Jpeg { quality } => write!(f, ",jpeg:{quality}")?,
+            OutputFormat::Png => f.write_str(",png")?,
+            OutputFormat::WebP { quality } => write!(f, ",webp:{quality}")?,
+        }
+        if self.enlarge {
+            f.write_str(",enlarge")?;
+        }
+        let [r, g, b] = self.background;
+        write!(f, ",bg={r:02x}{g:02x}{b:02x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+    use proptest::prelude::*;
+
+    fn err(s: &str) -> String {
+        s.parse::<Spec>().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn parses_the_documented_forms() {
+        assert_eq!("400".parse::<Spec>().ok(), Some(Spec::width(400)));
+        assert_eq!("400w".parse::<Spec>().ok(), Some(Spec::width(400)));
+        assert_eq!("300h".parse::<Spec>().ok(), Some(Spec::height(300)));
+        let s: Spec = "1600w, inside, jpeg:85, catmullrom, enlarge, bg=000000"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            s,
+            Spec::width(1600)
+                .format(OutputFormat::Jpeg { quality: 85 })
+                .filter(Filter::CatmullRom)
+                .enlarge(true)
+                .background([0, 0, 0])
+        );
+        assert_eq!("10x10,contain".parse::<Spec>().ok(), Some(Spec::size(10, 10)));
+    }
+
+    #[test]
+    fn errors_name_field_and_value() {
+        assert_eq!(err("0w"), "invalid spec: width must be 1..=16384, got 0");
+        assert_eq!(
+            err("20000x10"),
+            "invalid spec: width must be 1..=16384, got 20000"
+        );
+        assert_eq!(
+            err("16384w,webp"),
+            "invalid spec: width must be 1..=16383, got 16384"
+        );
+        assert_eq!(err("10,jpeg:0"), "invalid spec: quality must be 1..=100, got 0");
+        assert_eq!(
+            err("10,jpeg:101"),
+            "invalid spec: quality must be 1..=100, got 101"
+        );
+        assert!(err("10,jpeg:x").contains("quality"));
+        assert!(err("abc").contains("size"));
+        assert!(err("10,sideways").contains("\"sideways\""));
+        assert!(err("10,bg=12").contains("background"));
+        assert_eq!(
+            Spec::new(None, None).validate().unwrap_err().kind(),
+            ErrorKind::InvalidSpec
+        );
+    }
+
+    #[test]
+    fn rendition_lists_need_unique_valid_names() {
+        assert!(Rendition::parse_list("a=10;a=20")
+            .unwrap_err()
+            .to_string()
+            .contains("unique"));
+        assert!(Rendition::parse_list("bad name=10").is_err());
+        assert!(Rendition::parse_list(" ; ").is_err());
+        assert_eq!(
+            Rendition::parse_list("a=10; b=20h").map(|l| l.len()).ok(),
+            Some(2)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn display_round_trips(w in 1u32..16384, h in 1u32..16384, which in 0u8..3, q in 1u8..=100,
+                               fit in 0u8..3, enlarge: bool, bg: [u8; 3]) {
+            let base = match which { 0 => Spec::width(w), 1 => Spec::height(h), _ => Spec::size(w, h) };
+            let fit = [Fit::Inside, Fit::Cover, Fit::Fill][fit as usize];
+            let spec = base.fit(fit).enlarge(enlarge).background(bg).format(OutputFormat::Jpeg { quality: q });
+            prop_assert_eq!(spec.to_string().parse::<Spec>().ok(), Some(spec));
+        }
+
+        #[test]
+        fn arbitrary_strings_never_panic(s in ".{0,40}") {
+            let _ = s.parse::<Spec>();
+            let _ = Rendition::parse_list(&s);
+        }
+    }
+}
