@@ -1,0 +1,114 @@
+//! Runs the real `imgkit` binary over the corpus: every valid image becomes a thumbnail at the mirrored
+//! path, every hostile one is reported with its reason, and the exit code says some inputs were rejected.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a test failure
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn corpus() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus")
+}
+
+/// (file, expected outcome, detail, thumb size) from the manifest.
+fn manifest() -> Vec<(String, bool, String, String)> {
+    let text = std::fs::read_to_string(corpus().join("manifest.tsv")).unwrap();
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            (c[0].to_string(), c[1] == "ok", c[2].to_string(), c[4].to_string())
+        })
+        .collect()
+}
+
+fn imgkit() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_imgkit"))
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn resizes_the_corpus_and_reports_every_hostile_file() {
+    let out = tempfile::tempdir().unwrap();
+    let run = imgkit()
+        .args(["resize", "--width", "40", "--format", "png", "-o"])
+        .arg(out.path())
+        .arg(corpus())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "rejections must give exit 1\n{stderr}"
+    );
+
+    let entries = manifest();
+    for (file, ok, detail, thumb) in &entries {
+        let dest = out.path().join(Path::new(file).with_extension("png"));
+        if *ok {
+            let img = image::open(&dest)
+                .unwrap_or_else(|e| panic!("{file}: no readable output at {}: {e}", dest.display()));
+            assert_eq!(format!("{}x{}", img.width(), img.height()), *thumb, "{file}");
+        } else {
+            assert!(!dest.exists(), "{file}: rejected input must not produce output");
+            let line = stderr
+                .lines()
+                .find(|l| l.contains(file.as_str()))
+                .unwrap_or_else(|| panic!("{file}: no error line ({detail})\n{stderr}"));
+            assert!(line.contains(": "), "{line}");
+        }
+    }
+    let written = files_under(out.path());
+    assert_eq!(
+        written.len(),
+        entries.iter().filter(|e| e.1).count(),
+        "exactly one output per valid input"
+    );
+    assert!(
+        written.iter().all(|p| !p.to_string_lossy().contains(".imgkit-")),
+        "temporary files left behind"
+    );
+    assert!(stderr.contains("processed"), "summary missing\n{stderr}");
+}
+
+#[test]
+fn usage_errors_exit_2_and_touch_nothing() {
+    let out = tempfile::tempdir().unwrap();
+    let bad_width = imgkit()
+        .args(["resize", "--width", "0", "-o"])
+        .arg(out.path())
+        .arg(corpus())
+        .output()
+        .unwrap();
+    assert_eq!(bad_width.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_width.stderr).contains("width must be 1..=16384, got 0"));
+
+    let inside = corpus().join("valid/out");
+    let nested = imgkit()
+        .args(["resize", "--width", "40", "-o"])
+        .arg(&inside)
+        .arg(corpus())
+        .output()
+        .unwrap();
+    assert_eq!(
+        nested.status.code(),
+        Some(2),
+        "output inside an input must be refused"
+    );
+    assert!(!inside.exists());
+    assert!(std::fs::read_dir(out.path()).unwrap().next().is_none());
+}

@@ -1,0 +1,132 @@
+//! Every corpus file against its expected outcome in `corpus/manifest.tsv` (one test per file).
+//!
+//! Ok rows: the probe agrees on format and displayed size, a width-40 thumbnail has the size the manifest
+//! states and decodes again to that size in every output format. Reject rows: `probe` and `process` both
+//! fail with the stated error kind, classified as the input's fault.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a test failure
+
+mod common;
+
+use common::{manifest, Entry};
+use imgkit::{probe, Class, Limits, OutputFormat, Processor, Spec};
+use libtest_mimic::{Arguments, Failed, Trial};
+
+fn check(entry: &Entry) -> Result<(), Failed> {
+    let bytes = entry.bytes();
+    let limits = Limits::default();
+    let mut processor = Processor::new(limits);
+    match &entry.expect {
+        Ok(format) => {
+            let info = probe(&bytes, &limits).map_err(|e| format!("probe failed: {e}"))?;
+            if info.format.name() != format {
+                return Err(format!("format: expected {format}, probed {}", info.format).into());
+            }
+            if Some(info.display_size()) != entry.source {
+                return Err(format!(
+                    "displayed size: expected {:?}, probed {:?}",
+                    entry.source,
+                    info.display_size()
+                )
+                .into());
+            }
+            let specs = [
+                Spec::width(40),
+                Spec::width(40).format(OutputFormat::Jpeg { quality: 80 }),
+                Spec::width(40).format(OutputFormat::Png),
+                Spec::width(40).format(OutputFormat::WebP { quality: 80 }),
+            ];
+            let outputs = processor
+                .process_many(&bytes, &specs)
+                .map_err(|e| format!("process failed: {e}"))?;
+            for out in outputs {
+                if Some((out.width, out.height)) != entry.thumb {
+                    return Err(format!(
+                        "{} thumbnail: expected {:?}, got {}x{}",
+                        out.format, entry.thumb, out.width, out.height
+                    )
+                    .into());
+                }
+                // Our own output is trusted, so the plain decoder is fine here.
+                let back = image::load_from_memory(&out.bytes)
+                    .map_err(|e| format!("{} output does not decode: {e}", out.format))?;
+                if (back.width(), back.height()) != (out.width, out.height) {
+                    return Err(format!(
+                        "{} output decodes to {}x{}",
+                        out.format,
+                        back.width(),
+                        back.height()
+                    )
+                    .into());
+                }
+            }
+            Ok(())
+        }
+        Err(kind) => {
+            let err = match processor.process(&bytes, &Spec::width(40)) {
+                Ok(out) => {
+                    return Err(format!(
+                        "expected {kind}, got an Ok {}x{} {}",
+                        out.width, out.height, out.format
+                    )
+                    .into())
+                }
+                Err(e) => e,
+            };
+            if err.kind().to_string() != *kind {
+                return Err(format!("expected {kind}, got {} ({err})", err.kind()).into());
+            }
+            if err.class() != Class::Rejected {
+                return Err(format!("{kind} must be the input's fault, got {:?}", err.class()).into());
+            }
+            // The probe runs every check that does not need pixels; decode-stage failures pass it.
+            if let Err(probe_err) = probe(&bytes, &limits) {
+                if probe_err.kind() != err.kind() {
+                    return Err(
+                        format!("probe says {} but process says {}", probe_err.kind(), err.kind()).into(),
+                    );
+                }
+            } else if !matches!(err, imgkit::Error::Malformed { .. }) {
+                return Err(format!(
+                    "probe accepted a file that process rejects with {kind} before decoding"
+                )
+                .into());
+            }
+            Ok(())
+        }
+    }
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let entries = manifest();
+    let hostile = entries.iter().filter(|e| e.is_hostile()).count();
+    assert!(
+        entries.len() >= 60 && hostile >= 20,
+        "corpus too small: {} files, {hostile} hostile",
+        entries.len()
+    );
+    let mut listed: Vec<String> = entries.iter().map(|e| e.file.clone()).collect();
+    listed.sort();
+    let mut on_disk: Vec<String> = ["valid", "hostile"]
+        .iter()
+        .flat_map(|dir| {
+            std::fs::read_dir(common::corpus_dir().join(dir))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(move |e| format!("{dir}/{}", e.file_name().to_string_lossy()))
+        })
+        .collect();
+    on_disk.sort();
+    assert_eq!(
+        listed, on_disk,
+        "manifest and corpus folders list different files"
+    );
+
+    let trials = entries
+        .into_iter()
+        .map(|entry| Trial::test(entry.file.clone(), move || check(&entry)))
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
