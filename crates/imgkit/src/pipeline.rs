@@ -160,3 +160,149 @@ impl Processor {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Class, ErrorKind, Fit, OutputFormat};
+    use image::{DynamicImage, ImageEncoder, Rgba, RgbaImage};
+
+    fn png_of(img: &RgbaImage) -> Vec<u8> {
+        let mut out = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut out)
+            .write_image(
+                img.as_raw(),
+                img.width(),
+                img.height(),
+                image::ExtendedColorType::Rgba8,
+            )
+            .unwrap();
+        out
+    }
+
+    /// Transparent border around an opaque green square.
+    fn framed() -> Vec<u8> {
+        png_of(&RgbaImage::from_fn(60, 60, |x, y| {
+            if (15..45).contains(&x) && (15..45).contains(&y) {
+                Rgba([0, 200, 0, 255])
+            } else {
+                Rgba([0, 0, 0, 0])
+            }
+        }))
+    }
+
+    fn decode(out: &Output) -> DynamicImage {
+        image::load_from_memory(&out.bytes).unwrap()
+    }
+
+    #[test]
+    fn alpha_survives_png_and_webp_and_is_flattened_into_jpeg() {
+        let mut p = Processor::new(Limits::default());
+        let specs = [
+            Spec::width(30).format(OutputFormat::Png),
+            Spec::width(30).format(OutputFormat::WebP { quality: 90 }),
+            Spec::width(30)
+                .format(OutputFormat::Jpeg { quality: 90 })
+                .background([255, 0, 0]),
+        ];
+        let outs = p.process_many(&framed(), &specs).unwrap();
+        for out in &outs[..2] {
+            let img = decode(out).to_rgba8();
+            assert_eq!(
+                img.get_pixel(0, 0)[3],
+                0,
+                "{}: corner stays transparent",
+                out.format
+            );
+            assert_eq!(
+                img.get_pixel(15, 15)[3],
+                255,
+                "{}: centre stays opaque",
+                out.format
+            );
+        }
+        let jpeg = decode(&outs[2]).to_rgb8();
+        let corner = jpeg.get_pixel(0, 0).0;
+        assert!(
+            corner[0] > 230 && corner[1] < 30 && corner[2] < 30,
+            "corner shows the red background: {corner:?}"
+        );
+    }
+
+    #[test]
+    fn invalid_specs_fail_before_the_input_is_read() {
+        let mut p = Processor::new(Limits::default());
+        let err = p.process(b"garbage", &Spec::width(0)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidSpec);
+        assert_eq!(err.class(), Class::Config);
+    }
+
+    #[test]
+    fn enlargement_cannot_outgrow_the_limits() {
+        let limits = Limits {
+            max_width: 100,
+            max_height: 100,
+            ..Limits::default()
+        };
+        let mut p = Processor::new(limits);
+        let err = p.process(&framed(), &Spec::width(200).enlarge(true)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::LimitExceeded {
+                    limit: Limit::Width,
+                    max: 100,
+                    actual: 200
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn renditions_come_back_in_spec_order_with_their_sizes() {
+        let mut p = Processor::new(Limits::default());
+        let bytes = crate::doc_png(400, 300);
+        let specs = [
+            Spec::width(100),
+            Spec::size(50, 50).fit(Fit::Cover),
+            Spec::height(30).format(OutputFormat::Png),
+        ];
+        let sizes: Vec<_> = p
+            .process_many(&bytes, &specs)
+            .unwrap()
+            .iter()
+            .map(|o| (o.width, o.height))
+            .collect();
+        assert_eq!(sizes, [(100, 75), (50, 50), (40, 30)]);
+    }
+
+    #[test]
+    fn outputs_carry_no_input_metadata() {
+        let mut p = Processor::new(Limits::default());
+        let jpeg = p
+            .process(
+                &crate::doc_png(64, 64),
+                &Spec::width(32).format(OutputFormat::Jpeg { quality: 80 }),
+            )
+            .unwrap();
+        let has = |needle: &[u8]| jpeg.bytes.windows(needle.len()).any(|w| w == needle);
+        assert!(!has(b"Exif") && !has(b"ICC_PROFILE") && !has(b"http://ns.adobe.com"));
+    }
+
+    #[test]
+    fn same_format_follows_the_input() {
+        assert_eq!(OutputFormat::Same.resolve(Format::Gif), OutputFormat::Png);
+        assert_eq!(
+            OutputFormat::Same.resolve(Format::Jpeg),
+            OutputFormat::Jpeg {
+                quality: crate::DEFAULT_QUALITY
+            }
+        );
+        let mut p = Processor::new(Limits::default());
+        assert_eq!(
+            p.process(&crate::doc_png(8, 8), &Spec::width(4)).unwrap().format,
+            Format::Png
+        );
+    }
+}
