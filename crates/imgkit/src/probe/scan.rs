@@ -29,7 +29,7 @@ pub(crate) fn scan(format: Format, bytes: &[u8], limits: &Limits) -> Result<Cont
         ..Container::default()
     };
     match format {
-        Format::Png => Ok(png(bytes, limits)),
+        Format::Png => png(bytes, limits),
         Format::Gif => Ok(Container {
             frames: gif_frames(bytes, limits.max_frames).max(1),
             ..still
@@ -60,9 +60,10 @@ fn le32(bytes: &[u8], at: usize) -> Option<u32> {
     ))
 }
 
-/// Walks PNG chunks. Stops early once chunk count or metadata passes its limit (the caller then rejects);
-/// a broken structure just ends the walk, leaving the verdict to the decoder.
-fn png(bytes: &[u8], limits: &Limits) -> Container {
+/// Walks PNG chunks. Stops early once chunk count or metadata passes its limit (the caller then rejects).
+/// A walk that runs off the end before IEND is a truncated file: `png` would decode whatever image data
+/// came before the cut, so, as with JPEG, completeness is checked here.
+fn png(bytes: &[u8], limits: &Limits) -> Result<Container> {
     let mut out = Container {
         frames: 1,
         ..Container::default()
@@ -93,11 +94,14 @@ fn png(bytes: &[u8], limits: &Limits) -> Container {
         }
         if kind == b"IEND" || out.chunks > limits.max_chunks || out.metadata_bytes > limits.max_metadata_bytes
         {
-            break;
+            return Ok(out);
         }
         pos = start + len as usize + 4;
     }
-    out
+    Err(Error::malformed(
+        Format::Png,
+        "truncated: the chunk list ends before IEND",
+    ))
 }
 
 /// `keyword\0` followed by `skip` bytes (compression method) and then the zlib stream.
