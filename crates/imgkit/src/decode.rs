@@ -1,20 +1,58 @@
-//! Stage 2: pixels. Takes only [`Checked`] input, so nothing reaches a decoder without passing the limits.
+//! Stage 2: pixels. Takes only `Checked` input, so nothing reaches a decoder without passing the limits.
 
 use image::DynamicImage;
 
 use crate::error::{Error, Result};
 use crate::probe::Checked;
-use crate::ImageInfo;
+use crate::{ImageInfo, Limits};
 
-/// A decoded first frame in one of the 8-bit layouts the resizer and encoders work on
-/// (gray, gray+alpha, RGB, RGBA), with what the pipeline needs from the header.
-pub(crate) struct Decoded {
+/// A decoded first frame that passed every limit, ready to render any number of renditions with
+/// [`Processor::render`](crate::Processor::render).
+///
+/// Pixels are held in one of the 8-bit layouts the resizer and encoders work on (gray, gray+alpha, RGB,
+/// RGBA), in stored orientation.
+pub struct Decoded {
     pub(crate) image: DynamicImage,
     pub(crate) info: ImageInfo,
     pub(crate) icc_profile: Option<Vec<u8>>,
 }
 
-pub(crate) fn decode(checked: Checked<'_>) -> Result<Decoded> {
+impl Decoded {
+    /// What the probe learned about the input.
+    pub fn info(&self) -> &ImageInfo {
+        &self.info
+    }
+
+    /// Width of the decoded pixels (stored orientation).
+    pub fn width(&self) -> u32 {
+        self.image.width()
+    }
+
+    /// Height of the decoded pixels (stored orientation).
+    pub fn height(&self) -> u32 {
+        self.image.height()
+    }
+
+    /// Channels of the decoded pixels (1–4, 8 bits each).
+    pub fn channels(&self) -> u8 {
+        self.image.color().channel_count()
+    }
+}
+
+/// Probes, checks against `limits`, and decodes the first frame of `bytes`.
+///
+/// ```
+/// use imgkit::{decode, Limits};
+/// # let png = imgkit::doc_png(64, 48);
+/// let decoded = decode(&png, &Limits::default())?;
+/// assert_eq!((decoded.width(), decoded.height(), decoded.channels()), (64, 48, 3));
+/// # Ok::<(), imgkit::Error>(())
+/// ```
+pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
+    decode_checked(Checked::new(bytes, limits)?)
+}
+
+pub(crate) fn decode_checked(checked: Checked<'_>) -> Result<Decoded> {
     let Checked {
         info,
         decoder,

@@ -40,6 +40,7 @@ mod probe;
 mod resize;
 mod spec;
 
+pub use decode::{decode, Decoded};
 pub use error::{Cause, Class, Error, ErrorKind, Limit, Result};
 pub use format::{Format, Formats};
 pub use geometry::{plan, Fit, Plan};
@@ -47,6 +48,9 @@ pub use limits::Limits;
 pub use orient::Orientation;
 pub use pipeline::{Output, Processor, Timings};
 pub use probe::{probe, ImageInfo};
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use resize::fuzz_resize;
 pub use spec::{Filter, OutputFormat, Rendition, Spec, DEFAULT_QUALITY, MAX_SIDE};
 
 /// A small, valid, photo-like PNG for documentation examples. Not part of the API.

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::decode::{decode, Decoded};
+use crate::decode::{decode_checked, Decoded};
 use crate::error::{Error, Limit, Result};
 use crate::probe::Checked;
 use crate::resize::{stored_plan, Resizer};
@@ -92,7 +92,7 @@ impl Processor {
         let start = Instant::now();
         let checked = Checked::new(bytes, &self.limits)?;
         let probed = Instant::now();
-        let decoded = decode(checked)?;
+        let decoded = decode_checked(checked)?;
         let decoded_at = Instant::now();
         let shared = Timings {
             probe: probed - start,
@@ -101,11 +101,18 @@ impl Processor {
         };
         specs
             .iter()
-            .map(|spec| self.render(&decoded, spec, shared))
+            .map(|spec| self.render_timed(&decoded, spec, shared))
             .collect()
     }
 
-    fn render(&mut self, decoded: &Decoded, spec: &Spec, mut timings: Timings) -> Result<Output> {
+    /// Renders one spec from an image decoded earlier with [`decode`](crate::decode), e.g. to produce
+    /// renditions one at a time. The output's probe and decode timings are zero.
+    pub fn render(&mut self, decoded: &Decoded, spec: &Spec) -> Result<Output> {
+        spec.validate()?;
+        self.render_timed(decoded, spec, Timings::default())
+    }
+
+    fn render_timed(&mut self, decoded: &Decoded, spec: &Spec, mut timings: Timings) -> Result<Output> {
         let start = Instant::now();
         let orientation = decoded.info.orientation;
         let (display_w, display_h) = decoded.info.display_size();

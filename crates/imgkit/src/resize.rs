@@ -72,6 +72,48 @@ fn algorithm(filter: Filter) -> fr::ResizeAlg {
     }
 }
 
+/// The resize and orient stages alone, from a synthetic image, for the `resize` fuzz target. Returns the
+/// displayed output size, which the target compares with [`plan`](crate::plan).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+#[allow(clippy::too_many_arguments)]
+pub fn fuzz_resize(
+    width: u32,
+    height: u32,
+    channels: u8,
+    fill: &[u8],
+    target: (Option<u32>, Option<u32>),
+    fit: crate::Fit,
+    enlarge: bool,
+    filter: Filter,
+    orientation: crate::Orientation,
+) -> Result<(u32, u32)> {
+    use image::{GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
+    let len = width as usize * height as usize * usize::from(channels.clamp(1, 4));
+    let pixels: Vec<u8> = fill
+        .iter()
+        .copied()
+        .chain(std::iter::repeat(0x80))
+        .take(len)
+        .collect();
+    let bad = || Error::Internal {
+        stage: "fuzz_resize",
+        reason: "buffer size".into(),
+    };
+    let src = match channels.clamp(1, 4) {
+        1 => DynamicImage::ImageLuma8(GrayImage::from_raw(width, height, pixels).ok_or_else(bad)?),
+        2 => DynamicImage::ImageLumaA8(GrayAlphaImage::from_raw(width, height, pixels).ok_or_else(bad)?),
+        3 => DynamicImage::ImageRgb8(RgbImage::from_raw(width, height, pixels).ok_or_else(bad)?),
+        _ => DynamicImage::ImageRgba8(RgbaImage::from_raw(width, height, pixels).ok_or_else(bad)?),
+    };
+    let swaps = orientation.swaps_dimensions();
+    let (dw, dh) = if swaps { (height, width) } else { (width, height) };
+    let stored = stored_plan(crate::plan(dw, dh, target.0, target.1, fit, enlarge), swaps);
+    let mut out = Resizer::default().resize(&src, stored.width, stored.height, stored.crop, filter)?;
+    crate::orient::apply(&mut out, orientation);
+    Ok((out.width(), out.height()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,20 +1,36 @@
-//! Peak heap while processing each corpus file, measured by a counting global allocator.
+//! Peak heap while processing hostile input, measured by a counting global allocator.
 //!
-//! This file holds a single test so nothing else allocates concurrently in the process.
+//! Counters are per thread (the core is single-threaded), so tests in this file may run in parallel.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a test failure
 
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::cell::Cell;
 
-use imgkit::{Limits, Processor, Spec};
+use imgkit::{ErrorKind, Limit, Limits, Processor, Spec};
+use proptest::prelude::*;
 
 struct Counting;
 
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    // const-initialised Cells never allocate, so using them inside the allocator cannot recurse.
+    static CURRENT: Cell<isize> = const { Cell::new(0) };
+    static PEAK: Cell<isize> = const { Cell::new(0) };
+}
+
+fn grow(bytes: usize) {
+    let _ = CURRENT.try_with(|c| {
+        let now = c.get() + bytes as isize;
+        c.set(now);
+        let _ = PEAK.try_with(|p| p.set(p.get().max(now)));
+    });
+}
+
+fn shrink(bytes: usize) {
+    let _ = CURRENT.try_with(|c| c.set(c.get() - bytes as isize));
+}
 
 // SAFETY: defers every call to the system allocator unchanged; only counts sizes.
 #[allow(unsafe_code)]
@@ -22,25 +38,23 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let ptr = unsafe { System.alloc(layout) };
         if !ptr.is_null() {
-            let now = CURRENT.fetch_add(layout.size(), Relaxed) + layout.size();
-            PEAK.fetch_max(now, Relaxed);
+            grow(layout.size());
         }
         ptr
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { System.dealloc(ptr, layout) };
-        CURRENT.fetch_sub(layout.size(), Relaxed);
+        shrink(layout.size());
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let new = unsafe { System.realloc(ptr, layout, new_size) };
         if !new.is_null() {
             if new_size > layout.size() {
-                let now = CURRENT.fetch_add(new_size - layout.size(), Relaxed) + new_size - layout.size();
-                PEAK.fetch_max(now, Relaxed);
+                grow(new_size - layout.size());
             } else {
-                CURRENT.fetch_sub(layout.size() - new_size, Relaxed);
+                shrink(layout.size() - new_size);
             }
         }
         new
@@ -52,12 +66,12 @@ static ALLOCATOR: Counting = Counting;
 
 const MIB: usize = 1024 * 1024;
 
-/// Peak heap above the baseline while `f` runs.
+/// Peak heap of this thread above its baseline while `f` runs.
 fn peak_of(f: impl FnOnce()) -> usize {
-    let base = CURRENT.load(Relaxed);
-    PEAK.store(base, Relaxed);
+    let base = CURRENT.with(Cell::get);
+    PEAK.with(|p| p.set(base));
     f();
-    PEAK.load(Relaxed) - base
+    (PEAK.with(Cell::get) - base).max(0) as usize
 }
 
 #[test]
@@ -103,4 +117,85 @@ fn no_corpus_file_allocates_past_the_limits() {
         eprintln!("peak {peak:>10} B  {file} ({name} limits)");
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A PNG that is only a header: IHDR declaring `w × h` in the given colour type and bit depth, an IDAT
+/// holding an empty zlib stream (the decoder reads up to the first IDAT for its header), then IEND.
+fn header_only_png(w: u32, h: u32, color_type: u8, bit_depth: u8) -> Vec<u8> {
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let start = out.len();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        let crc = crc32(&out[start..]);
+        out.extend_from_slice(&crc.to_be_bytes());
+    }
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[bit_depth, color_type, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(
+        &mut out,
+        b"IDAT",
+        &[0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    );
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+proptest! {
+    /// For any limits and any declared size, an over-limit header is rejected by the first limit it
+    /// breaks (width, height, pixels, alloc, in that order) before anything near its size is allocated.
+    #[test]
+    fn over_limit_headers_are_rejected_before_allocation(
+        w in 1u32..200_000, h in 1u32..200_000,
+        (color_type, channels) in prop_oneof![Just((0u8, 1u64)), Just((2, 3)), Just((4, 2)), Just((6, 4))],
+        sixteen: bool,
+        max_width in 1u32..40_000, max_height in 1u32..40_000,
+        max_pixels in 1u64..400_000_000, max_alloc in 1u64..(1 << 31),
+    ) {
+        let limits = Limits { max_width, max_height, max_pixels, max_alloc, ..Limits::default() };
+        let depth = if sixteen { 16 } else { 8 };
+        let png = header_only_png(w, h, color_type, depth);
+        let decoded = u64::from(w) * u64::from(h) * channels * u64::from(depth / 8);
+        let expected = if w > max_width {
+            Some(Limit::Width)
+        } else if h > max_height {
+            Some(Limit::Height)
+        } else if u64::from(w) * u64::from(h) > max_pixels {
+            Some(Limit::Pixels)
+        } else if decoded > max_alloc {
+            Some(Limit::Alloc)
+        } else {
+            None
+        };
+        let mut result = None;
+        let peak = peak_of(|| result = Some(Processor::new(limits).process(&png, &Spec::width(8))));
+        let err = result.unwrap().expect_err("a header-only PNG never decodes");
+        match expected {
+            Some(limit) => prop_assert_eq!(err.kind(), ErrorKind::Limit(limit), "{}", err),
+            // Within every limit, the decoder itself finds there is no image data.
+            None => prop_assert_eq!(err.kind(), ErrorKind::Malformed, "{}", err),
+        }
+        if expected.is_some() {
+            prop_assert!(peak < 256 * 1024, "peak {} B before rejecting {}", peak, err);
+        }
+    }
 }

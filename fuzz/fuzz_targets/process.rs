@@ -1,0 +1,75 @@
+//! Arbitrary bytes and an arbitrary spec through the whole pipeline. An `Ok` output decodes again to the
+//! promised size within the box; an `Err` is the input's fault (or, for an invalid spec, a config error).
+#![no_main]
+
+use arbitrary::Arbitrary;
+use imgkit::{Class, Filter, Fit, Limits, OutputFormat, Processor, Spec};
+use libfuzzer_sys::fuzz_target;
+
+#[derive(Arbitrary, Debug)]
+struct Input<'a> {
+    width: Option<u16>,
+    height: Option<u16>,
+    fit: u8,
+    filter: u8,
+    format: u8,
+    quality: u8,
+    enlarge: bool,
+    data: &'a [u8],
+}
+
+impl Input<'_> {
+    fn spec(&self) -> Spec {
+        // Sizes up to 1023 keep each execution fast; validation of larger sizes is the spec target's job.
+        let side = |v: Option<u16>| v.map(|v| u32::from(v % 1024));
+        let fit = [Fit::Inside, Fit::Cover, Fit::Fill][usize::from(self.fit % 3)];
+        let filter = [
+            Filter::Lanczos3,
+            Filter::CatmullRom,
+            Filter::Mitchell,
+            Filter::Bilinear,
+            Filter::Box,
+            Filter::Nearest,
+        ][usize::from(self.filter % 6)];
+        let format = match self.format % 4 {
+            0 => OutputFormat::Same,
+            1 => OutputFormat::Jpeg {
+                quality: self.quality,
+            },
+            2 => OutputFormat::Png,
+            _ => OutputFormat::WebP {
+                quality: self.quality,
+            },
+        };
+        Spec::new(side(self.width), side(self.height))
+            .fit(fit)
+            .filter(filter)
+            .format(format)
+            .enlarge(self.enlarge)
+    }
+}
+
+fuzz_target!(|input: Input| {
+    let limits = Limits {
+        max_alloc: 64 << 20,
+        max_pixels: 16_000_000,
+        ..Limits::default()
+    };
+    let spec = input.spec();
+    let mut processor = Processor::new(limits);
+    match processor.process(input.data, &spec) {
+        Ok(out) => {
+            assert!(out.width >= 1 && out.height >= 1);
+            if let Some(w) = spec.target_width() {
+                assert!(out.width <= w.max(1), "{} wider than {w}", out.width);
+            }
+            if let Some(h) = spec.target_height() {
+                assert!(out.height <= h.max(1), "{} taller than {h}", out.height);
+            }
+            let back = image::load_from_memory(&out.bytes).expect("our own output must decode");
+            assert_eq!((back.width(), back.height()), (out.width, out.height));
+        }
+        Err(e) if spec.validate().is_err() => assert_eq!(e.class(), Class::Config),
+        Err(e) => assert!(e.is_input_fault(), "{e} is not classified as the input's fault"),
+    }
+});
