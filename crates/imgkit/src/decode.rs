@@ -4,7 +4,7 @@ use image::DynamicImage;
 
 use crate::error::{Error, Result};
 use crate::probe::Checked;
-use crate::{ImageInfo, Limits};
+use crate::{Format, ImageInfo, Limits};
 
 /// A decoded first frame that passed every limit, ready to render any number of renditions with
 /// [`Processor::render`](crate::Processor::render).
@@ -49,15 +49,28 @@ impl Decoded {
 /// # Ok::<(), imgkit::Error>(())
 /// ```
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
-    decode_checked(Checked::new(bytes, limits)?)
+    decode_checked(Checked::new(bytes, limits)?, 1)
 }
 
-pub(crate) fn decode_checked(checked: Checked<'_>) -> Result<Decoded> {
+/// Decodes the checked input; a JPEG with `shrink` of 2, 4 or 8 is decoded at 1/`shrink` of its size by
+/// scaling in the DCT domain, which skips most of the work and memory of a full decode.
+pub(crate) fn decode_checked(checked: Checked<'_>, shrink: u32) -> Result<Decoded> {
     let Checked {
         info,
         decoder,
         icc_profile,
+        bytes,
+        max_alloc,
     } = checked;
+    if info.format == Format::Jpeg && shrink > 1 {
+        if let Some(image) = decode_jpeg_scaled(bytes, &info, shrink, max_alloc)? {
+            return Ok(Decoded {
+                image,
+                info,
+                icc_profile,
+            });
+        }
+    }
     let image = DynamicImage::from_decoder(decoder).map_err(|e| Error::from_decoder(info.format, e))?;
     Ok(Decoded {
         image: to_8bit(image),
@@ -81,4 +94,73 @@ fn to_8bit(image: DynamicImage) -> DynamicImage {
         }
         _ => DynamicImage::ImageRgba8(image.to_rgba8()),
     }
+}
+
+/// The largest DCT scale-down a JPEG decode may use such that every `(available, needed)` pair — source
+/// pixels covered by a rendition versus its output size times `margin` — still holds after scaling.
+///
+/// Keeping `margin` ≥ 2 (the rule of libvips' `thumbnail`) leaves the exact Lanczos resize enough pixels
+/// to keep the result indistinguishable from resizing the full image; decoding straight down to the
+/// target costs sharpness.
+pub(crate) fn shrink_factor(needs: impl IntoIterator<Item = (f64, f64)>, margin: f64) -> u32 {
+    let allowed = needs
+        .into_iter()
+        .map(|(available, needed)| available / (needed * margin.max(1.0)))
+        .fold(f64::INFINITY, f64::min);
+    [8, 4, 2]
+        .into_iter()
+        .find(|&d| f64::from(d) <= allowed)
+        .unwrap_or(1)
+}
+
+/// DCT-scaled decode with `jpeg-decoder`. `Ok(None)` means "use the full decoder instead": the layouts it
+/// cannot scale into ours (CMYK, 16-bit lossless) are rare and keep the exact path.
+fn decode_jpeg_scaled(
+    bytes: &[u8],
+    info: &ImageInfo,
+    shrink: u32,
+    max_alloc: u64,
+) -> Result<Option<DynamicImage>> {
+    use jpeg_decoder::{Decoder, PixelFormat};
+    let malformed = |e: jpeg_decoder::Error| Error::Malformed {
+        format: Format::Jpeg,
+        reason: e.to_string(),
+        source: Some(Box::new(e)),
+    };
+    let mut decoder = Decoder::new(bytes);
+    decoder.set_max_decoding_buffer_size(usize::try_from(max_alloc).unwrap_or(usize::MAX));
+    decoder.read_info().map_err(malformed)?;
+    let Some(header) = decoder.info() else {
+        return Ok(None);
+    };
+    // Our probe and the limits checked the header the full decoder read; a second parser that disagrees
+    // means the limits were checked against something else.
+    if (u32::from(header.width), u32::from(header.height)) != (info.width, info.height) {
+        return Err(Error::Malformed {
+            format: Format::Jpeg,
+            reason: format!(
+                "decoders disagree on the size: {}x{} versus {}x{}",
+                info.width, info.height, header.width, header.height
+            ),
+            source: None,
+        });
+    }
+    if !matches!(header.pixel_format, PixelFormat::L8 | PixelFormat::RGB24) {
+        return Ok(None);
+    }
+    let request = |side: u32| u16::try_from(side.div_ceil(shrink)).unwrap_or(u16::MAX);
+    let (width, height) = decoder
+        .scale(request(info.width), request(info.height))
+        .map_err(malformed)?;
+    let pixels = decoder.decode().map_err(malformed)?;
+    let (width, height) = (u32::from(width), u32::from(height));
+    let image = match header.pixel_format {
+        PixelFormat::L8 => image::GrayImage::from_raw(width, height, pixels).map(DynamicImage::ImageLuma8),
+        _ => image::RgbImage::from_raw(width, height, pixels).map(DynamicImage::ImageRgb8),
+    };
+    image.map(Some).ok_or_else(|| Error::Malformed {
+        format: Format::Jpeg,
+        reason: format!("decoded pixel buffer does not match {width}x{height}"),
+        source: None,
+    })
 }

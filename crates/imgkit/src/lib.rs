@@ -46,12 +46,24 @@ pub use format::{Format, Formats};
 pub use geometry::{plan, Fit, Plan};
 pub use limits::Limits;
 pub use orient::Orientation;
-pub use pipeline::{Output, Processor, Timings};
+pub use pipeline::{Output, Processor, Timings, DEFAULT_SHRINK_MARGIN};
 pub use probe::{probe, ImageInfo};
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub use resize::fuzz_resize;
 pub use spec::{Filter, OutputFormat, Rendition, Spec, DEFAULT_QUALITY, MAX_SIDE};
+
+/// A small, valid JPEG for documentation examples. Not part of the API.
+#[doc(hidden)]
+pub fn doc_jpeg(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
+    });
+    let mut out = Vec::new();
+    // Encoding a well-formed in-memory RGB buffer into a Vec cannot fail.
+    let _ = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85).encode_image(&img);
+    out
+}
 
 /// A small, valid, photo-like PNG for documentation examples. Not part of the API.
 #[doc(hidden)]

@@ -2,11 +2,13 @@
 
 use std::time::{Duration, Instant};
 
-use crate::decode::{decode_checked, Decoded};
+use image::DynamicImage;
+
+use crate::decode::{decode_checked, shrink_factor, Decoded};
 use crate::error::{Error, Limit, Result};
 use crate::probe::Checked;
 use crate::resize::{stored_plan, Resizer};
-use crate::{color, encode, orient, plan, Format, Limits, Spec};
+use crate::{color, encode, orient, plan, Filter, Format, ImageInfo, Limits, Plan, Spec};
 
 /// One encoded rendition.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,6 +22,9 @@ pub struct Output {
     pub width: u32,
     /// Height as displayed.
     pub height: u32,
+    /// Size (stored orientation) of the pixels this rendition was resampled from: the full image, a
+    /// DCT-scaled decode of it, or a larger rendition made by the same call.
+    pub resized_from: (u32, u32),
     /// Where the time went. Probe and decode are shared by all renditions of one call to
     /// [`Processor::process_many`] and reported on each.
     pub timings: Timings,
@@ -59,7 +64,12 @@ pub struct Timings {
 pub struct Processor {
     limits: Limits,
     resizer: Resizer,
+    shrink_margin: Option<f64>,
 }
+
+/// How much larger than a rendition its source must stay when imgkit decodes at reduced scale or resizes
+/// from a larger rendition; see [`Processor::shrink_on_load`].
+pub const DEFAULT_SHRINK_MARGIN: f64 = 2.0;
 
 impl Processor {
     /// A processor enforcing `limits`.
@@ -67,7 +77,34 @@ impl Processor {
         Processor {
             limits,
             resizer: Resizer::default(),
+            shrink_margin: Some(DEFAULT_SHRINK_MARGIN),
         }
+    }
+
+    /// Sets shrink-on-load: a JPEG is decoded at the smallest DCT scale (1/2, 1/4 or 1/8) that leaves
+    /// every rendition `margin` times its size (default [`DEFAULT_SHRINK_MARGIN`]; values below 1 count
+    /// as 1), and smaller renditions start from larger ones under the same rule. `None` decodes at full
+    /// size and resizes every rendition from it: exact, and slower.
+    ///
+    /// ```
+    /// use imgkit::{Limits, Processor, Spec};
+    /// # let jpeg = imgkit::doc_jpeg(1600, 1200);
+    /// let thumb = Processor::new(Limits::default()).process(&jpeg, &Spec::width(200))?;
+    /// assert_eq!(thumb.resized_from, (400, 300)); // decoded at 1/4: still 2x the target
+    ///
+    /// let exact = Processor::new(Limits::default()).shrink_on_load(None).process(&jpeg, &Spec::width(200))?;
+    /// assert_eq!(exact.resized_from, (1600, 1200));
+    /// # Ok::<(), imgkit::Error>(())
+    /// ```
+    pub fn shrink_on_load(mut self, margin: Option<f64>) -> Processor {
+        self.shrink_margin = margin.map(|m| {
+            if m.is_nan() {
+                DEFAULT_SHRINK_MARGIN
+            } else {
+                m.max(1.0)
+            }
+        });
+        self
     }
 
     /// The limits this processor enforces.
@@ -84,38 +121,82 @@ impl Processor {
         })
     }
 
-    /// Produces one rendition per spec from a single decode, in the order of `specs`.
+    /// Produces one rendition per spec from a single decode, returned in the order of `specs`.
     ///
     /// Every spec is validated before the input is looked at, so a configuration error never costs a decode.
+    /// The decode is sized for the largest rendition (see [`shrink_on_load`](Processor::shrink_on_load)),
+    /// and renditions are made largest first, each from the smallest already-made rendition that still
+    /// holds the margin's multiple of its size, so extra small renditions cost little.
     pub fn process_many(&mut self, bytes: &[u8], specs: &[Spec]) -> Result<Vec<Output>> {
         specs.iter().try_for_each(Spec::validate)?;
         let start = Instant::now();
         let checked = Checked::new(bytes, &self.limits)?;
+        let full = (checked.info.width, checked.info.height);
+        let plans = specs
+            .iter()
+            .map(|spec| self.stored_target(&checked.info, spec))
+            .collect::<Result<Vec<_>>>()?;
+        let shrink = match self.shrink_margin {
+            Some(margin) => shrink_factor(plans.iter().flat_map(|p| needs(p, full, full)), margin),
+            None => 1,
+        };
         let probed = Instant::now();
-        let decoded = decode_checked(checked)?;
-        let decoded_at = Instant::now();
+        let decoded = decode_checked(checked, shrink)?;
         let shared = Timings {
             probe: probed - start,
-            decode: decoded_at - probed,
+            decode: probed.elapsed(),
             ..Timings::default()
         };
-        specs
-            .iter()
-            .map(|spec| self.render_timed(&decoded, spec, shared))
-            .collect()
+
+        let mut order: Vec<usize> = (0..specs.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(u64::from(plans[i].width) * u64::from(plans[i].height)));
+        let mut outputs: Vec<Option<Output>> = specs.iter().map(|_| None).collect();
+        // Full-frame renditions (before orientation and colour conversion) that a later, smaller one can
+        // start from; kept only when one will.
+        let mut sources: Vec<DynamicImage> = Vec::new();
+        for (k, &i) in order.iter().enumerate() {
+            let resize_start = Instant::now();
+            let source = self
+                .shrink_margin
+                .and_then(|m| sources.iter().rev().find(|s| holds(s, &plans[i], full, m)))
+                .unwrap_or(&decoded.image);
+            let from = (source.width(), source.height());
+            let resized = self.resize(source, &plans[i], full, specs[i].filter_kind())?;
+            let reusable = self.shrink_margin.is_some_and(|m| {
+                plans[i].crop.is_none()
+                    && order[k + 1..]
+                        .iter()
+                        .any(|&j| holds(&resized, &plans[j], full, m))
+            });
+            if reusable {
+                sources.push(resized.clone());
+            }
+            outputs[i] = Some(self.finish(resized, &decoded, &specs[i], shared, resize_start, from)?);
+        }
+        outputs
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| Error::Internal {
+                stage: "pipeline",
+                reason: "a rendition was skipped".into(),
+            })
     }
 
     /// Renders one spec from an image decoded earlier with [`decode`](crate::decode), e.g. to produce
     /// renditions one at a time. The output's probe and decode timings are zero.
     pub fn render(&mut self, decoded: &Decoded, spec: &Spec) -> Result<Output> {
         spec.validate()?;
-        self.render_timed(decoded, spec, Timings::default())
+        let plan = self.stored_target(&decoded.info, spec)?;
+        let start = Instant::now();
+        let full = (decoded.info.width, decoded.info.height);
+        let from = (decoded.width(), decoded.height());
+        let resized = self.resize(&decoded.image, &plan, full, spec.filter_kind())?;
+        self.finish(resized, decoded, spec, Timings::default(), start, from)
     }
 
-    fn render_timed(&mut self, decoded: &Decoded, spec: &Spec, mut timings: Timings) -> Result<Output> {
-        let start = Instant::now();
-        let orientation = decoded.info.orientation;
-        let (display_w, display_h) = decoded.info.display_size();
+    /// Output size and source crop of `spec` in stored orientation, checked against the limits.
+    fn stored_target(&self, info: &ImageInfo, spec: &Spec) -> Result<Plan> {
+        let (display_w, display_h) = info.display_size();
         let target = plan(
             display_w,
             display_h,
@@ -126,15 +207,32 @@ impl Processor {
         );
         // Enlargement is the only way an output can outgrow the input; it must stay within the limits.
         self.check_output(target.width, target.height)?;
-        let stored = stored_plan(target, orientation.swaps_dimensions());
-        let mut image = self.resizer.resize(
-            &decoded.image,
-            stored.width,
-            stored.height,
-            stored.crop,
-            spec.filter_kind(),
-        )?;
-        orient::apply(&mut image, orientation);
+        Ok(stored_plan(target, info.orientation.swaps_dimensions()))
+    }
+
+    /// Resamples `source`, which shows the whole `full`-sized image at any scale, to `plan`.
+    fn resize(
+        &mut self,
+        source: &DynamicImage,
+        plan: &Plan,
+        full: (u32, u32),
+        filter: Filter,
+    ) -> Result<DynamicImage> {
+        let (sx, sy) = scale_of(source, full);
+        let crop = plan.crop.map(|(cw, ch)| (cw * sx, ch * sy));
+        self.resizer.resize(source, plan.width, plan.height, crop, filter)
+    }
+
+    fn finish(
+        &mut self,
+        mut image: DynamicImage,
+        decoded: &Decoded,
+        spec: &Spec,
+        mut timings: Timings,
+        resize_start: Instant,
+        resized_from: (u32, u32),
+    ) -> Result<Output> {
+        orient::apply(&mut image, decoded.info.orientation);
         if let Some(icc) = &decoded.icc_profile {
             color::to_srgb(&mut image, icc);
         }
@@ -142,13 +240,14 @@ impl Processor {
         let format = spec.output_format().resolve(decoded.info.format);
         let (width, height) = (image.width(), image.height());
         let (bytes, format) = encode::encode(image, format, spec.background_rgb())?;
-        timings.resize = resized - start;
+        timings.resize = resized - resize_start;
         timings.encode = resized.elapsed();
         Ok(Output {
             bytes,
             format,
             width,
             height,
+            resized_from,
             timings,
         })
     }
@@ -166,6 +265,35 @@ impl Processor {
         }
         Ok(())
     }
+}
+
+/// Horizontal and vertical scale of `source` relative to the full-size image.
+fn scale_of(source: &DynamicImage, full: (u32, u32)) -> (f64, f64) {
+    (
+        f64::from(source.width()) / f64::from(full.0.max(1)),
+        f64::from(source.height()) / f64::from(full.1.max(1)),
+    )
+}
+
+/// `(available, needed)` per axis: the source pixels a rendition covers in an image of size `at` showing
+/// the whole `full`-sized image, and the rendition's size.
+fn needs(plan: &Plan, full: (u32, u32), at: (u32, u32)) -> [(f64, f64); 2] {
+    let (sx, sy) = (
+        f64::from(at.0) / f64::from(full.0.max(1)),
+        f64::from(at.1) / f64::from(full.1.max(1)),
+    );
+    let (cw, ch) = plan.crop.unwrap_or((f64::from(full.0), f64::from(full.1)));
+    [
+        (cw * sx, f64::from(plan.width)),
+        (ch * sy, f64::from(plan.height)),
+    ]
+}
+
+/// Whether `source` still has `margin` times the pixels `plan` needs on both axes.
+fn holds(source: &DynamicImage, plan: &Plan, full: (u32, u32), margin: f64) -> bool {
+    needs(plan, full, (source.width(), source.height()))
+        .iter()
+        .all(|&(available, needed)| available >= needed * margin.max(1.0))
 }
 
 #[cfg(test)]

@@ -79,6 +79,10 @@ pub(crate) struct Checked<'a> {
     pub(crate) info: ImageInfo,
     pub(crate) decoder: Box<dyn ImageDecoder + 'a>,
     pub(crate) icc_profile: Option<Vec<u8>>,
+    /// The input, for decoders other than `decoder` (the DCT-scaled JPEG path).
+    pub(crate) bytes: &'a [u8],
+    /// The decoder allocation budget, for those decoders.
+    pub(crate) max_alloc: u64,
 }
 
 impl<'a> Checked<'a> {
@@ -140,6 +144,8 @@ impl<'a> Checked<'a> {
             info,
             decoder,
             icc_profile,
+            bytes,
+            max_alloc: limits.max_alloc,
         })
     }
 }

@@ -1,0 +1,148 @@
+//! Shrink-on-load and multi-rendition cascading: the fast paths must give the promised sizes and stay
+//! visually equal (PSNR ≥ 40 dB) to resizing every rendition from the full-size decode.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::OnceLock;
+
+use image::{DynamicImage, RgbImage};
+use imgkit::{Fit, Limits, OutputFormat, Processor, Spec};
+
+/// Deterministic photo-like content: smooth gradients, soft shapes, fine texture and sensor-like noise,
+/// so that both low and high frequencies are present.
+fn photo(width: u32, height: u32) -> RgbImage {
+    let mut seed = 0x2545_f491_u32;
+    RgbImage::from_fn(width, height, |x, y| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let noise = f64::from(seed % 9) - 4.0;
+        let (fx, fy) = (f64::from(x) / f64::from(width), f64::from(y) / f64::from(height));
+        let blob = (-((fx - 0.6).powi(2) + (fy - 0.4).powi(2)) * 18.0).exp();
+        let texture = ((f64::from(x) * 0.21).sin() * (f64::from(y) * 0.17).cos()) * 10.0;
+        let channel = |base: f64| (base + texture + noise).clamp(0.0, 255.0) as u8;
+        image::Rgb([
+            channel(40.0 + 150.0 * fx + 60.0 * blob),
+            channel(70.0 + 100.0 * fy + 40.0 * blob),
+            channel(160.0 - 90.0 * fx * fy + 80.0 * blob),
+        ])
+    })
+}
+
+/// The 2400x1800 test photo as JPEG, made once for all tests.
+fn photo_jpeg() -> &'static [u8] {
+    static JPEG: OnceLock<Vec<u8>> = OnceLock::new();
+    JPEG.get_or_init(|| jpeg(&photo(2400, 1800)))
+}
+
+fn jpeg(img: &RgbImage) -> Vec<u8> {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 92)
+        .encode_image(img)
+        .unwrap();
+    out
+}
+
+fn gray_jpeg(img: &RgbImage) -> Vec<u8> {
+    let gray = DynamicImage::ImageRgb8(img.clone()).to_luma8();
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 92)
+        .encode_image(&gray)
+        .unwrap();
+    out
+}
+
+fn psnr(a: &[u8], b: &[u8]) -> f64 {
+    let a = image::load_from_memory(a).unwrap().to_rgb8();
+    let b = image::load_from_memory(b).unwrap().to_rgb8();
+    assert_eq!(a.dimensions(), b.dimensions());
+    let mse = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(&p, &q)| (f64::from(p) - f64::from(q)).powi(2))
+        .sum::<f64>()
+        / a.as_raw().len() as f64;
+    10.0 * (255.0 * 255.0 / mse.max(1e-9)).log10()
+}
+
+fn png_spec(spec: Spec) -> Spec {
+    spec.format(OutputFormat::Png)
+}
+
+#[test]
+fn jpeg_is_decoded_at_the_smallest_scale_that_keeps_twice_the_target() {
+    let src = photo_jpeg();
+    let exact = &mut Processor::new(Limits::default()).shrink_on_load(None);
+    let fast = &mut Processor::new(Limits::default());
+    // (spec, the size the fast path must resample from)
+    let cases = [
+        (Spec::width(200), (600, 450)),    // 1/4: 600 >= 2 x 200; 1/8 (300) would not be
+        (Spec::width(400), (1200, 900)),   // 1/2
+        (Spec::width(1000), (2400, 1800)), // no DCT scale keeps 2 x 1000
+        (Spec::size(200, 200).fit(Fit::Cover), (600, 450)), // the 1800x1800 crop needs 400
+        (Spec::height(100), (300, 225)),   // 1/8
+    ];
+    for (spec, from) in cases {
+        let spec = png_spec(spec);
+        let a = fast.process(src, &spec).unwrap();
+        let b = exact.process(src, &spec).unwrap();
+        assert_eq!(a.resized_from, from, "{spec:?}");
+        assert_eq!(b.resized_from, (2400, 1800));
+        assert_eq!((a.width, a.height), (b.width, b.height), "{spec:?}");
+        let db = psnr(&a.bytes, &b.bytes);
+        assert!(db >= 40.0, "{spec:?}: {db:.1} dB");
+    }
+}
+
+#[test]
+fn grayscale_jpeg_shrinks_too() {
+    let src = gray_jpeg(&photo(1600, 1200));
+    let spec = png_spec(Spec::width(200));
+    let a = Processor::new(Limits::default()).process(&src, &spec).unwrap();
+    let b = Processor::new(Limits::default())
+        .shrink_on_load(None)
+        .process(&src, &spec)
+        .unwrap();
+    assert_eq!(a.resized_from, (400, 300));
+    assert!(psnr(&a.bytes, &b.bytes) >= 40.0);
+}
+
+#[test]
+fn a_larger_margin_keeps_more_pixels() {
+    let src = photo_jpeg();
+    let out = Processor::new(Limits::default())
+        .shrink_on_load(Some(4.0))
+        .process(src, &Spec::width(200))
+        .unwrap();
+    assert_eq!(out.resized_from, (1200, 900));
+}
+
+#[test]
+fn renditions_cascade_from_larger_ones_and_come_back_in_spec_order() {
+    let src = photo_jpeg();
+    // Deliberately not sorted: the processor orders them itself.
+    let specs = [
+        png_spec(Spec::width(150)),
+        png_spec(Spec::width(1200)),
+        png_spec(Spec::size(300, 300).fit(Fit::Cover)),
+        png_spec(Spec::width(600)),
+    ];
+    let fast = Processor::new(Limits::default())
+        .process_many(src, &specs)
+        .unwrap();
+    let exact = Processor::new(Limits::default())
+        .shrink_on_load(None)
+        .process_many(src, &specs)
+        .unwrap();
+    let sizes: Vec<_> = fast.iter().map(|o| (o.width, o.height)).collect();
+    assert_eq!(sizes, [(150, 113), (1200, 900), (300, 300), (600, 450)]);
+    // 1200 needs the full decode; 600 and the cover crop (needs 600x600 of a 1200x900 image, crop 900x900)
+    // start from the 1200 rendition; 150 from the 600 one. Cropped renditions are never reused.
+    let from: Vec<_> = fast.iter().map(|o| o.resized_from).collect();
+    assert_eq!(from, [(600, 450), (2400, 1800), (1200, 900), (1200, 900)]);
+    for ((spec, a), b) in specs.iter().zip(&fast).zip(&exact) {
+        assert_eq!(b.resized_from, (2400, 1800));
+        let db = psnr(&a.bytes, &b.bytes);
+        assert!(db >= 40.0, "{spec:?}: {db:.1} dB");
+    }
+}
