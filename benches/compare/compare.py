@@ -1,0 +1,213 @@
+"""Runs the comparison jobs for every tool and prints the markdown table (called by run.sh).
+
+Standard library only. Per tool and job: one process doing WARMUP untimed and ITERS timed iterations in
+process (median and minimum ms), then one fresh process doing the job once (peak RSS, VmHWM).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# (id, input kind, specs, what): specs as the workers take them, WIDTH:jpeg:QUALITY or WIDTH:png.
+JOBS = [
+    ("jpeg-400", "jpeg_large", "400:jpeg:80", "400w JPEG q80"),
+    ("jpeg-3x", "jpeg_large", "1600:jpeg:80,800:jpeg:80,200:jpeg:80", "1600w + 800w + 200w JPEG q80"),
+    ("png-png", "png", "1024:png", "1024w PNG"),
+    ("png-jpeg", "png", "1024:jpeg:80", "1024w JPEG q80"),
+    ("small-jpeg-400", "jpeg_small", "400:jpeg:80", "400w JPEG q80"),
+]
+TOOLS = ["sharp", "pyvips", "pillow", "imgkit"]
+GENERATED = {"jpeg_large": "jpeg-12mp.jpg", "jpeg_small": "jpeg-3mp.jpg", "png": "png-14mp.png"}
+
+
+def pick_inputs(folder):
+    """The generated names if present, else the largest JPEG, a smaller JPEG and the largest PNG."""
+    if all(os.path.isfile(os.path.join(folder, n)) for n in GENERATED.values()):
+        return {k: os.path.join(folder, n) for k, n in GENERATED.items()}
+    files = [os.path.join(folder, n) for n in sorted(os.listdir(folder))]
+    files = [f for f in files if os.path.isfile(f)]
+    jpegs = sorted(
+        (f for f in files if f.lower().endswith((".jpg", ".jpeg"))), key=os.path.getsize
+    )
+    pngs = sorted((f for f in files if f.lower().endswith(".png")), key=os.path.getsize)
+    inputs = {}
+    if jpegs:
+        inputs["jpeg_large"] = jpegs[-1]
+        if len(jpegs) > 1:
+            inputs["jpeg_small"] = jpegs[0]
+    if pngs:
+        inputs["png"] = pngs[-1]
+    return inputs
+
+
+def command(tool, args, opts):
+    if tool == "imgkit":
+        cmd = [opts.runner, "run"]
+    elif tool == "sharp":
+        cmd = ["node", os.path.join(HERE, "sharp_worker.js")]
+    else:
+        cmd = [opts.venv_python, os.path.join(HERE, "py_worker.py"), tool]
+    cmd += args
+    cpu = os.environ.get("CPU")
+    if cpu and shutil.which("taskset"):
+        cmd = ["taskset", "-c", cpu] + cmd
+    return cmd
+
+
+def run_worker(tool, args, opts):
+    env = dict(os.environ, NODE_PATH=opts.node_modules)
+    proc = subprocess.run(
+        command(tool, args, opts), env=env, capture_output=True, text=True, timeout=900
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr.strip()[-2000:] or "exit status %d" % proc.returncode)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def fmt_ms(v):
+    return "%.1f" % v
+
+
+def fmt_ratio(v, base):
+    return "%.2f" % (v / base) if base else "-"
+
+
+def fmt_kb(n):
+    return "%.1f KB" % (n / 1000) if n < 10_000_000 else "%.2f MB" % (n / 1e6)
+
+
+def outputs_text(outputs):
+    return " + ".join("%dx%d %s" % (o["w"], o["h"], fmt_kb(o["bytes"])) for o in outputs)
+
+
+def machine():
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    load = "%.2f %.2f %.2f" % os.getloadavg() if hasattr(os, "getloadavg") else "?"
+    return "%s, %d CPUs, load average %s at start" % (model, os.cpu_count() or 0, load)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runner", required=True)
+    ap.add_argument("--node-modules", required=True)
+    ap.add_argument("--venv-python", required=True)
+    ap.add_argument("--images", required=True)
+    ap.add_argument("--out-dir", required=True)
+    ap.add_argument("--results", required=True)
+    opts = ap.parse_args()
+    iters = int(os.environ.get("ITERS", "20"))
+    warmup = int(os.environ.get("WARMUP", "3"))
+    started = datetime.datetime.now()
+    header = machine()
+
+    inputs = pick_inputs(opts.images)
+    os.makedirs(opts.out_dir, exist_ok=True)
+    rows = []  # (job label, tool, timed result or error, rss result or error)
+    versions = {}
+    problems = []
+    for job_id, kind, specs, what in JOBS:
+        path = inputs.get(kind)
+        if path is None:
+            print("==> skipping %s: no %s input in %s" % (job_id, kind, opts.images), file=sys.stderr)
+            continue
+        label = None
+        results = {}
+        for tool in TOOLS:
+            prefix = os.path.join(opts.out_dir, "%s-%s" % (job_id, tool))
+            try:
+                timed = run_worker(tool, [specs, path, str(iters), str(warmup), prefix], opts)
+                once = run_worker(tool, [specs, path, "1", "0", "-"], opts)
+            except (RuntimeError, subprocess.TimeoutExpired, ValueError, IndexError) as e:
+                problems.append("%s / %s failed: %s" % (job_id, tool, e))
+                print("==> %s / %s FAILED: %s" % (job_id, tool, e), file=sys.stderr)
+                results[tool] = None
+                continue
+            versions[tool] = timed["version"]
+            if label is None:
+                w, h = timed["input"]["w"], timed["input"]["h"]
+                ext = os.path.splitext(path)[1].lstrip(".").upper().replace("JPG", "JPEG")
+                label = "%s %dx%d (%.1f MP) -> %s" % (ext, w, h, w * h / 1e6, what)
+            results[tool] = (timed, once)
+            print(
+                "==> %-14s %-6s median %8.1f ms  min %8.1f ms  peak RSS %6.1f MB"
+                % (job_id, tool, timed["median_ms"], timed["min_ms"], once["vmhwm_kb"] / 1024),
+                file=sys.stderr,
+            )
+        dims = {
+            tool: [(o["w"], o["h"]) for o in r[0]["outputs"]] for tool, r in results.items() if r
+        }
+        if len(set(map(tuple, dims.values()))) > 1:
+            problems.append("%s: output sizes differ between tools: %s" % (job_id, dims))
+        rows.append((label or job_id, results))
+
+    lines = [
+        "# imgkit vs sharp, pyvips, Pillow",
+        "",
+        "%s; %s." % (started.strftime("%Y-%m-%d %H:%M"), header),
+        "Versions: %s."
+        % ", ".join("%s %s" % (t, versions[t]) for t in TOOLS if t in versions),
+        "Inputs: %s."
+        % ", ".join(
+            "%s (%s)" % (os.path.basename(p), fmt_kb(os.path.getsize(p)))
+            for p in sorted(set(inputs.values()))
+        ),
+        "One thread per tool, Lanczos3, aspect ratio kept, JPEG q80 4:2:0 (no optimised Huffman tables),"
+        " PNG at zlib level %s for the peers (imgkit: its fast deflate); JPEG shrink-on-load leaving"
+        " >= 2x the target (sharp fastShrinkOnLoad=false, pyvips thumbnail, Pillow draft)."
+        % os.environ.get("PNG_COMPRESSION", "6"),
+        "Median and min of %d in-process iterations after %d warm-up; peak RSS (VmHWM) of a fresh process"
+        " doing the job once, interpreter included. Ratios are tool / sharp: below 1 is faster or smaller."
+        % (iters, warmup),
+        "",
+        "| job | tool | median ms | ratio to sharp | peak RSS MB | RSS ratio to sharp | min ms | output |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for label, results in rows:
+        base = results.get("sharp")
+        for tool in TOOLS:
+            r = results.get(tool)
+            if not r:
+                lines.append("| %s | %s | failed | | | | | |" % (label, tool))
+                continue
+            timed, once = r
+            lines.append(
+                "| %s | %s | %s | %s | %.1f | %s | %s | %s |"
+                % (
+                    label,
+                    tool,
+                    fmt_ms(timed["median_ms"]),
+                    fmt_ratio(timed["median_ms"], base and base[0]["median_ms"]),
+                    once["vmhwm_kb"] / 1024,
+                    fmt_ratio(once["vmhwm_kb"], base and base[1]["vmhwm_kb"]),
+                    fmt_ms(timed["min_ms"]),
+                    outputs_text(timed["outputs"]),
+                )
+            )
+    if problems:
+        lines += ["", "Problems:"] + ["- " + p for p in problems]
+    lines += ["", "Outputs of the last timed iteration: %s" % opts.out_dir]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    with open(opts.results, "w") as f:
+        f.write(text)
+    print("==> saved %s" % opts.results, file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Side-by-side comparison of imgkit with sharp, pyvips and Pillow on the same jobs, one thread each.
+#
+#   bash benches/compare/run.sh
+#
+# Needs cargo, node + npm and python3 (with venv; on Debian the script installs python3-venv if it can).
+# Installs the peers, pinned, into benches/compare/.peers/ (git-ignored; reused on later runs), builds
+# benches/src/bin/compare-runner.rs, generates deterministic photo-like inputs and prints a markdown table,
+# also saved to benches/compare/results.md. Not part of CI.
+#
+# Environment:
+#   IMAGES=DIR   use real photos instead of the generated inputs (see README.md in this folder)
+#   ITERS=N      timed in-process iterations per tool and job (default 20), after WARMUP=N (default 3)
+#   PNG_COMPRESSION=N  zlib level for the peers' PNG output (default 6, each peer's own default)
+#   CPU=N        pin every worker to CPU N with taskset
+#   PEERS_DIR=DIR      where to install the peers (default benches/compare/.peers)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+PEERS=${PEERS_DIR:-$HERE/.peers}
+
+SHARP_VERSION=0.35.5
+PYVIPS_VERSION=3.2.0
+PYVIPS_BINARY_VERSION=8.18.7
+PILLOW_VERSION=13.0.0
+
+say() { printf '==> %s\n' "$*" >&2; }
+for tool in cargo node npm python3; do
+    command -v "$tool" >/dev/null || { echo "run.sh: $tool not found; install it first" >&2; exit 2; }
+done
+mkdir -p "$PEERS"
+
+# --- sharp (npm), with its prebuilt libvips ---
+NODE_DIR=$PEERS/node
+if [ ! -f "$NODE_DIR/.installed-sharp-$SHARP_VERSION" ]; then
+    say "installing sharp@$SHARP_VERSION into $NODE_DIR"
+    rm -rf "$NODE_DIR"
+    mkdir -p "$NODE_DIR"
+    echo '{"name":"imgkit-compare-peers","private":true}' >"$NODE_DIR/package.json"
+    (cd "$NODE_DIR" && npm install --no-audit --no-fund --loglevel=error --include=optional \
+        "sharp@$SHARP_VERSION") >&2
+    touch "$NODE_DIR/.installed-sharp-$SHARP_VERSION"
+fi
+
+# --- pyvips + pyvips-binary (libvips) and Pillow (PyPI), in a venv ---
+VENV=$PEERS/venv
+PY_STAMP=$VENV/.installed-pyvips-$PYVIPS_VERSION-binary-$PYVIPS_BINARY_VERSION-pillow-$PILLOW_VERSION
+if [ ! -f "$PY_STAMP" ]; then
+    say "installing pyvips==$PYVIPS_VERSION pyvips-binary==$PYVIPS_BINARY_VERSION pillow==$PILLOW_VERSION into $VENV"
+    rm -rf "$VENV"
+    if ! python3 -m venv "$VENV" 2>/dev/null; then
+        # Debian's python3 lacks ensurepip until python3-venv is installed.
+        rm -rf "$VENV"
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            say "python3 -m venv failed; installing python3-venv with apt-get"
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+            python3 -m venv "$VENV"
+        else
+            echo "run.sh: python3 -m venv failed; install python3-venv" >&2
+            exit 2
+        fi
+    fi
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+        "pyvips==$PYVIPS_VERSION" "pyvips-binary==$PYVIPS_BINARY_VERSION" "pillow==$PILLOW_VERSION"
+    touch "$PY_STAMP"
+fi
+
+# --- imgkit's runner (release build, the workspace's own target dir) ---
+say "building compare-runner (release)"
+(cd "$ROOT" && cargo build --quiet --release -p imgkit-benches --bin compare-runner)
+TARGET_DIR=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+RUNNER=$TARGET_DIR/release/compare-runner
+
+# --- inputs ---
+INPUTS=$PEERS/inputs
+if [ -z "${IMAGES:-}" ]; then
+    say "generating photo-like inputs into $INPUTS"
+    "$RUNNER" gen "$INPUTS"
+fi
+
+# --- run and report ---
+export UV_THREADPOOL_SIZE=1 VIPS_CONCURRENCY=1 RAYON_NUM_THREADS=1 OMP_NUM_THREADS=1
+exec python3 "$HERE/compare.py" \
+    --runner "$RUNNER" \
+    --node-modules "$NODE_DIR/node_modules" \
+    --venv-python "$VENV/bin/python" \
+    --images "${IMAGES:-$INPUTS}" \
+    --out-dir "$PEERS/out" \
+    --results "$HERE/results.md"

@@ -1,0 +1,160 @@
+//! The imgkit side of the side-by-side comparison in `benches/compare/` (run it with
+//! `bash benches/compare/run.sh`, which also runs sharp, pyvips and Pillow on the same jobs).
+//!
+//! ```text
+//! compare-runner gen DIR
+//!     writes the deterministic photo-like inputs: DIR/jpeg-12mp.jpg (4032x3024, q90 4:2:0),
+//!     DIR/jpeg-3mp.jpg (2048x1536) and DIR/png-14mp.png (4608x3072 RGB, default compression).
+//! compare-runner run SPECS INPUT ITERS WARMUP OUT_PREFIX
+//!     SPECS is a comma-separated list of renditions, each WIDTH:jpeg:QUALITY or WIDTH:png
+//!     (aspect ratio kept, Lanczos3). Runs WARMUP untimed and ITERS timed iterations in this
+//!     process, on one thread, and prints one JSON line with the median and minimum milliseconds,
+//!     the outputs and the process's peak RSS (VmHWM). The outputs of the last iteration are
+//!     written to OUT_PREFIX-WIDTH.EXT unless OUT_PREFIX is "-".
+//! ```
+//!
+//! The peers' workers (`benches/compare/sharp_worker.js`, `benches/compare/py_worker.py`) take the
+//! same arguments and print the same JSON.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use image::codecs::png::PngEncoder;
+use image::{ImageEncoder, RgbImage};
+use imgkit::{Limits, OutputFormat, Processor, Spec};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["gen", dir] => generate(Path::new(dir)),
+        ["run", specs, input, iters, warmup, out_prefix] => run(
+            specs,
+            Path::new(input),
+            iters.parse().context("ITERS")?,
+            warmup.parse().context("WARMUP")?,
+            out_prefix,
+        ),
+        _ => bail!("usage: compare-runner gen DIR | compare-runner run SPECS INPUT ITERS WARMUP OUT_PREFIX"),
+    }
+}
+
+fn generate(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (name, w, h) in [("jpeg-12mp.jpg", 4032, 3024), ("jpeg-3mp.jpg", 2048, 1536)] {
+        let bytes = jpeg(&imgkit_benches::photo_like(w, h, 6), 90)?;
+        write(&dir.join(name), &bytes)?;
+    }
+    let img = imgkit_benches::photo_like(4608, 3072, 0);
+    let mut png = Vec::new();
+    PngEncoder::new(&mut png).write_image(
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        image::ExtendedColorType::Rgb8,
+    )?;
+    write(&dir.join("png-14mp.png"), &png)
+}
+
+/// Baseline 4:2:0, like a camera (and unlike `image`'s 4:4:4 encoder).
+fn jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality);
+    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+    encoder.encode(
+        img.as_raw(),
+        u16::try_from(img.width())?,
+        u16::try_from(img.height())?,
+        jpeg_encoder::ColorType::Rgb,
+    )?;
+    Ok(out)
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("wrote {} ({} bytes)", path.display(), bytes.len());
+    Ok(())
+}
+
+fn parse_spec(text: &str) -> Result<Spec> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let width: u32 = parts
+        .first()
+        .context("empty spec")?
+        .parse()
+        .with_context(|| format!("width in {text:?}"))?;
+    let format = match parts.get(1..).unwrap_or_default() {
+        ["jpeg", quality] => OutputFormat::Jpeg {
+            quality: quality.parse().with_context(|| format!("quality in {text:?}"))?,
+        },
+        ["png"] => OutputFormat::Png,
+        _ => bail!("spec {text:?} is not WIDTH:jpeg:QUALITY or WIDTH:png"),
+    };
+    Ok(Spec::width(width).format(format))
+}
+
+fn run(specs: &str, input: &Path, iters: usize, warmup: usize, out_prefix: &str) -> Result<()> {
+    let specs = specs.split(',').map(parse_spec).collect::<Result<Vec<_>>>()?;
+    let bytes = std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
+    let mut processor = Processor::new(Limits::default());
+    let job = |processor: &mut Processor| -> Result<Vec<imgkit::Output>> {
+        Ok(if let [spec] = specs.as_slice() {
+            vec![processor.process(&bytes, spec)?]
+        } else {
+            processor.process_many(&bytes, &specs)?
+        })
+    };
+    for _ in 0..warmup {
+        job(&mut processor)?;
+    }
+    let mut times = Vec::new();
+    let mut outputs = Vec::new();
+    for _ in 0..iters.max(1) {
+        let start = Instant::now();
+        outputs = job(&mut processor)?;
+        times.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    let mut outs_json = Vec::new();
+    for out in &outputs {
+        outs_json.push(format!(
+            "{{\"w\":{},\"h\":{},\"bytes\":{}}}",
+            out.width,
+            out.height,
+            out.bytes.len()
+        ));
+        if out_prefix != "-" {
+            let ext = if out.format == imgkit::Format::Png {
+                "png"
+            } else {
+                "jpg"
+            };
+            std::fs::write(format!("{out_prefix}-{}.{ext}", out.width), &out.bytes)?;
+        }
+    }
+    let info = imgkit::probe(&bytes, &Limits::default())?;
+    times.sort_by(f64::total_cmp);
+    let n = times.len();
+    let median = (times[(n - 1) / 2] + times[n / 2]) / 2.0;
+    println!(
+        "{{\"tool\":\"imgkit\",\"version\":\"{}\",\"input\":{{\"w\":{},\"h\":{}}},\"iters\":{n},\"median_ms\":{median:.3},\"min_ms\":{:.3},\"outputs\":[{}],\"vmhwm_kb\":{}}}",
+        env!("CARGO_PKG_VERSION"),
+        info.width,
+        info.height,
+        times[0],
+        outs_json.join(","),
+        vmhwm_kb()
+    );
+    Ok(())
+}
+
+/// The process's peak resident set size in KiB, or 0 where /proc is missing.
+fn vmhwm_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
