@@ -54,6 +54,28 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
 
 /// Decodes the checked input; a JPEG with `shrink` of 2, 4 or 8 is decoded at 1/`shrink` of its size by
 /// scaling in the DCT domain, which skips most of the work and memory of a full decode.
+/// Like [`decode`], but a JPEG is decoded at 1/`denominator` of its size (2, 4 or 8; other values mean
+/// full size) by scaling in the DCT domain. Other formats decode at full size. This is the decode that
+/// [`Processor`](crate::Processor) picks by itself for shrink-on-load; it is public for benchmarks and
+/// callers that render later with [`Processor::render`](crate::Processor::render).
+///
+/// ```
+/// use imgkit::{decode_scaled, Limits};
+/// # let jpeg = imgkit::doc_jpeg(640, 480);
+/// let quarter = decode_scaled(&jpeg, &Limits::default(), 4)?;
+/// assert_eq!((quarter.width(), quarter.height()), (160, 120));
+/// assert_eq!((quarter.info().width, quarter.info().height), (640, 480));
+/// # Ok::<(), imgkit::Error>(())
+/// ```
+pub fn decode_scaled(bytes: &[u8], limits: &Limits, denominator: u32) -> Result<Decoded> {
+    let shrink = if matches!(denominator, 2 | 4 | 8) {
+        denominator
+    } else {
+        1
+    };
+    decode_checked(Checked::new(bytes, limits)?, shrink)
+}
+
 pub(crate) fn decode_checked(checked: Checked<'_>, shrink: u32) -> Result<Decoded> {
     let Checked {
         info,

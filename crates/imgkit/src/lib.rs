@@ -40,7 +40,7 @@ mod probe;
 mod resize;
 mod spec;
 
-pub use decode::{decode, Decoded};
+pub use decode::{decode, decode_scaled, Decoded};
 pub use error::{Cause, Class, Error, ErrorKind, Limit, Result};
 pub use format::{Format, Formats};
 pub use geometry::{plan, Fit, Plan};
