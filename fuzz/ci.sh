@@ -11,7 +11,7 @@ for target in $(cargo fuzz list); do
     mkdir -p "fuzz-corpus/$target"
     echo "== fuzz $target for ${SECONDS_PER_TARGET}s"
     status=0
-    cargo fuzz run -s none "$target" "fuzz-corpus/$target" ../corpus/valid ../corpus/hostile -- \
+    cargo fuzz run -s none "$target" "fuzz-corpus/$target" ../corpus/valid ../corpus/hostile ../corpus/regression -- \
         -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=1024 -malloc_limit_mb=512 -timeout=10 \
         -print_final_stats=1 >"logs/$target.log" 2>&1 || status=$?
     grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb)" "logs/$target.log" || true

@@ -41,9 +41,19 @@ fn size(s: &str) -> Option<(u32, u32)> {
     Some((w.parse().ok()?, h.parse().ok()?))
 }
 
-/// Reads the manifest; panics with the line number on a malformed row.
+/// The manifests: the generated corpus, and the hand-kept regressions found by fuzzing.
+pub const MANIFESTS: [&str; 2] = ["manifest.tsv", "regression/manifest.tsv"];
+
+/// The folders under `corpus/` whose files the manifests must list exactly.
+pub const FOLDERS: [&str; 3] = ["valid", "hostile", "regression"];
+
+/// Reads both manifests; panics with the file and line number on a malformed row.
 pub fn manifest() -> Vec<Entry> {
-    let path = corpus_dir().join("manifest.tsv");
+    MANIFESTS.iter().flat_map(|name| read_manifest(name)).collect()
+}
+
+fn read_manifest(name: &str) -> Vec<Entry> {
+    let path = corpus_dir().join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut entries = Vec::new();
     for (n, line) in text.lines().enumerate().skip(1) {
@@ -53,7 +63,7 @@ pub fn manifest() -> Vec<Entry> {
         let cols: Vec<&str> = line.split('\t').collect();
         assert!(
             cols.len() >= 6,
-            "manifest line {}: expected 6 columns, got {}",
+            "{name} line {}: expected 6 columns, got {}",
             n + 1,
             cols.len()
         );
@@ -61,7 +71,7 @@ pub fn manifest() -> Vec<Entry> {
             "ok" => Ok(cols[2].to_string()),
             "reject" => Err(cols[2].to_string()),
             other => panic!(
-                "manifest line {}: expect must be ok or reject, got {other:?}",
+                "{name} line {}: expect must be ok or reject, got {other:?}",
                 n + 1
             ),
         };
@@ -74,7 +84,7 @@ pub fn manifest() -> Vec<Entry> {
         };
         assert!(
             entry.expect.is_err() || (entry.source.is_some() && entry.thumb.is_some()),
-            "line {}: ok rows need sizes",
+            "{name} line {}: ok rows need sizes",
             n + 1
         );
         entries.push(entry);
