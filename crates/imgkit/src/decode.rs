@@ -52,8 +52,6 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
     decode_checked(Checked::new(bytes, limits)?, 1)
 }
 
-/// Decodes the checked input; a JPEG with `shrink` of 2, 4 or 8 is decoded at 1/`shrink` of its size by
-/// scaling in the DCT domain, which skips most of the work and memory of a full decode.
 /// Like [`decode`], but a JPEG is decoded at 1/`denominator` of its size (2, 4 or 8; other values mean
 /// full size) by scaling in the DCT domain. Other formats decode at full size. This is the decode that
 /// [`Processor`](crate::Processor) picks by itself for shrink-on-load; it is public for benchmarks and
@@ -76,6 +74,8 @@ pub fn decode_scaled(bytes: &[u8], limits: &Limits, denominator: u32) -> Result<
     decode_checked(Checked::new(bytes, limits)?, shrink)
 }
 
+/// Decodes the checked input; a JPEG with `shrink` of 2, 4 or 8 is decoded at 1/`shrink` of its size by
+/// scaling in the DCT domain, which skips most of the work and memory of a full decode.
 pub(crate) fn decode_checked(checked: Checked<'_>, shrink: u32) -> Result<Decoded> {
     let Checked {
         info,

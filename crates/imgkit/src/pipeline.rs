@@ -218,7 +218,7 @@ impl Processor {
         full: (u32, u32),
         filter: Filter,
     ) -> Result<DynamicImage> {
-        let (sx, sy) = scale_of(source, full);
+        let (sx, sy) = scale_of((source.width(), source.height()), full);
         let crop = plan.crop.map(|(cw, ch)| (cw * sx, ch * sy));
         self.resizer.resize(source, plan.width, plan.height, crop, filter)
     }
@@ -267,21 +267,18 @@ impl Processor {
     }
 }
 
-/// Horizontal and vertical scale of `source` relative to the full-size image.
-fn scale_of(source: &DynamicImage, full: (u32, u32)) -> (f64, f64) {
+/// Horizontal and vertical scale of an image of size `at` that shows the whole `full`-sized image.
+fn scale_of(at: (u32, u32), full: (u32, u32)) -> (f64, f64) {
     (
-        f64::from(source.width()) / f64::from(full.0.max(1)),
-        f64::from(source.height()) / f64::from(full.1.max(1)),
+        f64::from(at.0) / f64::from(full.0.max(1)),
+        f64::from(at.1) / f64::from(full.1.max(1)),
     )
 }
 
 /// `(available, needed)` per axis: the source pixels a rendition covers in an image of size `at` showing
 /// the whole `full`-sized image, and the rendition's size.
 fn needs(plan: &Plan, full: (u32, u32), at: (u32, u32)) -> [(f64, f64); 2] {
-    let (sx, sy) = (
-        f64::from(at.0) / f64::from(full.0.max(1)),
-        f64::from(at.1) / f64::from(full.1.max(1)),
-    );
+    let (sx, sy) = scale_of(at, full);
     let (cw, ch) = plan.crop.unwrap_or((f64::from(full.0), f64::from(full.1)));
     [
         (cw * sx, f64::from(plan.width)),
