@@ -9,9 +9,12 @@ cargo fuzz build -s none
 mkdir -p logs
 for target in $(cargo fuzz list); do
     mkdir -p "fuzz-corpus/$target"
+    # Raw inputs that once crashed or timed out this target are replayed first, as seeds.
+    seeds=(../corpus/valid ../corpus/hostile ../corpus/regression)
+    [ -d "regressions/$target" ] && seeds+=("regressions/$target")
     echo "== fuzz $target for ${SECONDS_PER_TARGET}s"
     status=0
-    cargo fuzz run -s none "$target" "fuzz-corpus/$target" ../corpus/valid ../corpus/hostile ../corpus/regression -- \
+    cargo fuzz run -s none "$target" "fuzz-corpus/$target" "${seeds[@]}" -- \
         -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=1024 -malloc_limit_mb=512 -timeout=10 \
         -print_final_stats=1 >"logs/$target.log" 2>&1 || status=$?
     grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb)" "logs/$target.log" || true

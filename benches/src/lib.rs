@@ -1,5 +1,7 @@
 //! Deterministic, photo-like inputs for the imgkit benchmarks, so they run anywhere without shipping
-//! large files. (Issue: a directory of real photos can replace them.)
+//! large files. The criterion suite (`benches/benches/pipeline.rs`) encodes [`photo_like`] scenes with
+//! [`photo_like_jpeg`], [`photo_like_png`] and [`photo_like_webp`]; `IMGKIT_BENCH_IMAGES=DIR` replaces them
+//! with real photos.
 
 use image::codecs::jpeg::JpegEncoder;
 use image::{ImageEncoder, RgbImage};
@@ -88,4 +90,46 @@ pub fn photo_like(width: u32, height: u32, noise: u8) -> RgbImage {
         let noise = (seed % span) as f32 - f32::from(noise);
         image::Rgb(rgb.map(|c| (c + noise).clamp(0.0, 255.0) as u8))
     })
+}
+
+/// [`photo_like`] with camera-like noise (6), as a baseline 4:2:0 JPEG at `quality` (`jpeg-encoder`, as a
+/// camera or phone writes it; `image`'s encoder writes 4:4:4). `None` if a side exceeds 65,535.
+pub fn photo_like_jpeg(width: u32, height: u32, quality: u8) -> Option<Vec<u8>> {
+    let img = photo_like(width, height, 6);
+    let mut out = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality);
+    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+    encoder
+        .encode(
+            img.as_raw(),
+            u16::try_from(width).ok()?,
+            u16::try_from(height).ok()?,
+            jpeg_encoder::ColorType::Rgb,
+        )
+        .ok()?;
+    Some(out)
+}
+
+/// [`photo_like`] without noise (like a photo that went through a JPEG once), as an 8-bit RGB PNG at
+/// `image`'s default compression. A 14 MP one is about 13 MB.
+pub fn photo_like_png(width: u32, height: u32) -> Vec<u8> {
+    let img = photo_like(width, height, 0);
+    let mut out = Vec::new();
+    // Encoding an in-memory RGB buffer of valid size into a Vec does not fail.
+    let _ = image::codecs::png::PngEncoder::new(&mut out).write_image(
+        img.as_raw(),
+        width,
+        height,
+        image::ExtendedColorType::Rgb8,
+    );
+    out
+}
+
+/// [`photo_like`] with camera-like noise (6), as a lossy WebP at `quality` (libwebp through the `webp`
+/// crate, default method 4), like the WebP a CMS or phone writes. WebP sides are at most 16,383.
+pub fn photo_like_webp(width: u32, height: u32, quality: f32) -> Vec<u8> {
+    let img = photo_like(width, height, 6);
+    webp::Encoder::from_rgb(img.as_raw(), width, height)
+        .encode(quality)
+        .to_vec()
 }

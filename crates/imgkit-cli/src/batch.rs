@@ -1,127 +1,279 @@
-//! The batch runner: every input ends as processed, rejected (its fault, with the reason) or failed
-//! (not its fault, worth retrying). One bad file never stops the others.
+//! The batch runner: every input ends as processed, skipped (outputs up to date), rejected (its fault,
+//! with the reason) or failed (not its fault, worth retrying). One bad file never stops the others.
 
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result};
-use imgkit::{Class, Processor, Spec};
+use imgkit::{probe, Class, Error, Format, OutputFormat, Processor, Spec};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::args::Job;
+use crate::budget::{estimate, Budget};
+use crate::report::{self, Entry, OutputEntry};
 use crate::walk::{self, Item};
-use crate::write::atomic_write;
+use crate::write::{atomic_write, remove_stale_temporaries};
 
 /// How one input ended.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    Processed { bytes_in: u64, bytes_out: u64 },
-    Rejected(String),
+    Processed,
+    /// All outputs exist and are newer than the input.
+    Skipped,
+    /// The input's fault: `(kind, reason)`. Never worth retrying.
+    Rejected(String, String),
+    /// Not the input's fault (I/O, encoder): worth retrying.
     Failed(String),
+    /// Not started because the run was interrupted.
+    NotStarted,
 }
 
 /// Totals of a run.
 #[derive(Debug, Default)]
 pub struct Summary {
+    pub total: usize,
     pub processed: usize,
-    pub rejected: usize,
+    pub skipped: usize,
+    pub rejected: BTreeMap<String, usize>,
     pub failed: usize,
+    pub not_started: usize,
     pub bytes_in: u64,
     pub bytes_out: u64,
+    pub megapixels: f64,
     pub elapsed: Duration,
+    pub interrupted: bool,
+    /// Peak resident memory of this process (Linux), in bytes.
+    pub peak_rss: Option<u64>,
 }
 
 impl Summary {
     pub fn all_ok(&self) -> bool {
-        self.rejected == 0 && self.failed == 0
+        self.rejected.is_empty() && self.failed == 0
     }
 
-    fn add(&mut self, outcome: &Outcome) {
-        match outcome {
-            Outcome::Processed { bytes_in, bytes_out } => {
+    pub fn rejected_total(&self) -> usize {
+        self.rejected.values().sum()
+    }
+
+    fn add(&mut self, entry: &Entry) {
+        match &entry.outcome {
+            Outcome::Processed => {
                 self.processed += 1;
-                self.bytes_in += bytes_in;
-                self.bytes_out += bytes_out;
+                self.bytes_in += entry.bytes_in;
+                self.bytes_out += entry.outputs.iter().map(|o| o.bytes).sum::<u64>();
+                if let Some((w, h)) = entry.source_size {
+                    self.megapixels += f64::from(w) * f64::from(h) / 1e6;
+                }
             }
-            Outcome::Rejected(_) => self.rejected += 1,
+            Outcome::Skipped => self.skipped += 1,
+            Outcome::Rejected(kind, _) => *self.rejected.entry(kind.clone()).or_default() += 1,
             Outcome::Failed(_) => self.failed += 1,
+            Outcome::NotStarted => self.not_started += 1,
         }
     }
 }
 
-pub fn run(job: Job) -> Result<Summary> {
+/// Set by Ctrl-C / SIGTERM: workers finish the file they are on and start no new one.
+pub fn install_interrupt_handler() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    // Failing to install (another handler exists) only loses the clean stop, never data: writes are atomic.
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    stop
+}
+
+pub fn run(job: Job, stop: &AtomicBool) -> Result<Summary> {
     walk::check_output_outside_inputs(&job.output, &job.inputs)?;
-    let items = walk::collect(&job.inputs, job.all_files)?;
+    let items = walk::collect(&job.inputs, &job.walk)?;
+    if !job.dry_run {
+        // Left behind only by a killed run (a clean stop removes its own); they are ours by name.
+        remove_stale_temporaries(&job.output)?;
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(job.jobs.unwrap_or(0))
         .build()
         .context("starting worker threads")?;
     let specs: Vec<Spec> = job.renditions.iter().map(|(_, spec)| *spec).collect();
+    let budget = Budget::new(job.max_memory);
+    let progress = progress_bar(items.len() as u64, job.quiet || job.dry_run);
     let start = Instant::now();
-    // One Processor per worker: it owns the resizer's scratch buffers. Files are the unit of
-    // parallelism; the core is single-threaded, so nothing nests.
-    let outcomes: Vec<Outcome> = pool.install(|| {
+    // One Processor per worker: it owns the resizer's scratch buffers. Files are the unit of parallelism;
+    // the core is single-threaded per image, so nothing nests.
+    let entries: Vec<Entry> = pool.install(|| {
         items
             .par_iter()
             .map_init(
                 || Processor::new(job.limits),
                 |processor, item| {
-                    let outcome = process_one(processor, &job, &specs, item);
-                    if let Outcome::Rejected(reason) | Outcome::Failed(reason) = &outcome {
-                        eprintln!("{}: {reason}", item.path.display());
-                    }
-                    outcome
+                    let entry = if stop.load(Ordering::SeqCst) {
+                        Entry::new(item, Outcome::NotStarted)
+                    } else {
+                        process_one(processor, &job, &specs, &budget, item)
+                    };
+                    log(&progress, &job, &entry);
+                    progress.inc(1);
+                    entry
                 },
             )
             .collect()
     });
-    let mut summary = Summary::default();
-    outcomes.iter().for_each(|o| summary.add(o));
+    progress.finish_and_clear();
+    let mut summary = Summary {
+        total: entries.len(),
+        interrupted: stop.load(Ordering::SeqCst),
+        ..Summary::default()
+    };
+    entries.iter().for_each(|e| summary.add(e));
     summary.elapsed = start.elapsed();
+    summary.peak_rss = peak_rss();
+    if let Some(path) = &job.report {
+        report::write(path, &summary, &entries)?;
+    }
     if !job.quiet {
         print_summary(&summary);
     }
     Ok(summary)
 }
 
-fn process_one(processor: &mut Processor, job: &Job, specs: &[Spec], item: &Item) -> Outcome {
-    // Checked before reading, so an oversized file is never loaded into memory.
-    let len = match std::fs::metadata(&item.path) {
-        Ok(meta) => meta.len(),
-        Err(e) => return Outcome::Failed(format!("cannot read: {e}")),
-    };
-    if let Err(e) = processor
-        .limits()
-        .check_input_len(usize::try_from(len).unwrap_or(usize::MAX))
+fn progress_bar(len: u64, hidden: bool) -> ProgressBar {
+    if hidden || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} files  {per_sec}  ETA {eta}  {msg}")
     {
-        return Outcome::Rejected(e.to_string());
+        bar.set_style(style);
     }
-    let bytes = match std::fs::read(&item.path) {
-        Ok(bytes) => bytes,
-        Err(e) => return Outcome::Failed(format!("cannot read: {e}")),
-    };
-    let outputs = match processor.process_many(&bytes, specs) {
-        Ok(outputs) => outputs,
-        Err(e) if e.class() == Class::Rejected => return Outcome::Rejected(e.to_string()),
-        Err(e) => return Outcome::Failed(e.to_string()),
-    };
-    let mut bytes_out = 0;
-    for ((name, _), output) in job.renditions.iter().zip(&outputs) {
-        let dest = destination(
-            &job.output,
-            name.as_deref(),
-            &item.relative,
-            output.format.extension(),
-        );
-        if let Err(e) = atomic_write(&dest, &output.bytes) {
-            return Outcome::Failed(format!("{e:#}"));
+    bar
+}
+
+/// Errors always go to stderr as `path: reason`; `--verbose` adds one line per file.
+fn log(progress: &ProgressBar, job: &Job, entry: &Entry) {
+    let line = match &entry.outcome {
+        Outcome::Rejected(_, reason) | Outcome::Failed(reason) => {
+            Some(format!("{}: {reason}", entry.input.display()))
         }
-        bytes_out += output.bytes.len() as u64;
+        Outcome::Processed if job.verbose || job.dry_run => {
+            let outs: Vec<String> = entry
+                .outputs
+                .iter()
+                .map(|o| o.path.display().to_string())
+                .collect();
+            let verb = if job.dry_run { "would write" } else { "wrote" };
+            Some(format!("{}: {verb} {}", entry.input.display(), outs.join(", ")))
+        }
+        Outcome::Skipped if job.verbose || job.dry_run => {
+            Some(format!("{}: skipped, outputs up to date", entry.input.display()))
+        }
+        _ => None,
+    };
+    if let Some(line) = line {
+        progress.suspend(|| eprintln!("{line}"));
     }
-    Outcome::Processed {
-        bytes_in: len,
-        bytes_out,
+    if matches!(entry.outcome, Outcome::Rejected(..) | Outcome::Failed(_)) {
+        progress.set_message("(errors so far are listed above)");
     }
+}
+
+fn process_one(processor: &mut Processor, job: &Job, specs: &[Spec], budget: &Budget, item: &Item) -> Entry {
+    let mut entry = Entry::new(item, Outcome::NotStarted);
+    entry.outcome = match try_process(processor, job, specs, budget, item, &mut entry) {
+        Ok(outcome) => outcome,
+        Err(outcome) => outcome,
+    };
+    entry
+}
+
+fn try_process(
+    processor: &mut Processor,
+    job: &Job,
+    specs: &[Spec],
+    budget: &Budget,
+    item: &Item,
+    entry: &mut Entry,
+) -> Result<Outcome, Outcome> {
+    let failed = |what: &str, e: &dyn std::fmt::Display| Outcome::Failed(format!("{what}: {e}"));
+    let rejected = |e: Error| Outcome::Rejected(e.kind().to_string(), e.to_string());
+    let over_budget = |why| Outcome::Rejected("limit:max_memory".into(), why);
+    let meta = std::fs::metadata(&item.path).map_err(|e| failed("cannot read", &e))?;
+    // Checked before reading, so an oversized file is never loaded into memory.
+    processor
+        .limits()
+        .check_input_len(usize::try_from(meta.len()).unwrap_or(usize::MAX))
+        .map_err(rejected)?;
+    let mut reservation = budget.reserve(meta.len()).map_err(over_budget)?;
+    let read = || std::fs::read(&item.path).map_err(|e| failed("cannot read", &e));
+    let mut bytes = read()?;
+    entry.bytes_in = bytes.len() as u64;
+    let info = probe(&bytes, processor.limits()).map_err(rejected)?;
+    entry.source_size = Some(info.display_size());
+    entry.format = Some(info.format);
+
+    let destinations: Vec<PathBuf> = job
+        .renditions
+        .iter()
+        .map(|(name, spec)| {
+            let format = resolve(spec.output_format(), info.format);
+            destination(&job.output, name.as_deref(), &item.relative, format.extension())
+        })
+        .collect();
+    if !job.force && up_to_date(&destinations, meta.modified().ok()) {
+        entry.outputs = destinations.iter().map(OutputEntry::existing).collect();
+        return Ok(Outcome::Skipped);
+    }
+    let cost = estimate(&info, entry.bytes_in, specs);
+    if !reservation.try_grow(cost.saturating_sub(entry.bytes_in)) {
+        // Wait holding nothing, so that workers never block each other with partial reservations.
+        drop(bytes);
+        drop(reservation);
+        reservation = budget.reserve(cost).map_err(over_budget)?;
+        if job.dry_run {
+            bytes = Vec::new();
+        } else {
+            bytes = read()?;
+        }
+    }
+    if job.dry_run {
+        entry.outputs = destinations.iter().map(OutputEntry::existing).collect();
+        return Ok(Outcome::Processed);
+    }
+    let outputs = processor
+        .process_many(&bytes, specs)
+        .map_err(|e| match e.class() {
+            Class::Rejected => rejected(e),
+            _ => Outcome::Failed(e.to_string()),
+        })?;
+    drop(bytes);
+    for (((name, _), output), dest) in job.renditions.iter().zip(&outputs).zip(&destinations) {
+        atomic_write(dest, &output.bytes).map_err(|e| Outcome::Failed(format!("{e:#}")))?;
+        entry
+            .outputs
+            .push(OutputEntry::written(name.as_deref(), dest, output));
+    }
+    drop(reservation);
+    Ok(Outcome::Processed)
+}
+
+/// The format `process_many` will write, known before decoding so finished outputs can be found.
+fn resolve(requested: OutputFormat, input: Format) -> Format {
+    requested.resolve(input).format().unwrap_or(Format::Png)
+}
+
+/// Every output exists and is at least as new as the input.
+fn up_to_date(destinations: &[PathBuf], input_modified: Option<SystemTime>) -> bool {
+    let Some(input_modified) = input_modified else {
+        return false;
+    };
+    destinations.iter().all(|d| {
+        std::fs::metadata(d)
+            .and_then(|m| m.modified())
+            .is_ok_and(|out| out >= input_modified)
+    })
 }
 
 /// `OUTPUT_DIR[/rendition]/relative/path.ext`, with the extension of the format actually written.
@@ -135,20 +287,52 @@ pub fn destination(output: &Path, rendition: Option<&str>, relative: &Path, exte
     dest
 }
 
+/// `VmHWM` from `/proc/self/status`: the most resident memory this process has had.
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    Some(kib * 1024)
+}
+
 fn print_summary(s: &Summary) {
-    let secs = s.elapsed.as_secs_f64();
-    let total = s.processed + s.rejected + s.failed;
-    let rate = if secs > 0.0 { total as f64 / secs } else { 0.0 };
+    let secs = s.elapsed.as_secs_f64().max(1e-9);
+    let done = s.total - s.not_started;
+    let rejected = if s.rejected.is_empty() {
+        String::new()
+    } else {
+        let by: Vec<String> = s.rejected.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        format!(" ({})", by.join(", "))
+    };
     eprintln!(
-        "imgkit: {} processed, {} rejected, {} failed; {:.1} MB in, {:.1} MB out; {:.2} s, {:.0} files/s",
+        "imgkit: {} processed, {} skipped, {} rejected{rejected}, {} failed; {:.1} MB in, {:.1} MB out; \
+         {:.2} s, {:.0} files/s, {:.1} MP/s{}",
         s.processed,
-        s.rejected,
+        s.skipped,
+        s.rejected_total(),
         s.failed,
         s.bytes_in as f64 / 1e6,
         s.bytes_out as f64 / 1e6,
         secs,
-        rate
+        done as f64 / secs,
+        s.megapixels / secs,
+        s.peak_rss
+            .map(|b| format!(", peak RSS {:.0} MB", b as f64 / 1e6))
+            .unwrap_or_default(),
     );
+    if s.interrupted {
+        eprintln!(
+            "imgkit: interrupted after {done} of {} files; {} not started. Run again to finish (finished \
+             outputs are skipped).",
+            s.total, s.not_started
+        );
+    }
 }
 
 #[cfg(test)]
@@ -168,5 +352,31 @@ mod tests {
             destination(Path::new("out"), None, Path::new("x.png"), "jpg"),
             Path::new("out/x.jpg")
         );
+    }
+
+    #[test]
+    fn same_format_resolves_like_the_core() {
+        let png = imgkit::doc_png(8, 8);
+        let out = Processor::new(imgkit::Limits::default())
+            .process(&png, &Spec::width(4))
+            .unwrap();
+        assert_eq!(resolve(OutputFormat::Same, Format::Png), out.format);
+        assert_eq!(resolve(OutputFormat::Same, Format::Gif), Format::Png);
+        assert_eq!(resolve(OutputFormat::Png, Format::Jpeg), Format::Png);
+    }
+
+    #[test]
+    fn missing_or_older_outputs_are_not_up_to_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("a.jpg");
+        let now = SystemTime::now();
+        assert!(!up_to_date(std::slice::from_ref(&out), Some(now)));
+        std::fs::write(&out, b"x").unwrap();
+        let written = std::fs::metadata(&out).unwrap().modified().unwrap();
+        assert!(up_to_date(std::slice::from_ref(&out), Some(written)));
+        assert!(!up_to_date(
+            std::slice::from_ref(&out),
+            Some(written + Duration::from_secs(5))
+        ));
     }
 }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use walkdir::WalkDir;
 
 /// Extensions taken by default. Formats are sniffed from content; this only picks candidates, so that
@@ -18,26 +19,68 @@ pub struct Item {
     pub relative: PathBuf,
 }
 
-pub fn collect(inputs: &[PathBuf], all_files: bool) -> Result<Vec<Item>> {
+/// Which files of the input trees are taken.
+#[derive(Debug, Default)]
+pub struct WalkOptions {
+    /// Every file, not only those with an image extension.
+    pub all_files: bool,
+    /// Globs on the path relative to its input root (or the file name of a file input); when any are
+    /// given, a file must match one.
+    pub include: Option<GlobSet>,
+    /// Globs on the same relative path; a match is skipped.
+    pub exclude: Option<GlobSet>,
+    /// Also walk hidden (dot) files and directories.
+    pub hidden: bool,
+    /// Follow symbolic links (off by default: a link can point anywhere, including at the output).
+    pub follow_symlinks: bool,
+}
+
+impl WalkOptions {
+    fn selects(&self, relative: &Path) -> bool {
+        self.include.as_ref().is_none_or(|g| g.is_match(relative))
+            && !self.exclude.as_ref().is_some_and(|g| g.is_match(relative))
+    }
+}
+
+/// Compiles `--include`/`--exclude` patterns (`**/*.jpg`, `raw/**`, …).
+pub fn globs(patterns: &[String], flag: &str) -> Result<Option<GlobSet>> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut set = GlobSetBuilder::new();
+    for p in patterns {
+        set.add(
+            GlobBuilder::new(p)
+                .literal_separator(true)
+                .build()
+                .with_context(|| format!("{flag} {p:?}"))?,
+        );
+    }
+    Ok(Some(set.build().with_context(|| flag.to_string())?))
+}
+
+pub fn collect(inputs: &[PathBuf], options: &WalkOptions) -> Result<Vec<Item>> {
     let mut items = Vec::new();
     for input in inputs {
         let meta = std::fs::metadata(input).with_context(|| format!("{}", input.display()))?;
         if meta.is_file() {
             let name = input.file_name().map(PathBuf::from).unwrap_or_default();
-            items.push(Item {
-                path: input.clone(),
-                relative: name,
-            });
+            if options.selects(&name) {
+                items.push(Item {
+                    path: input.clone(),
+                    relative: name,
+                });
+            }
             continue;
         }
         for entry in WalkDir::new(input)
-            .follow_links(false)
+            .follow_links(options.follow_symlinks)
             .sort_by_file_name()
             .into_iter()
-            .filter_entry(|e| !is_hidden(e.path(), input))
+            .filter_entry(|e| options.hidden || !is_hidden(e.path(), input))
         {
             let entry = entry.with_context(|| format!("walking {}", input.display()))?;
-            if !entry.file_type().is_file() || !(all_files || has_image_extension(entry.path())) {
+            if !entry.file_type().is_file() || !(options.all_files || has_image_extension(entry.path())) {
                 continue;
             }
             let relative = entry
@@ -45,6 +88,9 @@ pub fn collect(inputs: &[PathBuf], all_files: bool) -> Result<Vec<Item>> {
                 .strip_prefix(input)
                 .unwrap_or(entry.path())
                 .to_path_buf();
+            if !options.selects(&relative) {
+                continue;
+            }
             items.push(Item {
                 path: entry.path().to_path_buf(),
                 relative,
@@ -102,4 +148,66 @@ fn absolute(path: &Path) -> Result<PathBuf> {
     let mut canonical = existing.canonicalize().unwrap_or_else(|_| existing.to_path_buf());
     canonical.extend(rest.iter().rev());
     Ok(canonical)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for f in [
+            "a.jpg",
+            "b.png",
+            "notes.txt",
+            "raw/c.jpg",
+            "raw/deep/d.webp",
+            ".hidden/e.jpg",
+            ".f.jpg",
+        ] {
+            let path = dir.path().join(f);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, b"x").unwrap();
+        }
+        dir
+    }
+
+    fn names(dir: &Path, options: &WalkOptions) -> Vec<String> {
+        collect(&[dir.to_path_buf()], options)
+            .unwrap()
+            .into_iter()
+            .map(|i| i.relative.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn image_files_only_hidden_skipped_by_default() {
+        let dir = tree();
+        assert_eq!(
+            names(dir.path(), &WalkOptions::default()),
+            ["a.jpg", "b.png", "raw/c.jpg", "raw/deep/d.webp"]
+        );
+        let all = WalkOptions {
+            all_files: true,
+            hidden: true,
+            ..WalkOptions::default()
+        };
+        assert_eq!(names(dir.path(), &all).len(), 7);
+    }
+
+    #[test]
+    fn include_and_exclude_match_relative_paths() {
+        let dir = tree();
+        let only_jpg = WalkOptions {
+            include: globs(&["**/*.jpg".into()], "--include").unwrap(),
+            ..WalkOptions::default()
+        };
+        assert_eq!(names(dir.path(), &only_jpg), ["a.jpg", "raw/c.jpg"]);
+        let no_raw = WalkOptions {
+            exclude: globs(&["raw/**".into()], "--exclude").unwrap(),
+            ..WalkOptions::default()
+        };
+        assert_eq!(names(dir.path(), &no_raw), ["a.jpg", "b.png"]);
+        assert!(globs(&["[".into()], "--include").is_err());
+    }
 }

@@ -29,3 +29,58 @@ pub fn atomic_write(dest: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("renaming into {}", dest.display()))?;
     Ok(())
 }
+
+/// Removes temporary files a killed run left in the output tree. Only names this module creates
+/// (`.imgkit-*.tmp`) are touched; do not point two runs at the same output directory at once.
+pub fn remove_stale_temporaries(output: &Path) -> Result<()> {
+    if !output.is_dir() {
+        return Ok(());
+    }
+    for entry in walkdir::WalkDir::new(output).follow_links(false) {
+        let entry = entry.with_context(|| format!("walking {}", output.display()))?;
+        let name = entry.file_name().to_string_lossy();
+        if entry.file_type().is_file() && name.starts_with(".imgkit-") && name.ends_with(".tmp") {
+            std::fs::remove_file(entry.path())
+                .with_context(|| format!("removing stale {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_temporaries_go_and_everything_else_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("a/b");
+        std::fs::create_dir_all(&sub).unwrap();
+        let stale = sub.join(".imgkit-x1Y2z3.tmp");
+        let keep = [
+            sub.join("photo.jpg"),
+            sub.join(".imgkit-notes"),
+            dir.path().join("x.tmp"),
+        ];
+        std::fs::write(&stale, b"half").unwrap();
+        keep.iter().for_each(|k| std::fs::write(k, b"k").unwrap());
+        remove_stale_temporaries(dir.path()).unwrap();
+        assert!(!stale.exists());
+        assert!(keep.iter().all(|k| k.exists()));
+    }
+
+    #[test]
+    fn atomic_write_replaces_whole_files_and_leaves_no_temporaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("new/dir/out.png");
+        atomic_write(&dest, b"first").unwrap();
+        atomic_write(&dest, b"second").unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), b"second");
+        let names: Vec<_> = std::fs::read_dir(dest.parent().unwrap())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names, ["out.png"]);
+    }
+}

@@ -10,15 +10,21 @@ fn corpus() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus")
 }
 
-/// (file, expected outcome, detail, thumb size) from the manifest.
+/// (file, expected outcome, detail, thumb size) from the corpus manifest and the regression manifest
+/// (both name files relative to `corpus/`, and the run below walks both folders).
 fn manifest() -> Vec<(String, bool, String, String)> {
-    let text = std::fs::read_to_string(corpus().join("manifest.tsv")).unwrap();
-    text.lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            let c: Vec<&str> = l.split('\t').collect();
-            (c[0].to_string(), c[1] == "ok", c[2].to_string(), c[4].to_string())
+    ["manifest.tsv", "regression/manifest.tsv"]
+        .iter()
+        .flat_map(|name| {
+            let text = std::fs::read_to_string(corpus().join(name)).unwrap();
+            text.lines()
+                .skip(1)
+                .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+                .map(|l| {
+                    let c: Vec<&str> = l.split('\t').collect();
+                    (c[0].to_string(), c[1] == "ok", c[2].to_string(), c[4].to_string())
+                })
+                .collect::<Vec<_>>()
         })
         .collect()
 }

@@ -8,7 +8,7 @@ use crate::decode::{decode_checked, shrink_factor, Decoded};
 use crate::error::{Error, Limit, Result};
 use crate::probe::Checked;
 use crate::resize::{stored_plan, Resizer};
-use crate::{color, encode, orient, plan, Filter, Format, ImageInfo, Limits, Plan, Spec};
+use crate::{color, encode, orient, Filter, Format, ImageInfo, Limits, Plan, Spec};
 
 /// One encoded rendition.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -197,14 +197,7 @@ impl Processor {
     /// Output size and source crop of `spec` in stored orientation, checked against the limits.
     fn stored_target(&self, info: &ImageInfo, spec: &Spec) -> Result<Plan> {
         let (display_w, display_h) = info.display_size();
-        let target = plan(
-            display_w,
-            display_h,
-            spec.target_width(),
-            spec.target_height(),
-            spec.fit_mode(),
-            spec.enlarges(),
-        );
+        let target = spec.plan_for(display_w, display_h);
         // Enlargement is the only way an output can outgrow the input; it must stay within the limits.
         self.check_output(target.width, target.height)?;
         Ok(stored_plan(target, info.orientation.swaps_dimensions()))

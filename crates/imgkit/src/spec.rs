@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
+use crate::geometry::{plan, Plan};
 use crate::{Fit, Format};
 
 /// Largest output side a spec may ask for (the same scale as [`Limits::max_width`](crate::Limits)).
@@ -168,6 +169,17 @@ impl Spec {
     pub fn background(mut self, rgb: [u8; 3]) -> Spec {
         self.background = rgb;
         self
+    }
+
+    /// The output size and crop of this spec for a source displayed at `width × height` (see [`plan`]).
+    ///
+    /// ```
+    /// use imgkit::{Fit, Spec};
+    /// let p = Spec::size(300, 300).fit(Fit::Cover).plan_for(4000, 3000);
+    /// assert_eq!((p.width, p.height), (300, 300));
+    /// ```
+    pub fn plan_for(&self, width: u32, height: u32) -> Plan {
+        plan(width, height, self.width, self.height, self.fit, self.enlarge)
     }
 
     /// Target width, if any.

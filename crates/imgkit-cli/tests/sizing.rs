@@ -1,0 +1,215 @@
+//! `imgkit sizing` against reality: the peak memory it predicts for the largest allowed image (extrapolated
+//! from smaller calibration images) must be within ±20% of the peak measured when the real pipeline
+//! processes an image of exactly that size in a fresh process. Only memory is asserted: this test runs a
+//! debug build on a shared machine, so its timings mean nothing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a test failure
+
+use std::path::Path;
+use std::process::Command;
+
+const RENDITIONS: [&str; 2] = ["large=1600w,jpeg:85", "thumb=200x200,cover,webp"];
+const TOLERANCE: f64 = 0.20;
+
+fn imgkit() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_imgkit"))
+}
+
+fn with_renditions(cmd: &mut Command) -> &mut Command {
+    for r in RENDITIONS {
+        cmd.args(["--rendition", r]);
+    }
+    cmd
+}
+
+/// A top-level field of the sizing JSON (one per line, indented by two spaces).
+fn field<'a>(json: &'a str, key: &str) -> &'a str {
+    let prefix = format!("  \"{key}\": ");
+    json.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {key} in {json}"))
+        .trim_end_matches(',')
+}
+
+fn number(json: &str, key: &str) -> f64 {
+    field(json, key).parse().unwrap()
+}
+
+/// A number inside a one-line JSON object.
+fn number_in(object: &str, key: &str) -> f64 {
+    let pattern = format!("\"{key}\": ");
+    let start = object
+        .find(&pattern)
+        .unwrap_or_else(|| panic!("no {key} in {object}"))
+        + pattern.len();
+    let rest = &object[start..];
+    rest[..rest.find([',', '}']).unwrap()].trim().parse().unwrap()
+}
+
+/// A parameter's value in the CloudFormation parameter file.
+fn parameter(params: &str, key: &str) -> String {
+    let pattern = format!("\"ParameterKey\": \"{key}\", \"ParameterValue\": \"");
+    let start = params
+        .find(&pattern)
+        .unwrap_or_else(|| panic!("no {key} in {params}"))
+        + pattern.len();
+    let rest = &params[start..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+/// A photo-like JPEG of exactly `width` x `height`, made independently of the sizing tool's generator
+/// (different texture; PNG by the `image` crate, then JPEG q90 by `imgkit resize`, as a camera would).
+fn max_size_jpeg(dir: &Path, width: u32, height: u32) -> std::path::PathBuf {
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let noise = ((state >> 33) % 20) as u32;
+        let wave = ((x / 7 + y / 11) % 32) * 2;
+        image::Rgb([
+            (x * 180 / width + noise + 20) as u8,
+            (60 + wave + noise) as u8,
+            (y * 180 / height + noise + 30) as u8,
+        ])
+    });
+    let png = dir.join("max.png");
+    img.save(&png).unwrap();
+    let jpeg_dir = dir.join("jpeg");
+    let run = imgkit()
+        .args([
+            "resize", "--quiet", "-j", "1", "--fit", "fill", "--format", "jpeg", "-q", "90",
+        ])
+        .args([
+            "--width",
+            &width.to_string(),
+            "--height",
+            &height.to_string(),
+            "-o",
+        ])
+        .arg(&jpeg_dir)
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let jpeg = jpeg_dir.join("max.jpg");
+    let info = imgkit::probe(&std::fs::read(&jpeg).unwrap(), &imgkit::Limits::default()).unwrap();
+    assert_eq!((info.width, info.height), (width, height));
+    jpeg
+}
+
+fn within(predicted: f64, measured: f64) -> bool {
+    (predicted - measured).abs() <= TOLERANCE * measured
+}
+
+#[test]
+fn predicted_peak_memory_matches_the_real_pipeline_on_the_largest_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let params_path = dir.path().join("params.json");
+    let mut cmd = imgkit();
+    cmd.args(["sizing", "--max-megapixels", "12", "--format", "jpeg"])
+        .args(["--batch-size", "4", "--iterations", "1", "--json", "--params-out"])
+        .arg(&params_path);
+    let run = with_renditions(&mut cmd).output().unwrap();
+    let json = String::from_utf8_lossy(&run.stdout);
+    // 0: a size meets the latency target; 1: none does (likely for a debug build). Both recommend.
+    assert!(
+        matches!(run.status.code(), Some(0 | 1)),
+        "exit {:?}: {}",
+        run.status.code(),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    eprintln!("{json}");
+
+    let width = number(&json, "max_width") as u32;
+    let height = number(&json, "max_height") as u32;
+    assert!(f64::from(width * height) <= 12e6 && f64::from(width * height) > 11.9e6);
+    let predicted = number(&json, "predicted_peak_mb_per_image");
+    let process_baseline = number(&json, "process_baseline_mb");
+    let baseline = number(&json, "baseline_mb");
+    // The tool also measures the largest size itself and sizes with the larger of the two.
+    let checked = number_in(field(&json, "check"), "peak_mb_per_image");
+    let used = number(&json, "peak_mb_per_image");
+    assert!((used - predicted.max(checked)).abs() < 0.01, "{json}");
+
+    // The parameter file the deployment template reads is consistent with the prediction.
+    let params = std::fs::read_to_string(&params_path).unwrap();
+    let memory: f64 = parameter(&params, "MemorySize").parse().unwrap();
+    let timeout: u32 = parameter(&params, "Timeout").parse().unwrap();
+    let visibility: u32 = parameter(&params, "VisibilityTimeout").parse().unwrap();
+    let concurrency: u32 = parameter(&params, "MaxConcurrency").parse().unwrap();
+    assert!((128.0..=10_240.0).contains(&memory), "{params}");
+    assert!(memory >= baseline + used * 1.5, "{params}");
+    assert!(
+        (1..=900).contains(&timeout) && visibility == 6 * timeout,
+        "{params}"
+    );
+    assert!((2..=1000).contains(&concurrency), "{params}");
+    assert_eq!(parameter(&params, "Architecture"), "arm64");
+    assert_eq!(parameter(&params, "BatchSize"), "4");
+
+    // Measure: the real pipeline on an image of exactly the largest size, in a fresh process.
+    let jpeg = max_size_jpeg(dir.path(), width, height);
+    let mut cmd = imgkit();
+    cmd.args(["sizing", "--iterations", "1", "--calibrate-one"])
+        .arg(&jpeg);
+    let run = with_renditions(&mut cmd).output().unwrap();
+    let report = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let field = |key: &str| -> f64 {
+        report
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+            .unwrap_or_else(|| panic!("no {key} in {report}"))
+            .parse()
+            .unwrap()
+    };
+    let measured = (field("hwm_end_kib") - field("hwm_start_kib")) / 1024.0;
+    eprintln!(
+        "{width}x{height}: predicted peak {predicted:.1} MB/image, measured {measured:.1} MB ({:+.1}%)",
+        (predicted / measured - 1.0) * 100.0
+    );
+    assert!(
+        within(predicted, measured),
+        "predicted {predicted:.1} MB, measured {measured:.1} MB: more than {}% apart",
+        TOLERANCE * 100.0
+    );
+    // The tool's own check (its generated image) agrees with this one (a different image).
+    assert!(
+        within(checked, measured),
+        "the tool measured {checked:.1} MB, this test {measured:.1} MB"
+    );
+
+    // And the whole `imgkit resize` process, measured by the kernel via GNU time, against the predicted
+    // process peak (this binary's baseline + one image).
+    let time = Path::new("/usr/bin/time");
+    if !time.exists() {
+        eprintln!("skipping the /usr/bin/time cross-check: not installed");
+        return;
+    }
+    let out = dir.path().join("out");
+    let mut cmd = Command::new(time);
+    cmd.args(["-f", "maxrss_kib=%M", env!("CARGO_BIN_EXE_imgkit")])
+        .args(["resize", "--quiet", "-j", "1", "-o"])
+        .arg(&out)
+        .arg(&jpeg);
+    let run = with_renditions(&mut cmd).output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    let max_rss: f64 = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("maxrss_kib="))
+        .unwrap_or_else(|| panic!("no maximum RSS in {stderr}"))
+        .trim()
+        .parse()
+        .unwrap();
+    let measured_process = max_rss / 1024.0;
+    let predicted_process = process_baseline + predicted;
+    eprintln!(
+        "imgkit resize: predicted process peak {predicted_process:.1} MB, measured {measured_process:.1} MB"
+    );
+    assert!(
+        within(predicted_process, measured_process),
+        "predicted process peak {predicted_process:.1} MB, measured {measured_process:.1} MB"
+    );
+}

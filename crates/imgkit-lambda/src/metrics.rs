@@ -1,0 +1,123 @@
+//! CloudWatch metrics in the Embedded Metric Format: JSON lines on stdout that CloudWatch Logs turns into
+//! metrics. No CloudWatch API call is ever made.
+//!
+//! One line per invocation in namespace `imgkit`, dimension `FunctionName`: `Processed`, `Rejected`,
+//! `Failed`, `Skipped` (counts), `InputBytes`, `OutputBytes` (bytes), `Duration` (milliseconds, one
+//! value per object); and one line per rejection reason with dimensions `FunctionName` and `Reason`
+//! (e.g. `limit:max_width`) holding `Rejected`.
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+
+/// The metric namespace.
+pub const NAMESPACE: &str = "imgkit";
+
+/// Counters of one invocation.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Metrics {
+    /// Objects whose renditions were all written.
+    pub processed: u64,
+    /// Objects rejected, by reason.
+    pub rejected: BTreeMap<String, u64>,
+    /// Objects that failed and will be retried.
+    pub failed: u64,
+    /// Objects outside the source prefix, ignored.
+    pub skipped: u64,
+    /// Bytes downloaded.
+    pub input_bytes: u64,
+    /// Bytes written as renditions.
+    pub output_bytes: u64,
+    /// Wall time per object, milliseconds.
+    pub durations_ms: Vec<f64>,
+}
+
+impl Metrics {
+    /// The EMF documents, one JSON line each.
+    pub fn emf_lines(&self, function_name: &str) -> Vec<String> {
+        let ts = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let aws = |dims: Value, metrics: Value| {
+            json!({"Timestamp": ts, "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE, "Dimensions": [dims], "Metrics": metrics,
+            }]})
+        };
+        let rejected: u64 = self.rejected.values().sum();
+        let mut lines = vec![json!({
+            "_aws": aws(json!(["FunctionName"]), json!([
+                {"Name": "Processed", "Unit": "Count"},
+                {"Name": "Rejected", "Unit": "Count"},
+                {"Name": "Failed", "Unit": "Count"},
+                {"Name": "Skipped", "Unit": "Count"},
+                {"Name": "InputBytes", "Unit": "Bytes"},
+                {"Name": "OutputBytes", "Unit": "Bytes"},
+                {"Name": "Duration", "Unit": "Milliseconds"},
+            ])),
+            "FunctionName": function_name,
+            "Processed": self.processed,
+            "Rejected": rejected,
+            "Failed": self.failed,
+            "Skipped": self.skipped,
+            "InputBytes": self.input_bytes,
+            "OutputBytes": self.output_bytes,
+            // EMF takes at most 100 values per metric.
+            "Duration": self.durations_ms.iter().take(100).copied().collect::<Vec<_>>(),
+        })
+        .to_string()];
+        for (reason, n) in &self.rejected {
+            lines.push(
+                json!({
+                    "_aws": aws(json!(["FunctionName", "Reason"]), json!([{"Name": "Rejected", "Unit": "Count"}])),
+                    "FunctionName": function_name,
+                    "Reason": reason,
+                    "Rejected": n,
+                })
+                .to_string(),
+            );
+        }
+        lines
+    }
+
+    /// Prints the EMF documents to stdout, each as one line.
+    pub fn emit(&self, function_name: &str) {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        for line in self.emf_lines(function_name) {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = out.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emf_shape() {
+        let mut m = Metrics {
+            processed: 2,
+            failed: 1,
+            input_bytes: 10,
+            output_bytes: 5,
+            durations_ms: vec![1.0, 2.5],
+            ..Metrics::default()
+        };
+        m.rejected.insert("malformed".into(), 3);
+        let lines = m.emf_lines("fn");
+        assert_eq!(lines.len(), 2);
+        let main: Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(main["_aws"]["CloudWatchMetrics"][0]["Namespace"], "imgkit");
+        assert_eq!(main["Rejected"], 3);
+        assert_eq!(main["Duration"], json!([1.0, 2.5]));
+        let by_reason: Value = serde_json::from_str(&lines[1]).unwrap();
+        assert_eq!(by_reason["Reason"], "malformed");
+        assert_eq!(
+            by_reason["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0],
+            json!(["FunctionName", "Reason"])
+        );
+    }
+}
