@@ -40,6 +40,10 @@ METRICS_RS = REPO / "crates" / "imgkit-lambda" / "src" / "metrics.rs"
 TAG_KEYS = ("Application", "Environment", "Owner", "CostCenter")
 IMAGE_SUFFIXES = {"jpg", "jpeg", "png", "gif", "webp"}
 REQUIRED_ENV = {"IMGKIT_OUTPUT_BUCKET", "IMGKIT_RENDITIONS"}
+# Read by glibc at process start, not by imgkit-lambda: a fixed mmap threshold returns freed image buffers
+# to the kernel instead of keeping them in per-thread arenas (the CLI sets the same value with mallopt, so
+# `imgkit sizing`, which measures the CLI, predicts what the function uses).
+ALLOCATOR_ENV = {"MALLOC_MMAP_THRESHOLD_": "1048576"}
 SIZING_KEYS = ("MemorySize", "Timeout", "VisibilityTimeout", "MaxConcurrency", "Architecture")
 # Lambda's standard limits (the CloudFormation schema now allows more for Lambda Managed Instances).
 LAMBDA_MEMORY = (128, 10240)
@@ -881,7 +885,10 @@ def settings_env_vars():
 
 def contract_env_vars(t):
     known = set(settings_env_vars())
-    mine = set(env_vars(t))
+    env = env_vars(t)
+    for name, value in ALLOCATOR_ENV.items():
+        assert str(env.get(name)) == value, f"template must set {name}={value} (glibc allocator tuning), has {env.get(name)!r}"
+    mine = set(env) - set(ALLOCATOR_ENV)
     extra = mine - known
     assert not extra, f"template sets {sorted(extra)}, which imgkit-lambda does not read (ENV_VARS: {sorted(known)})"
     missing = REQUIRED_ENV - mine
