@@ -55,7 +55,9 @@ def command(tool, args, opts):
     else:
         cmd = [opts.venv_python, os.path.join(HERE, "py_worker.py"), tool]
     cmd += args
-    cpu = os.environ.get("CPU")
+    # Pinned to one CPU by default: "one thread" is not enough, as jpeg-decoder (imgkit's scaled JPEG
+    # decode) starts its own IDCT threads and the peers keep helper threads too. CPU= (empty) unpins.
+    cpu = os.environ.get("CPU", "0")
     if cpu and shutil.which("taskset"):
         cmd = ["taskset", "-c", cpu] + cmd
     return cmd
@@ -166,7 +168,9 @@ def main():
             "%s (%s)" % (os.path.basename(p), fmt_kb(os.path.getsize(p)))
             for p in sorted(set(inputs.values()))
         ),
-        "One thread per tool, Lanczos3, aspect ratio kept, JPEG q80 4:2:0 (no optimised Huffman tables),"
+        ("Every worker pinned to CPU %s, " % os.environ.get("CPU", "0")
+         if os.environ.get("CPU", "0") and shutil.which("taskset") else "Workers not pinned, ")
+        + "one thread per tool where it has the setting, Lanczos3, aspect ratio kept, JPEG q80 4:2:0 (no optimised Huffman tables),"
         " PNG at zlib level %s for the peers (imgkit: its fast deflate); JPEG shrink-on-load leaving"
         " >= 2x the target (sharp fastShrinkOnLoad=false, pyvips thumbnail, Pillow draft)."
         % os.environ.get("PNG_COMPRESSION", "6"),

@@ -534,10 +534,27 @@ fn calibrate_one(file: &Path, args: &SizingArgs) -> Result<()> {
     Ok(())
 }
 
+/// `taskset` from util-linux, where installed.
+fn which_taskset() -> Option<PathBuf> {
+    ["/usr/bin/taskset", "/bin/taskset"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
 /// Parent side: run one calibration size in a fresh process of this binary.
 fn measure(file: &Path, renditions: &[String], iterations: u32) -> Result<(f64, f64, f64)> {
     let exe = std::env::current_exe().context("locating the imgkit binary")?;
-    let mut cmd = Command::new(exe);
+    // One CPU, as one Lambda vCPU: jpeg-decoder's scaled decode starts IDCT helper threads that would
+    // otherwise borrow a second core and flatter the time. Without taskset the figure is a lower bound.
+    let mut cmd = match which_taskset() {
+        Some(taskset) => {
+            let mut c = Command::new(taskset);
+            c.args(["-c", "0"]).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    };
     cmd.arg("sizing").arg("--calibrate-one").arg(file);
     cmd.arg("--iterations").arg(iterations.to_string());
     for r in renditions {
@@ -913,7 +930,7 @@ impl Report<'_> {
         let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "calibration: real pipeline, one thread, a fresh process per size, median of {} run(s)",
+            "calibration: real pipeline, pinned to one CPU, a fresh process per size, median of {} run(s)",
             a.iterations
         );
         let _ = writeln!(
@@ -1049,7 +1066,7 @@ impl Report<'_> {
             .collect();
         vec![
             format!(
-                "Times were measured on this machine ({} {}, one thread) and are assumed for Lambda's CPUs; \
+                "Times were measured on this machine ({} {}, one CPU) and are assumed for Lambda's CPUs; \
                  arm64 is assumed as fast as x86_64. Confirm both on the target.",
                 std::env::consts::OS,
                 std::env::consts::ARCH

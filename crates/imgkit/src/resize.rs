@@ -10,6 +10,7 @@ use crate::{Filter, Plan};
 #[derive(Default)]
 pub(crate) struct Resizer {
     inner: fr::Resizer,
+    mul_div: fr::MulDiv,
 }
 
 impl Resizer {
@@ -28,21 +29,92 @@ impl Resizer {
         if (width, height) == (src.width(), src.height()) && crop.is_none() {
             return Ok(src.clone());
         }
+        let (sw, sh) = (f64::from(src.width()), f64::from(src.height()));
+        let (cw, ch) = crop.unwrap_or((sw, sh));
+        let (left, top) = ((sw - cw) / 2.0, (sh - ch) / 2.0);
+        let horizontal = f64::from(width) != cw || left != left.round();
+        let vertical = f64::from(height) != ch || top != top.round();
         let mut dst = DynamicImage::new(width, height, src.color());
-        let mut options = fr::ResizeOptions::new()
-            .resize_alg(algorithm(filter))
-            .use_alpha(true);
-        if let Some((cw, ch)) = crop {
-            let (sw, sh) = (f64::from(src.width()), f64::from(src.height()));
-            options = options.crop((sw - cw) / 2.0, (sh - ch) / 2.0, cw, ch);
+        if filter == Filter::Nearest || !(horizontal && vertical) {
+            let options = fr::ResizeOptions::new()
+                .resize_alg(algorithm(filter))
+                .use_alpha(true)
+                .crop(left, top, cw, ch);
+            self.inner.resize(src, &mut dst, &options).map_err(internal)?;
+            return Ok(dst);
         }
-        self.inner
-            .resize(src, &mut dst, &options)
-            .map_err(|e| Error::Internal {
-                stage: "resize",
-                reason: e.to_string(),
-            })?;
+        self.resize_in_two_calls(src, &mut dst, (left, top, cw, ch), filter)?;
         Ok(dst)
+    }
+
+    /// Both axes through fast_image_resize, one axis per call.
+    ///
+    /// In one call, fast_image_resize 6.1 sizes its intermediate image from the first and last filter
+    /// windows, assuming the windows in between never start earlier or end later. Trimming exact zero
+    /// weights breaks that (found by the `resize` fuzz target: a 270×2 image, cover-enlarged to 769×512
+    /// with Catmull-Rom), and the release build then reads out of bounds and crashes. A call that
+    /// resamples one axis indexes each window on its own, so two calls are safe. They do what the
+    /// library does inside one call for 8-bit pixels (vertical pass first, an 8-bit intermediate
+    /// limited to the columns the horizontal filter reaches) and give the same pixels; alpha is
+    /// premultiplied once around both calls, as the library does around its two passes.
+    fn resize_in_two_calls(
+        &mut self,
+        src: &DynamicImage,
+        dst: &mut DynamicImage,
+        (left, top, cw, ch): (f64, f64, f64, f64),
+        filter: Filter,
+    ) -> Result<()> {
+        let alpha = src.color().has_alpha();
+        let premultiplied;
+        let src = if alpha {
+            let mut p = DynamicImage::new(src.width(), src.height(), src.color());
+            self.mul_div.multiply_alpha(src, &mut p).map_err(internal)?;
+            premultiplied = p;
+            &premultiplied
+        } else {
+            src
+        };
+        // The columns the horizontal filter reads: its radius grows with the downscale factor.
+        let scale = (cw / f64::from(dst.width())).max(1.0);
+        let reach = (support(filter) * scale).ceil() + 1.0;
+        let x0 = (left - reach).floor().max(0.0);
+        let x1 = (left + cw + reach).ceil().min(f64::from(src.width()));
+        // A whole number within the image width, so the cast is exact.
+        let columns = (x1 - x0) as u32;
+        let mut between = DynamicImage::new(columns, dst.height(), src.color());
+        let vertical = fr::ResizeOptions::new()
+            .resize_alg(algorithm(filter))
+            .use_alpha(false)
+            .crop(x0, top, f64::from(columns), ch);
+        self.inner
+            .resize(src, &mut between, &vertical)
+            .map_err(internal)?;
+        let horizontal = fr::ResizeOptions::new()
+            .resize_alg(algorithm(filter))
+            .use_alpha(false)
+            .crop(left - x0, 0.0, cw, f64::from(dst.height()));
+        self.inner.resize(&between, dst, &horizontal).map_err(internal)?;
+        if alpha {
+            self.mul_div.divide_alpha_inplace(dst).map_err(internal)?;
+        }
+        Ok(())
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> Error {
+    Error::Internal {
+        stage: "resize",
+        reason: e.to_string(),
+    }
+}
+
+/// Half-width of each convolution filter at scale 1, in source pixels.
+fn support(filter: Filter) -> f64 {
+    match filter {
+        Filter::Lanczos3 => 3.0,
+        Filter::CatmullRom | Filter::Mitchell => 2.0,
+        Filter::Bilinear => 1.0,
+        Filter::Box | Filter::Nearest => 0.5,
     }
 }
 
@@ -118,6 +190,92 @@ pub fn fuzz_resize(
 mod tests {
     use super::*;
     use image::{Rgba, RgbaImage};
+
+    fn noise(width: u32, height: u32, color: image::ColorType) -> DynamicImage {
+        let mut img = DynamicImage::new(width, height, color);
+        let mut state = 0x9e37_79b9_u32;
+        match &mut img {
+            DynamicImage::ImageLuma8(i) => i.iter_mut(),
+            DynamicImage::ImageLumaA8(i) => i.iter_mut(),
+            DynamicImage::ImageRgb8(i) => i.iter_mut(),
+            DynamicImage::ImageRgba8(i) => i.iter_mut(),
+            _ => unreachable!("8-bit layouts only"),
+        }
+        .for_each(|v| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            *v = (state >> 24) as u8;
+        });
+        img
+    }
+
+    const LAYOUTS: [image::ColorType; 4] = [
+        image::ColorType::L8,
+        image::ColorType::La8,
+        image::ColorType::Rgb8,
+        image::ColorType::Rgba8,
+    ];
+
+    /// Found by the `resize` fuzz target: fast_image_resize 6.1 in one call overflowed (debug) or read out
+    /// of bounds and crashed (release) on this tiny, fractional, enlarged crop.
+    #[test]
+    fn a_tiny_enlarged_crop_resizes_without_crashing() {
+        let plan = crate::plan(270, 2, Some(769), Some(512), crate::Fit::Cover, true);
+        for color in LAYOUTS {
+            for filter in [
+                Filter::CatmullRom,
+                Filter::Lanczos3,
+                Filter::Mitchell,
+                Filter::Bilinear,
+                Filter::Box,
+            ] {
+                let out = Resizer::default()
+                    .resize(&noise(270, 2, color), plan.width, plan.height, plan.crop, filter)
+                    .unwrap();
+                assert_eq!((out.width(), out.height()), (769, 512), "{color:?} {filter:?}");
+            }
+        }
+    }
+
+    /// The two-call path gives the pixels fast_image_resize gives in one call, where that call is sound.
+    #[test]
+    fn two_calls_match_one_call() {
+        let cases = [
+            (300, 200, 97, 61, None),
+            (300, 200, 120, 120, Some((200.0, 200.0))),
+            (64, 48, 200, 150, None),
+            (101, 77, 40, 40, Some((77.0, 77.0))),
+        ];
+        for color in LAYOUTS {
+            for (sw, sh, w, h, crop) in cases {
+                let src = noise(sw, sh, color);
+                let ours = Resizer::default()
+                    .resize(&src, w, h, crop, Filter::Lanczos3)
+                    .unwrap();
+                let mut theirs = DynamicImage::new(w, h, color);
+                let (cw, ch) = crop.unwrap_or((f64::from(sw), f64::from(sh)));
+                let options = fr::ResizeOptions::new().crop(
+                    (f64::from(sw) - cw) / 2.0,
+                    (f64::from(sh) - ch) / 2.0,
+                    cw,
+                    ch,
+                );
+                fr::Resizer::new().resize(&src, &mut theirs, &options).unwrap();
+                let worst = ours
+                    .as_bytes()
+                    .iter()
+                    .zip(theirs.as_bytes())
+                    .map(|(a, b)| a.abs_diff(*b))
+                    .max()
+                    .unwrap();
+                assert!(
+                    worst <= 1,
+                    "{color:?} {sw}x{sh} -> {w}x{h} {crop:?}: differs by {worst}"
+                );
+            }
+        }
+    }
 
     /// Opaque white square in the middle of fully transparent *black* pixels: without premultiplied
     /// alpha, the black bleeds into the square's edge and the edge pixels come out grey.
