@@ -36,10 +36,7 @@ impl Resizer {
         let vertical = f64::from(height) != ch || top != top.round();
         let mut dst = DynamicImage::new(width, height, src.color());
         if filter == Filter::Nearest || !(horizontal && vertical) {
-            let options = fr::ResizeOptions::new()
-                .resize_alg(algorithm(filter))
-                .use_alpha(true)
-                .crop(left, top, cw, ch);
+            let options = options(filter, true, (left, top, cw, ch));
             self.inner.resize(src, &mut dst, &options).map_err(internal)?;
             return Ok(dst);
         }
@@ -82,23 +79,29 @@ impl Resizer {
         // A whole number within the image width, so the cast is exact.
         let columns = (x1 - x0) as u32;
         let mut between = DynamicImage::new(columns, dst.height(), src.color());
-        let vertical = fr::ResizeOptions::new()
-            .resize_alg(algorithm(filter))
-            .use_alpha(false)
-            .crop(x0, top, f64::from(columns), ch);
+        let vertical = options(filter, false, (x0, top, f64::from(columns), ch));
         self.inner
             .resize(src, &mut between, &vertical)
             .map_err(internal)?;
-        let horizontal = fr::ResizeOptions::new()
-            .resize_alg(algorithm(filter))
-            .use_alpha(false)
-            .crop(left - x0, 0.0, cw, f64::from(dst.height()));
+        let horizontal = options(filter, false, (left - x0, 0.0, cw, f64::from(dst.height())));
         self.inner.resize(&between, dst, &horizontal).map_err(internal)?;
         if alpha {
             self.mul_div.divide_alpha_inplace(dst).map_err(internal)?;
         }
         Ok(())
     }
+}
+
+/// `filter` over the source box `(left, top, width, height)`; `alpha`: premultiply around the call.
+fn options(
+    filter: Filter,
+    alpha: bool,
+    (left, top, width, height): (f64, f64, f64, f64),
+) -> fr::ResizeOptions {
+    fr::ResizeOptions::new()
+        .resize_alg(algorithm(filter))
+        .use_alpha(alpha)
+        .crop(left, top, width, height)
 }
 
 fn internal(e: impl std::fmt::Display) -> Error {
