@@ -4,7 +4,7 @@ use image::DynamicImage;
 
 use crate::error::{Error, Result};
 use crate::probe::Checked;
-use crate::{Format, ImageInfo, Limits};
+use crate::{Format, ImageInfo, Limit, Limits};
 
 /// A decoded first frame that passed every limit, ready to render any number of renditions with
 /// [`Processor::render`](crate::Processor::render).
@@ -135,9 +135,53 @@ pub(crate) fn shrink_factor(needs: impl IntoIterator<Item = (f64, f64)>, margin:
         .unwrap_or(1)
 }
 
-/// DCT-scaled decode with `jpeg-decoder`. `Ok(None)` means "use the full decoder instead": the layouts it
-/// cannot scale into ours (CMYK, 16-bit lossless) are rare and keep the exact path.
+/// DCT-scaled decode. Baseline JPEGs (what cameras and phones write) go through our own single-threaded
+/// decoder, `imgkit-jpeg`; the rest (progressive, CMYK, odd sampling) and anything it finds broken go to
+/// `jpeg-decoder`, so a damaged file gets the same, more lenient verdict as before. `Ok(None)` means "use
+/// the full decoder instead": the layouts neither can scale into ours (CMYK, 16-bit lossless) are rare
+/// and keep the exact path.
 fn decode_jpeg_scaled(
+    bytes: &[u8],
+    info: &ImageInfo,
+    shrink: u32,
+    max_alloc: u64,
+) -> Result<Option<DynamicImage>> {
+    match imgkit_jpeg::decode(bytes, shrink, max_alloc) {
+        Ok(decoded) => {
+            let (width, height) = (decoded.width, decoded.height);
+            // The limits were checked against our probe's header; a decoder reading another size means
+            // they were checked against something else.
+            if (width, height) != (info.width.div_ceil(shrink), info.height.div_ceil(shrink)) {
+                return Err(disagree(info, shrink, width, height));
+            }
+            let image = match decoded.channels {
+                1 => image::GrayImage::from_raw(width, height, decoded.pixels).map(DynamicImage::ImageLuma8),
+                _ => image::RgbImage::from_raw(width, height, decoded.pixels).map(DynamicImage::ImageRgb8),
+            };
+            image.map(Some).ok_or_else(|| Error::Internal {
+                stage: "decode",
+                reason: format!("imgkit-jpeg returned a buffer that is not {width}x{height}"),
+            })
+        }
+        Err(imgkit_jpeg::Error::TooLarge { needed, limit }) => Err(Error::limit(Limit::Alloc, limit, needed)),
+        Err(_) => decode_jpeg_scaled_fallback(bytes, info, shrink, max_alloc),
+    }
+}
+
+fn disagree(info: &ImageInfo, shrink: u32, width: u32, height: u32) -> Error {
+    Error::Malformed {
+        format: Format::Jpeg,
+        reason: format!(
+            "decoders disagree on the size: {}x{} at 1/{shrink} is not {width}x{height}",
+            info.width, info.height
+        ),
+        source: None,
+    }
+}
+
+/// DCT-scaled decode with `jpeg-decoder`, for what `imgkit-jpeg` does not take. It starts its own IDCT
+/// threads (its API cannot stop that), which is why it is not the first choice in batch work.
+fn decode_jpeg_scaled_fallback(
     bytes: &[u8],
     info: &ImageInfo,
     shrink: u32,
@@ -174,6 +218,9 @@ fn decode_jpeg_scaled(
     let (width, height) = decoder
         .scale(request(info.width), request(info.height))
         .map_err(malformed)?;
+    if (u32::from(width), u32::from(height)) != (info.width.div_ceil(shrink), info.height.div_ceil(shrink)) {
+        return Err(disagree(info, shrink, width.into(), height.into()));
+    }
     let pixels = decoder.decode().map_err(malformed)?;
     let (width, height) = (u32::from(width), u32::from(height));
     let image = match header.pixel_format {

@@ -1,0 +1,373 @@
+//! Entropy decoding: the bit reader over a scan's stuffed bytes and canonical Huffman tables with a
+//! lookahead table, which is where nearly all of a scaled decode's time goes.
+
+use crate::{Error, Result};
+
+/// Codes up to this many bits decode with one table lookup; longer ones (rare in real files) walk the
+/// canonical code ranges.
+const LOOKAHEAD: u32 = 10;
+
+/// One DHT table, ready for decoding.
+#[derive(Clone)]
+pub(crate) struct Table {
+    /// Indexed by the next `LOOKAHEAD` bits: `(code length << 8) | symbol`, or 0 for a longer code.
+    lookup: Box<[u16; 1 << LOOKAHEAD]>,
+    /// For AC tables, indexed like `lookup`: when a code and its magnitude bits both fit the lookahead,
+    /// the whole coefficient at once: `(value << 16) | (run << 8) | total bits`; 0 otherwise.
+    fast_ac: Box<[i32; 1 << LOOKAHEAD]>,
+    /// Largest code of each length (index 1..=16) left-aligned to 16 bits, `u32::MAX`... none: see `decode_slow`.
+    max_code: [i32; 18],
+    /// Offset from a code of each length to its index in `symbols`.
+    delta: [i32; 17],
+    symbols: Vec<u8>,
+}
+
+impl Table {
+    /// Builds a table from a DHT segment's 16 code-length counts and its symbols.
+    pub(crate) fn new(counts: &[u8; 16], symbols: &[u8], is_ac: bool) -> Result<Table> {
+        let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+        if total != symbols.len() || total > 256 || total == 0 {
+            return Err(Error::Malformed("Huffman table symbol count is wrong"));
+        }
+        let mut lookup = Box::new([0u16; 1 << LOOKAHEAD]);
+        let mut max_code = [-1i32; 18];
+        let mut delta = [0i32; 17];
+        let mut code: u32 = 0;
+        let mut k = 0usize;
+        for len in 1..=16u32 {
+            let n = u32::from(counts[len as usize - 1]);
+            delta[len as usize] = k as i32 - code as i32;
+            for _ in 0..n {
+                if code >= (1 << len) {
+                    return Err(Error::Malformed("Huffman code lengths overflow the code space"));
+                }
+                if len <= LOOKAHEAD {
+                    let shift = LOOKAHEAD - len;
+                    let first = (code << shift) as usize;
+                    let entry = ((len as u16) << 8) | u16::from(symbols[k]);
+                    lookup[first..first + (1 << shift)].fill(entry);
+                }
+                code += 1;
+                k += 1;
+            }
+            if n > 0 {
+                max_code[len as usize] = (code - 1) as i32;
+            }
+            code <<= 1;
+        }
+        max_code[17] = i32::MAX;
+        let mut fast_ac = Box::new([0i32; 1 << LOOKAHEAD]);
+        if is_ac {
+            for (bits, slot) in fast_ac.iter_mut().enumerate() {
+                let entry = lookup[bits];
+                let len = u32::from(entry >> 8);
+                let (run, size) = (u32::from(entry & 0xFF) >> 4, u32::from(entry & 0x0F));
+                if len == 0 || size == 0 || len + size > LOOKAHEAD {
+                    continue;
+                }
+                let magnitude = (bits as u32 >> (LOOKAHEAD - len - size)) & ((1 << size) - 1);
+                let value = extend(magnitude, size);
+                *slot = (value << 16) | ((run as i32) << 8) | (len + size) as i32;
+            }
+        }
+        Ok(Table {
+            lookup,
+            fast_ac,
+            max_code,
+            delta,
+            symbols: symbols.to_vec(),
+        })
+    }
+}
+
+/// Turns `size` magnitude bits into the signed value they code (T.81 F.2.2.1).
+#[inline(always)]
+fn extend(v: u32, size: u32) -> i32 {
+    if size == 0 {
+        0
+    } else if v < (1 << (size - 1)) {
+        v as i32 - (1 << size) + 1
+    } else {
+        v as i32
+    }
+}
+
+/// Reads the entropy-coded bits of a scan, undoing 0xFF00 stuffing and stopping at the next marker.
+pub(crate) struct Bits<'a> {
+    data: &'a [u8],
+    pos: usize,
+    /// Unread bits, left-aligned.
+    buf: u64,
+    count: u32,
+    /// Set once the reader reaches a marker (or the end of the data): from then on it feeds zeros.
+    at_marker: bool,
+    /// Zero bits fed after the marker; consuming them means the scan was cut short.
+    padded: u32,
+}
+
+impl<'a> Bits<'a> {
+    pub(crate) fn new(data: &'a [u8], pos: usize) -> Bits<'a> {
+        Bits {
+            data,
+            pos,
+            buf: 0,
+            count: 0,
+            at_marker: false,
+            padded: 0,
+        }
+    }
+
+    /// Position of the first byte not yet loaded: the marker that ended the scan, once `at_marker`.
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Fills the buffer to at least 57 bits.
+    #[inline(always)]
+    fn refill(&mut self) {
+        // Fast path: eight bytes ahead with no 0xFF among them need no unstuffing.
+        if !self.at_marker {
+            if let Some(chunk) = self.data.get(self.pos..self.pos + 8) {
+                let word = u64::from_be_bytes([
+                    chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
+                ]);
+                let inverted = !word;
+                let has_ff = inverted.wrapping_sub(0x0101_0101_0101_0101) & !inverted & 0x8080_8080_8080_8080;
+                if has_ff == 0 {
+                    let take = (64 - self.count) / 8;
+                    if take == 8 {
+                        self.buf = word;
+                    } else if take > 0 {
+                        self.buf |= (word >> (64 - 8 * take)) << (64 - self.count - 8 * take);
+                    }
+                    self.count += 8 * take;
+                    self.pos += take as usize;
+                    return;
+                }
+            }
+        }
+        self.refill_slow();
+    }
+
+    /// Byte at a time, for the stretch near a stuffed byte, a marker or the end of the data.
+    #[inline(never)]
+    fn refill_slow(&mut self) {
+        while self.count <= 56 {
+            let byte = self.next_byte();
+            self.buf |= u64::from(byte) << (56 - self.count);
+            self.count += 8;
+        }
+    }
+
+    fn next_byte(&mut self) -> u8 {
+        if self.at_marker {
+            self.padded += 8;
+            return 0;
+        }
+        match self.data.get(self.pos) {
+            None => {
+                self.at_marker = true;
+                self.padded += 8;
+                0
+            }
+            Some(&0xFF) => {
+                // 0xFF 0x00 is a stuffed 0xFF; runs of 0xFF are fill bytes before a marker.
+                let mut next = self.pos + 1;
+                while self.data.get(next) == Some(&0xFF) {
+                    next += 1;
+                }
+                match self.data.get(next) {
+                    Some(0) => {
+                        self.pos = next + 1;
+                        0xFF
+                    }
+                    _ => {
+                        self.pos = next - 1;
+                        self.at_marker = true;
+                        self.padded += 8;
+                        0
+                    }
+                }
+            }
+            Some(&b) => {
+                self.pos += 1;
+                b
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn consume(&mut self, n: u32) {
+        self.buf <<= n;
+        self.count -= n;
+    }
+
+    /// Reads `n` (≤ 16) raw bits.
+    #[inline(always)]
+    fn bits(&mut self, n: u32) -> u32 {
+        if n == 0 {
+            return 0;
+        }
+        if self.count < n {
+            self.refill();
+        }
+        let v = (self.buf >> (64 - n)) as u32;
+        self.consume(n);
+        v
+    }
+
+    /// Reads `size` magnitude bits and extends them to a signed coefficient.
+    #[inline(always)]
+    pub(crate) fn receive_extend(&mut self, size: u32) -> i32 {
+        extend(self.bits(size), size)
+    }
+
+    /// Decodes one Huffman symbol.
+    #[inline(always)]
+    pub(crate) fn symbol(&mut self, table: &Table) -> Result<u8> {
+        if self.count < 16 {
+            self.refill();
+        }
+        let entry = table.lookup[(self.buf >> (64 - LOOKAHEAD)) as usize];
+        if entry != 0 {
+            self.consume(u32::from(entry >> 8));
+            return Ok(entry as u8);
+        }
+        self.symbol_slow(table)
+    }
+
+    #[cold]
+    fn symbol_slow(&mut self, table: &Table) -> Result<u8> {
+        let top = (self.buf >> 48) as i32;
+        for len in LOOKAHEAD + 1..=16 {
+            let code = top >> (16 - len);
+            if code <= table.max_code[len as usize] {
+                self.consume(len);
+                let index = code + table.delta[len as usize];
+                return table
+                    .symbols
+                    .get(index as usize)
+                    .copied()
+                    .ok_or(Error::Malformed("bad Huffman code"));
+            }
+        }
+        Err(Error::Malformed("bad Huffman code"))
+    }
+
+    /// Decodes the AC coefficients of one block, calling `store(k, value)` for each non-zero one at
+    /// zig-zag position `k` (1..=63).
+    #[inline(always)]
+    pub(crate) fn ac(&mut self, table: &Table, mut store: impl FnMut(usize, i32)) -> Result<()> {
+        let mut k = 1usize;
+        while k < 64 {
+            if self.count < 32 {
+                self.refill();
+            }
+            let look = (self.buf >> (64 - LOOKAHEAD)) as usize;
+            let fast = table.fast_ac[look];
+            if fast != 0 {
+                k += ((fast >> 8) & 0xFF) as usize;
+                self.consume((fast & 0xFF) as u32);
+                if k >= 64 {
+                    return Err(Error::Malformed("AC coefficients run past the block"));
+                }
+                store(k, fast >> 16);
+                k += 1;
+                continue;
+            }
+            let rs = self.symbol(table)?;
+            let (run, size) = (usize::from(rs >> 4), u32::from(rs & 0x0F));
+            if size == 0 {
+                if run != 15 {
+                    return Ok(()); // end of block
+                }
+                k += 16;
+                continue;
+            }
+            k += run;
+            if k >= 64 {
+                return Err(Error::Malformed("AC coefficients run past the block"));
+            }
+            let value = self.receive_extend(size);
+            store(k, value);
+            k += 1;
+        }
+        Ok(())
+    }
+
+    /// True when the scan so far needed bits past the end of its data: the file was cut short.
+    pub(crate) fn overran(&self) -> bool {
+        self.padded > self.count
+    }
+
+    /// Drops buffered bits and steps over the restart marker `RSTn` expected at the byte position.
+    pub(crate) fn restart(&mut self, n: u8) -> Result<()> {
+        // Every whole byte still buffered was loaded past the interval's padding bits; give them back.
+        let unread_bytes = (self.count.saturating_sub(self.padded)) / 8;
+        if !self.at_marker {
+            self.pos -= unread_bytes as usize;
+        }
+        self.buf = 0;
+        self.count = 0;
+        self.padded = 0;
+        self.at_marker = false;
+        while self.data.get(self.pos) == Some(&0xFF) && self.data.get(self.pos + 1) == Some(&0xFF) {
+            self.pos += 1;
+        }
+        if self.data.get(self.pos) == Some(&0xFF) && self.data.get(self.pos + 1) == Some(&(0xD0 + n)) {
+            self.pos += 2;
+            Ok(())
+        } else {
+            Err(Error::Malformed("restart marker missing or out of order"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The standard luminance DC table from T.81 K.3.
+    const DC_COUNTS: [u8; 16] = [0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0];
+    const DC_SYMBOLS: [u8; 12] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+
+    #[test]
+    fn decodes_codes_of_every_length_in_the_standard_dc_table() {
+        let table = Table::new(&DC_COUNTS, &DC_SYMBOLS, false).unwrap();
+        // Codes per T.81 table K.3: 0 → 00, 5 → 110, 11 → 111111110 (9 bits).
+        // Bits: 00 110 111111110 then padding ones.
+        let data = [0b0011_0111, 0b1111_1011, 0xFF, 0x00];
+        let mut bits = Bits::new(&data, 0);
+        assert_eq!(bits.symbol(&table).unwrap(), 0);
+        assert_eq!(bits.symbol(&table).unwrap(), 5);
+        assert_eq!(bits.symbol(&table).unwrap(), 11);
+    }
+
+    #[test]
+    fn rejects_tables_that_overflow_the_code_space() {
+        let mut counts = [0u8; 16];
+        counts[0] = 3; // three 1-bit codes cannot exist
+        assert!(Table::new(&counts, &[1, 2, 3], false).is_err());
+    }
+
+    #[test]
+    fn stuffed_bytes_read_as_ff_and_markers_stop_the_reader() {
+        let data = [0xFF, 0x00, 0xAB, 0xFF, 0xD9];
+        let mut bits = Bits::new(&data, 0);
+        assert_eq!(bits.bits(8), 0xFF);
+        assert_eq!(bits.bits(8), 0xAB);
+        assert!(!bits.overran());
+        assert_eq!(bits.bits(8), 0);
+        assert!(bits.overran());
+        assert_eq!(bits.position(), 3);
+    }
+
+    #[test]
+    fn extend_follows_the_standard() {
+        assert_eq!(extend(0, 1), -1);
+        assert_eq!(extend(1, 1), 1);
+        assert_eq!(extend(0b00, 2), -3);
+        assert_eq!(extend(0b11, 2), 3);
+        assert_eq!(extend(0, 0), 0);
+    }
+}
