@@ -255,16 +255,15 @@ impl<'a> Bits<'a> {
     }
 
     /// Decodes the AC coefficients of one block, calling `store(k, value)` for each non-zero one at
-    /// zig-zag position `k` (1..=63).
+    /// zig-zag position `k` (1..=`last`); the ones after `last` are only stepped over.
     #[inline(always)]
-    pub(crate) fn ac(&mut self, table: &Table, mut store: impl FnMut(usize, i32)) -> Result<()> {
+    pub(crate) fn ac(&mut self, table: &Table, last: usize, mut store: impl FnMut(usize, i32)) -> Result<()> {
         let mut k = 1usize;
-        while k < 64 {
+        while k <= last {
             if self.count < 32 {
                 self.refill();
             }
-            let look = (self.buf >> (64 - LOOKAHEAD)) as usize;
-            let fast = table.fast_ac[look];
+            let fast = table.fast_ac[(self.buf >> (64 - LOOKAHEAD)) as usize];
             if fast != 0 {
                 k += ((fast >> 8) & 0xFF) as usize;
                 self.consume((fast & 0xFF) as u32);
@@ -291,6 +290,30 @@ impl<'a> Bits<'a> {
             let value = self.receive_extend(size);
             store(k, value);
             k += 1;
+        }
+        // Past the last coefficient a scaled transform uses, only where the bits end matters. (A run past
+        // the block's end here is tolerated, as libjpeg does: nothing is stored.)
+        while k < 64 {
+            if self.count < 32 {
+                self.refill();
+            }
+            let fast = table.fast_ac[(self.buf >> (64 - LOOKAHEAD)) as usize];
+            if fast != 0 {
+                k += ((fast >> 8) & 0xFF) as usize + 1;
+                self.consume((fast & 0xFF) as u32);
+                continue;
+            }
+            let rs = self.symbol(table)?;
+            let (run, size) = (usize::from(rs >> 4), u32::from(rs & 0x0F));
+            if size == 0 {
+                if run != 15 {
+                    return Ok(());
+                }
+                k += 16;
+                continue;
+            }
+            k += run + 1;
+            self.bits(size);
         }
         Ok(())
     }

@@ -6,7 +6,8 @@
 
 use std::f32::consts::PI;
 
-/// `basis[n][x][u]` = C(u)/2 · cos((2x+1)uπ / 2n) for output size n ∈ {1, 2, 4, 8} (index log2 n).
+/// `tables[log2 n][u][x]` = C(u)/2 · cos((2x+1)uπ / 2n) for output size n ∈ {1, 2, 4, 8}: one row per
+/// frequency, so a coefficient scales a whole row of outputs at once (which vectorises).
 pub(crate) struct Basis {
     tables: [[[f32; 8]; 8]; 4],
 }
@@ -16,8 +17,8 @@ impl Basis {
         let mut tables = [[[0f32; 8]; 8]; 4];
         for (log, table) in tables.iter_mut().enumerate() {
             let n = 1usize << log;
-            for (x, row) in table.iter_mut().enumerate().take(n) {
-                for (u, cell) in row.iter_mut().enumerate().take(n) {
+            for (u, row) in table.iter_mut().enumerate().take(n) {
+                for (x, cell) in row.iter_mut().enumerate().take(n) {
                     let c = if u == 0 {
                         std::f32::consts::FRAC_1_SQRT_2
                     } else {
@@ -52,29 +53,64 @@ impl Basis {
             }
             return;
         }
-        let bx = &self.tables[w.trailing_zeros() as usize];
-        let by = &self.tables[h.trailing_zeros() as usize];
-        // Rows first: tmp[v][x] = Σ_u coef[v][u] · bx[x][u], only for rows holding anything.
-        let mut tmp = [[0f32; 8]; 8];
-        let nonzero_rows = nonzero_rows | 1;
-        for v in 0..h {
-            if nonzero_rows & (1 << v) == 0 {
+        // Sizes are compile-time constants in each arm, so the loops unroll and vectorise.
+        match (w, h) {
+            (1, 1) => self.sized::<1, 1>(coef, nonzero_rows, out, stride),
+            (2, 1) => self.sized::<2, 1>(coef, nonzero_rows, out, stride),
+            (1, 2) => self.sized::<1, 2>(coef, nonzero_rows, out, stride),
+            (2, 2) => self.sized::<2, 2>(coef, nonzero_rows, out, stride),
+            (4, 2) => self.sized::<4, 2>(coef, nonzero_rows, out, stride),
+            (2, 4) => self.sized::<2, 4>(coef, nonzero_rows, out, stride),
+            (4, 4) => self.sized::<4, 4>(coef, nonzero_rows, out, stride),
+            (8, 4) => self.sized::<8, 4>(coef, nonzero_rows, out, stride),
+            (4, 8) => self.sized::<4, 8>(coef, nonzero_rows, out, stride),
+            (8, 8) => self.sized::<8, 8>(coef, nonzero_rows, out, stride),
+            _ => self.sized::<8, 8>(coef, nonzero_rows, out, stride),
+        }
+    }
+
+    #[inline(always)]
+    fn sized<const W: usize, const H: usize>(
+        &self,
+        coef: &[f32; 64],
+        nonzero_rows: u8,
+        out: &mut [u8],
+        stride: usize,
+    ) {
+        let bx = &self.tables[W.trailing_zeros() as usize];
+        let by = &self.tables[H.trailing_zeros() as usize];
+        // Rows first: tmp[v] = Σ_u coef[v][u] · bx[u], skipping zero rows and zero coefficients.
+        let mut tmp = [[0f32; W]; H];
+        let rows = nonzero_rows | 1;
+        for (v, t) in tmp.iter_mut().enumerate() {
+            if rows & (1 << v) == 0 {
                 continue;
             }
-            let src = &coef[v * w..v * w + w];
-            for (x, t) in tmp[v].iter_mut().enumerate().take(w) {
-                let basis = &bx[x];
-                *t = src.iter().zip(basis).map(|(c, b)| c * b).sum();
+            for u in 0..W {
+                let c = coef[v * W + u];
+                if c != 0.0 {
+                    let basis = &bx[u];
+                    for x in 0..W {
+                        t[x] += c * basis[x];
+                    }
+                }
             }
         }
-        for (y, row) in out.chunks_mut(stride).take(h).enumerate() {
-            let basis = &by[y];
-            for (x, px) in row[..w].iter_mut().enumerate() {
-                let mut sum = 0.0;
-                for v in 0..h {
-                    sum += basis[v] * tmp[v][x];
+        // Then columns: out[y] = Σ_v by[v][y] · tmp[v].
+        for (y, row) in out.chunks_mut(stride).take(H).enumerate() {
+            let mut acc = [128.5f32; W];
+            for v in 0..H {
+                if rows & (1 << v) == 0 {
+                    continue;
                 }
-                *px = to_pixel(sum);
+                let b = by[v][y];
+                for x in 0..W {
+                    acc[x] += b * tmp[v][x];
+                }
+            }
+            for (px, a) in row[..W].iter_mut().zip(acc) {
+                // Float-to-int casts saturate: this clamps to 0..=255 (and the +0.5 in acc rounds).
+                *px = a as u8;
             }
         }
     }
@@ -82,7 +118,7 @@ impl Basis {
 
 #[inline(always)]
 fn to_pixel(v: f32) -> u8 {
-    (v + 128.5).clamp(0.0, 255.0) as u8
+    (v + 128.5) as u8 // saturating
 }
 
 #[cfg(test)]

@@ -107,6 +107,8 @@ struct Component {
     slot: [u8; 64],
     /// For each zig-zag position: the corner row it lands in, as a bit.
     row_bit: [u8; 64],
+    /// The last zig-zag position the corner uses.
+    last: usize,
     scanned: bool,
 }
 
@@ -252,6 +254,7 @@ impl<'a> Decoder<'a> {
                 stride: 0,
                 slot: [SKIP; 64],
                 row_bit: [0; 64],
+                last: 0,
                 scanned: false,
             });
         }
@@ -282,6 +285,7 @@ impl<'a> Decoder<'a> {
                 if row < c.block_h && col < c.block_w {
                     c.slot[k] = (row * c.block_w + col) as u8;
                     c.row_bit[k] = 1 << row;
+                    c.last = k;
                 }
             }
         }
@@ -444,7 +448,7 @@ impl<'a> Decoder<'a> {
                         coef[0] = m.pred as f32 * m.deq[0];
                         let mut rows = 0u8;
                         let (slot, row_bit, deq) = (&c.slot, &c.row_bit, &m.deq);
-                        bits.ac(m.ac, |k, value| {
+                        bits.ac(m.ac, c.last, |k, value| {
                             let at = slot[k];
                             if at != SKIP {
                                 coef[usize::from(at)] = value as f32 * deq[usize::from(at)];

@@ -225,7 +225,9 @@ fn jpeg_has_eoi(bytes: &[u8]) -> bool {
             },
         }
     };
-    bytes[sos..].windows(2).any(|w| w == [0xFF, 0xD9])
+    // From the end: in a whole file the marker is (nearly) the last thing, so this is O(1) where a
+    // forward search read every byte of a 12 MP photo (several ms per image).
+    bytes[sos..].windows(2).rev().any(|w| w == [0xFF, 0xD9])
 }
 
 #[cfg(test)]
