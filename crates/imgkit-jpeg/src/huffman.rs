@@ -256,28 +256,59 @@ impl<'a> Bits<'a> {
 
     /// Decodes the AC coefficients of one block, calling `store(k, value)` for each non-zero one at
     /// zig-zag position `k` (1..=`last`); the ones after `last` are only stepped over.
+    ///
+    /// The hot loop keeps the bit buffer in locals: as fields behind `&mut self` they would go through
+    /// memory on every coefficient, because the out-of-line refill could read them.
     #[inline(always)]
     pub(crate) fn ac(&mut self, table: &Table, last: usize, mut store: impl FnMut(usize, i32)) -> Result<()> {
+        let (mut buf, mut count) = (self.buf, self.count);
+        macro_rules! refill {
+            () => {
+                if count < 32 {
+                    (self.buf, self.count) = (buf, count);
+                    self.refill();
+                    (buf, count) = (self.buf, self.count);
+                }
+            };
+        }
+        macro_rules! take {
+            ($n:expr) => {{
+                let n: u32 = $n;
+                buf <<= n;
+                count -= n;
+            }};
+        }
+        // Decodes a symbol the lookahead table could not (a long code), through the slow path.
+        macro_rules! slow_symbol {
+            () => {{
+                (self.buf, self.count) = (buf, count);
+                let rs = self.symbol(table);
+                (buf, count) = (self.buf, self.count);
+                rs?
+            }};
+        }
         let mut k = 1usize;
-        while k <= last {
-            if self.count < 32 {
-                self.refill();
+        let result = loop {
+            if k > last {
+                break Ok(());
             }
-            let fast = table.fast_ac[(self.buf >> (64 - LOOKAHEAD)) as usize];
+            refill!();
+            let fast = table.fast_ac[(buf >> (64 - LOOKAHEAD)) as usize];
             if fast != 0 {
                 k += ((fast >> 8) & 0xFF) as usize;
-                self.consume((fast & 0xFF) as u32);
+                take!((fast & 0xFF) as u32);
                 if k >= 64 {
-                    return Err(Error::Malformed("AC coefficients run past the block"));
+                    break Err(Error::Malformed("AC coefficients run past the block"));
                 }
                 store(k, fast >> 16);
                 k += 1;
                 continue;
             }
-            let rs = self.symbol(table)?;
+            let rs = slow_symbol!();
             let (run, size) = (usize::from(rs >> 4), u32::from(rs & 0x0F));
             if size == 0 {
                 if run != 15 {
+                    (self.buf, self.count) = (buf, count);
                     return Ok(()); // end of block
                 }
                 k += 16;
@@ -285,36 +316,42 @@ impl<'a> Bits<'a> {
             }
             k += run;
             if k >= 64 {
-                return Err(Error::Malformed("AC coefficients run past the block"));
+                break Err(Error::Malformed("AC coefficients run past the block"));
             }
-            let value = self.receive_extend(size);
+            // count ≥ 16 after the symbol's refill; a magnitude needs at most 15 more.
+            refill!();
+            let value = extend((buf >> (64 - size)) as u32, size);
+            take!(size);
             store(k, value);
             k += 1;
+        };
+        if result.is_err() {
+            return result;
         }
         // Past the last coefficient a scaled transform uses, only where the bits end matters. (A run past
         // the block's end here is tolerated, as libjpeg does: nothing is stored.)
         while k < 64 {
-            if self.count < 32 {
-                self.refill();
-            }
-            let fast = table.fast_ac[(self.buf >> (64 - LOOKAHEAD)) as usize];
+            refill!();
+            let fast = table.fast_ac[(buf >> (64 - LOOKAHEAD)) as usize];
             if fast != 0 {
                 k += ((fast >> 8) & 0xFF) as usize + 1;
-                self.consume((fast & 0xFF) as u32);
+                take!((fast & 0xFF) as u32);
                 continue;
             }
-            let rs = self.symbol(table)?;
+            let rs = slow_symbol!();
             let (run, size) = (usize::from(rs >> 4), u32::from(rs & 0x0F));
             if size == 0 {
                 if run != 15 {
-                    return Ok(());
+                    break;
                 }
                 k += 16;
                 continue;
             }
             k += run + 1;
-            self.bits(size);
+            refill!();
+            take!(size);
         }
+        (self.buf, self.count) = (buf, count);
         Ok(())
     }
 
