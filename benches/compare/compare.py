@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 
@@ -112,7 +113,8 @@ def main():
     ap.add_argument("--out-dir", required=True)
     ap.add_argument("--results", required=True)
     opts = ap.parse_args()
-    iters = int(os.environ.get("ITERS", "20"))
+    iters = int(os.environ.get("ITERS", "10"))
+    rounds = max(1, int(os.environ.get("ROUNDS", "3")))
     warmup = int(os.environ.get("WARMUP", "3"))
     started = datetime.datetime.now()
     header = machine()
@@ -129,16 +131,35 @@ def main():
             continue
         label = None
         results = {}
+        # Rounds alternate the tools, so a slow spell on a shared machine hits every tool, not one.
+        timings = {tool: [] for tool in TOOLS}
+        for _ in range(rounds):
+            for tool in TOOLS:
+                if tool in results and results[tool] is None:
+                    continue
+                prefix = os.path.join(opts.out_dir, "%s-%s" % (job_id, tool))
+                try:
+                    timings[tool].append(run_worker(tool, [specs, path, str(iters), str(warmup), prefix], opts))
+                except (RuntimeError, subprocess.TimeoutExpired, ValueError, IndexError) as e:
+                    problems.append("%s / %s failed: %s" % (job_id, tool, e))
+                    print("==> %s / %s FAILED: %s" % (job_id, tool, e), file=sys.stderr)
+                    results[tool] = None
+                    continue
+                results[tool] = True
         for tool in TOOLS:
-            prefix = os.path.join(opts.out_dir, "%s-%s" % (job_id, tool))
+            if not results.get(tool):
+                results[tool] = None
+                continue
             try:
-                timed = run_worker(tool, [specs, path, str(iters), str(warmup), prefix], opts)
                 once = run_worker(tool, [specs, path, "1", "0", "-"], opts)
             except (RuntimeError, subprocess.TimeoutExpired, ValueError, IndexError) as e:
                 problems.append("%s / %s failed: %s" % (job_id, tool, e))
-                print("==> %s / %s FAILED: %s" % (job_id, tool, e), file=sys.stderr)
                 results[tool] = None
                 continue
+            runs = timings[tool]
+            timed = dict(runs[-1])
+            timed["median_ms"] = statistics.median(r["median_ms"] for r in runs)
+            timed["min_ms"] = min(r["min_ms"] for r in runs)
             versions[tool] = timed["version"]
             if label is None:
                 w, h = timed["input"]["w"], timed["input"]["h"]
@@ -146,8 +167,9 @@ def main():
                 label = "%s %dx%d (%.1f MP) -> %s" % (ext, w, h, w * h / 1e6, what)
             results[tool] = (timed, once)
             print(
-                "==> %-14s %-6s median %8.1f ms  min %8.1f ms  peak RSS %6.1f MB"
-                % (job_id, tool, timed["median_ms"], timed["min_ms"], once["vmhwm_kb"] / 1024),
+                "==> %-14s %-6s median %8.1f ms  min %8.1f ms  peak RSS %6.1f MB  (round medians %s)"
+                % (job_id, tool, timed["median_ms"], timed["min_ms"], once["vmhwm_kb"] / 1024,
+                   " ".join("%.1f" % r["median_ms"] for r in runs)),
                 file=sys.stderr,
             )
         dims = {
@@ -174,9 +196,10 @@ def main():
         " PNG at zlib level %s for the peers (imgkit: its fast deflate); JPEG shrink-on-load leaving"
         " >= 2x the target (sharp fastShrinkOnLoad=false, pyvips thumbnail, Pillow draft)."
         % os.environ.get("PNG_COMPRESSION", "6"),
-        "Median and min of %d in-process iterations after %d warm-up; peak RSS (VmHWM) of a fresh process"
+        "%d rounds that alternate the tools; in each, %d in-process iterations after %d warm-up. Median is the"
+        " median of the round medians, min the fastest iteration; peak RSS (VmHWM) of a fresh process"
         " doing the job once, interpreter included. Ratios are tool / sharp: below 1 is faster or smaller."
-        % (iters, warmup),
+        % (rounds, iters, warmup),
         "",
         "| job | tool | median ms | ratio to sharp | peak RSS MB | RSS ratio to sharp | min ms | output |",
         "|---|---|---:|---:|---:|---:|---:|---|",

@@ -10,7 +10,8 @@
 #
 # Environment:
 #   IMAGES=DIR   use real photos instead of the generated inputs (see README.md in this folder)
-#   ITERS=N      timed in-process iterations per tool and job (default 20), after WARMUP=N (default 3)
+#   ROUNDS=N     rounds that alternate the tools, so slow spells on a shared machine hit all (default 3)
+#   ITERS=N      timed in-process iterations per tool, job and round (default 10), after WARMUP=N (default 3)
 #   PNG_COMPRESSION=N  zlib level for the peers' PNG output (default 6, each peer's own default)
 #   CPU=N        pin every worker to CPU N with taskset (default 0; CPU= unpins)
 #   PEERS_DIR=DIR      where to install the peers (default benches/compare/.peers)
