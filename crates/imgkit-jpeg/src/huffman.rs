@@ -365,7 +365,7 @@ impl<'a> Bits<'a> {
         // Every whole byte still buffered was loaded past the interval's padding bits; give them back.
         let unread_bytes = (self.count.saturating_sub(self.padded)) / 8;
         if !self.at_marker {
-            self.pos -= unread_bytes as usize;
+            self.pos = self.pos.saturating_sub(unread_bytes as usize);
         }
         self.buf = 0;
         self.count = 0;

@@ -127,6 +127,10 @@ struct Decoder<'a> {
     scale: usize,
     max_alloc: u64,
     quant: [Option<[u16; 64]>; 4],
+    /// Huffman tables as defined (code-length counts, symbols); built into `dc`/`ac` only when a scan
+    /// uses them, so a file of nothing but table definitions costs parsing, not table building.
+    dc_spec: [Option<TableSpec>; 4],
+    ac_spec: [Option<TableSpec>; 4],
     dc: [Option<Table>; 4],
     ac: [Option<Table>; 4],
     restart_interval: usize,
@@ -143,6 +147,8 @@ impl<'a> Decoder<'a> {
             scale,
             max_alloc,
             quant: [None; 4],
+            dc_spec: [None, None, None, None],
+            ac_spec: [None, None, None, None],
             dc: [None, None, None, None],
             ac: [None, None, None, None],
             restart_interval: 0,
@@ -323,11 +329,11 @@ impl<'a> Decoder<'a> {
             let symbols = s
                 .get(17..17 + total)
                 .ok_or(Error::Malformed("short Huffman table"))?;
-            let table = Table::new(&counts, symbols, class == 1)?;
+            let spec = Some((counts, symbols.to_vec()));
             if class == 0 {
-                self.dc[id] = Some(table);
+                (self.dc_spec[id], self.dc[id]) = (spec, None);
             } else {
-                self.ac[id] = Some(table);
+                (self.ac_spec[id], self.ac[id]) = (spec, None);
             }
             s = &s[17 + total..];
         }
@@ -361,6 +367,20 @@ impl<'a> Decoder<'a> {
     /// Decodes one scan whose header is `s` and whose entropy-coded data starts at `start`; returns the
     /// position where the data ended.
     fn scan(&mut self, s: &[u8], start: usize) -> Result<usize> {
+        for spec in s.get(1..).unwrap_or_default().chunks_exact(2).take(4) {
+            let (dc, ac) = (usize::from(spec[1] >> 4), usize::from(spec[1] & 15));
+            for (built, defined, is_ac) in [
+                (&mut self.dc, &self.dc_spec, false),
+                (&mut self.ac, &self.ac_spec, true),
+            ] {
+                let id = if is_ac { ac } else { dc };
+                if let (Some(slot @ None), Some(Some((counts, symbols)))) =
+                    (built.get_mut(id), defined.get(id))
+                {
+                    *slot = Some(Table::new(counts, symbols, is_ac)?);
+                }
+            }
+        }
         let frame = self
             .frame
             .as_mut()
@@ -533,6 +553,9 @@ fn row_of(c: &Component, y: usize) -> &[u8] {
     let start = (y / c.up_y) * c.stride;
     &c.plane[start..start + c.stride]
 }
+
+/// A DHT table as defined: 16 code-length counts and the symbols.
+type TableSpec = ([u8; 16], Vec<u8>);
 
 struct Member<'t> {
     index: usize,
