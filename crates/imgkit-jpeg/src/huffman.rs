@@ -325,9 +325,7 @@ impl<'a> Bits<'a> {
             store(k, value);
             k += 1;
         };
-        if result.is_err() {
-            return result;
-        }
+        result?;
         // Past the last coefficient a scaled transform uses, only where the bits end matters. (A run past
         // the block's end here is tolerated, as libjpeg does: nothing is stored.)
         while k < 64 {
