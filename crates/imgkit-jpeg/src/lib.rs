@@ -367,7 +367,21 @@ impl<'a> Decoder<'a> {
     /// Decodes one scan whose header is `s` and whose entropy-coded data starts at `start`; returns the
     /// position where the data ended.
     fn scan(&mut self, s: &[u8], start: usize) -> Result<usize> {
-        for spec in s.get(1..).unwrap_or_default().chunks_exact(2).take(4) {
+        let count = usize::from(*s.first().ok_or(Error::Malformed("short scan header"))?);
+        let specs = s
+            .get(1..1 + 2 * count)
+            .ok_or(Error::Malformed("short scan header"))?;
+        let tail = s
+            .get(1 + 2 * count..4 + 2 * count)
+            .ok_or(Error::Malformed("short scan header"))?;
+        if tail != [0, 63, 0] {
+            return Err(Error::Malformed("sequential scan with a spectral selection"));
+        }
+        if count == 0 || count > 4 {
+            return Err(Error::Malformed("bad scan component count"));
+        }
+        // Build the tables this scan names (only these: see `dc_spec`).
+        for spec in specs.chunks_exact(2) {
             let (dc, ac) = (usize::from(spec[1] >> 4), usize::from(spec[1] & 15));
             for (built, defined, is_ac) in [
                 (&mut self.dc, &self.dc_spec, false),
@@ -385,19 +399,6 @@ impl<'a> Decoder<'a> {
             .frame
             .as_mut()
             .ok_or(Error::Malformed("scan before frame header"))?;
-        let count = usize::from(*s.first().ok_or(Error::Malformed("short scan header"))?);
-        let specs = s
-            .get(1..1 + 2 * count)
-            .ok_or(Error::Malformed("short scan header"))?;
-        let tail = s
-            .get(1 + 2 * count..4 + 2 * count)
-            .ok_or(Error::Malformed("short scan header"))?;
-        if tail != [0, 63, 0] {
-            return Err(Error::Malformed("sequential scan with a spectral selection"));
-        }
-        if count == 0 || count > 4 {
-            return Err(Error::Malformed("bad scan component count"));
-        }
         // Per scan component: index into the frame, its tables and dequantisation for the kept corner.
         let mut members = Vec::new();
         for spec in specs.chunks_exact(2) {
@@ -516,7 +517,6 @@ impl<'a> Decoder<'a> {
                 Some(t) => t == 0,
                 None => !self.jfif && planes.iter().map(|c| c.id).eq(*b"RGB"),
             };
-            let _ = (frame.h_max, frame.v_max);
             for (y, out) in pixels.chunks_exact_mut(width * 3).enumerate() {
                 let (a, b, c) = (
                     row_of(&planes[0], y),

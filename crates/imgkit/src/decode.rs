@@ -149,33 +149,41 @@ fn decode_jpeg_scaled(
     match imgkit_jpeg::decode(bytes, shrink, max_alloc) {
         Ok(decoded) => {
             let (width, height) = (decoded.width, decoded.height);
-            // The limits were checked against our probe's header; a decoder reading another size means
-            // they were checked against something else.
-            if (width, height) != (info.width.div_ceil(shrink), info.height.div_ceil(shrink)) {
-                return Err(disagree(info, shrink, width, height));
-            }
-            let image = match decoded.channels {
-                1 => image::GrayImage::from_raw(width, height, decoded.pixels).map(DynamicImage::ImageLuma8),
-                _ => image::RgbImage::from_raw(width, height, decoded.pixels).map(DynamicImage::ImageRgb8),
-            };
-            image.map(Some).ok_or_else(|| Error::Internal {
-                stage: "decode",
-                reason: format!("imgkit-jpeg returned a buffer that is not {width}x{height}"),
-            })
+            check_scaled_size(info, shrink, width, height)?;
+            gray_or_rgb(decoded.channels == 1, width, height, decoded.pixels)
+                .map(Some)
+                .ok_or_else(|| Error::Internal {
+                    stage: "decode",
+                    reason: format!("imgkit-jpeg returned a buffer that is not {width}x{height}"),
+                })
         }
         Err(imgkit_jpeg::Error::TooLarge { needed, limit }) => Err(Error::limit(Limit::Alloc, limit, needed)),
         Err(_) => decode_jpeg_scaled_fallback(bytes, info, shrink, max_alloc),
     }
 }
 
-fn disagree(info: &ImageInfo, shrink: u32, width: u32, height: u32) -> Error {
-    Error::Malformed {
+/// The limits were checked against our probe's header; a scaled decode of another size than that header
+/// divided by `shrink` means they were checked against something else.
+fn check_scaled_size(info: &ImageInfo, shrink: u32, width: u32, height: u32) -> Result<()> {
+    if (width, height) == (info.width.div_ceil(shrink), info.height.div_ceil(shrink)) {
+        return Ok(());
+    }
+    Err(Error::Malformed {
         format: Format::Jpeg,
         reason: format!(
             "decoders disagree on the size: {}x{} at 1/{shrink} is not {width}x{height}",
             info.width, info.height
         ),
         source: None,
+    })
+}
+
+/// 8-bit gray or RGB pixels as an image; `None` if `pixels` is not `width`×`height` of that layout.
+fn gray_or_rgb(gray: bool, width: u32, height: u32, pixels: Vec<u8>) -> Option<DynamicImage> {
+    if gray {
+        image::GrayImage::from_raw(width, height, pixels).map(DynamicImage::ImageLuma8)
+    } else {
+        image::RgbImage::from_raw(width, height, pixels).map(DynamicImage::ImageRgb8)
     }
 }
 
@@ -218,18 +226,15 @@ fn decode_jpeg_scaled_fallback(
     let (width, height) = decoder
         .scale(request(info.width), request(info.height))
         .map_err(malformed)?;
-    if (u32::from(width), u32::from(height)) != (info.width.div_ceil(shrink), info.height.div_ceil(shrink)) {
-        return Err(disagree(info, shrink, width.into(), height.into()));
-    }
-    let pixels = decoder.decode().map_err(malformed)?;
     let (width, height) = (u32::from(width), u32::from(height));
-    let image = match header.pixel_format {
-        PixelFormat::L8 => image::GrayImage::from_raw(width, height, pixels).map(DynamicImage::ImageLuma8),
-        _ => image::RgbImage::from_raw(width, height, pixels).map(DynamicImage::ImageRgb8),
-    };
-    image.map(Some).ok_or_else(|| Error::Malformed {
-        format: Format::Jpeg,
-        reason: format!("decoded pixel buffer does not match {width}x{height}"),
-        source: None,
-    })
+    check_scaled_size(info, shrink, width, height)?;
+    let pixels = decoder.decode().map_err(malformed)?;
+    let gray = header.pixel_format == PixelFormat::L8;
+    gray_or_rgb(gray, width, height, pixels)
+        .map(Some)
+        .ok_or_else(|| Error::Malformed {
+            format: Format::Jpeg,
+            reason: format!("decoded pixel buffer does not match {width}x{height}"),
+            source: None,
+        })
 }
