@@ -133,27 +133,27 @@ def main():
         results = {}
         # Rounds alternate the tools, so a slow spell on a shared machine hits every tool, not one.
         timings = {tool: [] for tool in TOOLS}
-        for _ in range(rounds):
-            for tool in TOOLS:
-                if tool in results and results[tool] is None:
-                    continue
-                prefix = os.path.join(opts.out_dir, "%s-%s" % (job_id, tool))
-                try:
-                    timings[tool].append(run_worker(tool, [specs, path, str(iters), str(warmup), prefix], opts))
-                except (RuntimeError, subprocess.TimeoutExpired, ValueError, IndexError) as e:
-                    problems.append("%s / %s failed: %s" % (job_id, tool, e))
-                    print("==> %s / %s FAILED: %s" % (job_id, tool, e), file=sys.stderr)
-                    results[tool] = None
-                    continue
-                results[tool] = True
-        for tool in TOOLS:
-            if not results.get(tool):
-                results[tool] = None
-                continue
+        failed = set()
+
+        def attempt(tool, args):
             try:
-                once = run_worker(tool, [specs, path, "1", "0", "-"], opts)
+                return run_worker(tool, args, opts)
             except (RuntimeError, subprocess.TimeoutExpired, ValueError, IndexError) as e:
                 problems.append("%s / %s failed: %s" % (job_id, tool, e))
+                print("==> %s / %s FAILED: %s" % (job_id, tool, e), file=sys.stderr)
+                failed.add(tool)
+                return None
+
+        for _ in range(rounds):
+            for tool in TOOLS:
+                if tool not in failed:
+                    prefix = os.path.join(opts.out_dir, "%s-%s" % (job_id, tool))
+                    timed = attempt(tool, [specs, path, str(iters), str(warmup), prefix])
+                    if timed is not None:
+                        timings[tool].append(timed)
+        for tool in TOOLS:
+            once = None if tool in failed else attempt(tool, [specs, path, "1", "0", "-"])
+            if once is None:
                 results[tool] = None
                 continue
             runs = timings[tool]
