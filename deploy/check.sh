@@ -33,6 +33,8 @@ step "checkov (cloudformation, secrets)" \
     "$VENV/bin/checkov" --file template.yaml --framework cloudformation secrets --skip-download --quiet --compact
 step "our rules, contracts and broken-template fixtures (deploy/tests/check_rules.py)" \
     "$VENV/bin/python" tests/check_rules.py
+step "the backfill script against a stand-in aws CLI (deploy/tests/backfill_test.py)" \
+    "$VENV/bin/python" tests/backfill_test.py
 
 if [ "$status" -ne 0 ]; then
     echo "deploy/check.sh: FAILED"

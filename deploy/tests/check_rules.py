@@ -38,7 +38,6 @@ SETTINGS_RS = REPO / "crates" / "imgkit-lambda" / "src" / "settings.rs"
 METRICS_RS = REPO / "crates" / "imgkit-lambda" / "src" / "metrics.rs"
 
 TAG_KEYS = ("Application", "Environment", "Owner", "CostCenter")
-IMAGE_SUFFIXES = {"jpg", "jpeg", "png", "gif", "webp"}
 REQUIRED_ENV = {"IMGKIT_OUTPUT_BUCKET", "IMGKIT_RENDITIONS"}
 # Read by glibc at process start, not by imgkit-lambda: a fixed mmap threshold returns freed image buffers
 # to the kernel instead of keeping them in per-thread arenas (the CLI sets the same value with mallopt, so
@@ -353,15 +352,17 @@ def f01(t):
                     v.append(f"{where}: wildcard in the service/region/account of {text!r}")
             if identity and not st.get("Resource"):
                 v.append(f"{where}: Allow without Resource")
-    # The function may only: get objects under the upload prefix, put into the processed bucket, consume its
-    # queue, write its own log group.
+    # The function may only: get objects under the upload prefix and its own outputs, put into the processed
+    # bucket, consume its queue, write its own log group.
     if role_id:
         _, esm = the_mapping(t, fn_id)
         queue_id, _ = queue_of_mapping(t, esm)
         log_group = ref_name(get(props(fn), "LoggingConfig", "LogGroup"))
         processed = processed_bucket_id(t)
         allowed = {
-            "s3:GetObject": lambda r: sub_text(r) == "${UploadBucket.Arn}/${UploadPrefix}*",
+            # Originals, and its own outputs (HEAD: a backfill skips sources whose renditions exist).
+            "s3:GetObject": lambda r: sub_text(r) in ("${UploadBucket.Arn}/${UploadPrefix}*",
+                                                      f"${{{processed}.Arn}}/${{OutputPrefix}}*"),
             "s3:GetObjectVersion": lambda r: sub_text(r) == "${UploadBucket.Arn}/${UploadPrefix}*",
             "s3:PutObject": lambda r: processed is not None and (sub_text(r) or "").startswith(f"${{{processed}.Arn}}/"),
             "logs:CreateLogStream": lambda r: log_group is not None and getatt(r) == (log_group, "Arn"),
@@ -543,6 +544,9 @@ def f06_12(t):
         v.append(f"function MemorySize is {fp.get('MemorySize')!r}, not Ref MemorySize")
     if not is_ref(fp.get("Timeout"), "Timeout"):
         v.append(f"function Timeout is {fp.get('Timeout')!r}, not Ref Timeout")
+    # The function bounds its S3 calls by a fraction of its Timeout: it must know the real one.
+    if not is_ref(env_vars(t).get("IMGKIT_FUNCTION_TIMEOUT"), "Timeout"):
+        v.append("the function's IMGKIT_FUNCTION_TIMEOUT is not Ref Timeout (its S3 timeouts derive from it)")
     if fp.get("Architectures") != [{"Ref": "Architecture"}]:
         v.append(f"function Architectures is {fp.get('Architectures')!r}, not [Ref Architecture]")
     if fp.get("Runtime") != "provided.al2023":
@@ -617,7 +621,7 @@ def f07(t):
     return v
 
 
-@rule("F10_event_filtering", "UploadEventRule filters bucket, key prefix, image suffixes and size; function checks stay")
+@rule("F10_event_filtering", "UploadEventRule filters bucket, key prefix and event type, and drops no upload under the prefix")
 def f10(t):
     v = []
     r = resources(t).get("UploadEventRule")
@@ -632,29 +636,21 @@ def f10(t):
         v.append(f"detail-type is {pat.get('detail-type')}, not ['Object Created']")
     if get(pat, "detail", "bucket", "name") != [{"Ref": "UploadBucket"}]:
         v.append("detail.bucket.name is not [Ref UploadBucket]")
-    keys = get(pat, "detail", "object", "key")
-    suffixes = set()
-    for k in as_list(keys):
-        text = sub_text(get(k, "wildcard"))
-        m = re.fullmatch(r"\$\{UploadPrefix\}\*\.([A-Za-z0-9]+)", text or "")
-        if not m:
-            v.append(f"detail.object.key entry {json.dumps(k)} is not a wildcard ${{UploadPrefix}}*.ext")
-        else:
-            suffixes.add(m.group(1).lower())
-    if suffixes != IMAGE_SUFFIXES:
-        v.append(f"key suffixes are {sorted(suffixes)}, not exactly {sorted(IMAGE_SUFFIXES)}")
-    size = get(pat, "detail", "object", "size")
-    num = get(size, 0, "numeric")
-    ok = (isinstance(size, list) and len(size) == 1 and isinstance(num, list) and len(num) == 4
-          and num[0] == ">" and num[1] == 0 and num[2] == "<=" and isinstance(num[3], int) and num[3] > 0)
-    if not ok:
-        v.append(f"detail.object.size is {size}, not [numeric > 0 <= N] with a literal N")
-    else:
-        env_max = int_or_none(env_vars(t).get("IMGKIT_MAX_INPUT_BYTES"))
-        if env_max != num[3]:
-            v.append(f"size bound {num[3]} differs from the function's IMGKIT_MAX_INPUT_BYTES {env_max}")
-    if not is_ref(env_vars(t).get("IMGKIT_SOURCE_PREFIX"), "UploadPrefix"):
+    keys = as_list(get(pat, "detail", "object", "key"))
+    if len(keys) != 1 or sub_text(get(keys[0], "wildcard")) != "${UploadPrefix}*":
+        v.append(f"detail.object.key is {json.dumps(keys)}, not exactly [wildcard ${{UploadPrefix}}*]: an upload "
+                 f"the rule drops (by extension, or none) ends with no renditions and no rejection record")
+    # Anything else filtered (size, etag, ...) drops uploads silently: the function must see them to reject them.
+    extra = sorted(set(get(pat, "detail", "object") or {}) - {"key"}) + sorted(set(get(pat, "detail") or {}) - {"bucket", "object"})
+    if extra:
+        v.append(f"the pattern also filters on {extra}: uploads it drops get no rejection record")
+    env = env_vars(t)
+    if not is_ref(env.get("IMGKIT_SOURCE_PREFIX"), "UploadPrefix"):
         v.append("the function's IMGKIT_SOURCE_PREFIX is not Ref UploadPrefix (its own check, second line)")
+    # The recursion guard: renditions never land where uploads are watched.
+    out = processed_bucket_id(t)
+    if out not in of_type(t, "AWS::S3::Bucket") or out == "UploadBucket":
+        v.append(f"the function's IMGKIT_OUTPUT_BUCKET is Ref {out}, not a bucket of this template other than UploadBucket")
     if "*" in str(get(params(t), "UploadPrefix", "Default")) or "*" in str(get(params(t), "UploadPrefix", "AllowedPattern")).replace("]*", "").replace(")*", ""):
         v.append("UploadPrefix may contain * (a wildcard in the filter)")
     return v
@@ -1015,11 +1011,15 @@ def contract_event_pattern(t):
         return {"source": source, "detail-type": dtype,
                 "detail": {"bucket": {"name": bucket}, "object": {"key": key, "size": size, "etag": "x"}}}
 
+    # Everything under the prefix reaches the function, whatever it is called and however big: it writes a
+    # rejection record for what it cannot use. Only other buckets, prefixes and event types stay out.
     accept = [ev(prefix + "a.jpg", 1000), ev(prefix + "dir/b.JPEG", 5), ev(prefix + "c.png", 33554432),
-              ev(prefix + "d.gif", 1), ev(prefix + "red flower.webp", 77)]
-    reject = [ev(prefix + "a.svg", 1000), ev("elsewhere/" + prefix + "a.jpg", 10) if prefix else None,
-              ev(prefix + "a.jpg", 0), ev(prefix + "a.jpg", 33554433), ev(prefix + "a.jpg", 10, bucket="other"),
-              ev(prefix + "a.jpg", 10, dtype="Object Deleted"), ev(prefix + "a.jpg.txt", 10),
+              ev(prefix + "d.gif", 1), ev(prefix + "red flower.webp", 77), ev(prefix + "a.svg", 1000),
+              ev(prefix + "photo.heic", 3000), ev(prefix + "scan.tif", 10), ev(prefix + "IMG_0001", 10),
+              ev(prefix + "a.jpg", 0), ev(prefix + "a.jpg", 33554433), ev(prefix + "a.jpg.txt", 10),
+              ev(prefix + "folder/", 0)]
+    reject = [ev("elsewhere/" + prefix + "a.jpg", 10) if prefix else None,
+              ev(prefix + "a.jpg", 10, bucket="other"), ev(prefix + "a.jpg", 10, dtype="Object Deleted"),
               ev(prefix + "a.jpg", 10, source="aws.s3x")]
     bad = [e["detail"]["object"]["key"] for e in accept if not event_matches(resolved, e)]
     assert not bad, f"pattern rejects valid uploads {bad}"
@@ -1088,6 +1088,7 @@ MUTATIONS = [
     ("F06_12_right_sized", "provided.al2 runtime", lambda t: _set(_fn(t), "Runtime", "provided.al2")),
     ("F06_12_right_sized", "no maximum concurrency", lambda t: _res(t, "QueueEventSourceMapping")["Properties"].pop("ScalingConfig")),
     ("F06_12_right_sized", "MemorySize MaxValue 32768", lambda t: _set(_param(t, "MemorySize"), "MaxValue", 32768)),
+    ("F06_12_right_sized", "S3 timeouts not from Timeout", lambda t: _fn(t)["Environment"]["Variables"].pop("IMGKIT_FUNCTION_TIMEOUT")),
     ("F06_12_right_sized", "queue visibility literal", lambda t: _set(_res(t, "ProcessingQueue")["Properties"], "VisibilityTimeout", 30)),
     ("F07_monitoring", "no log retention", lambda t: _res(t, "FunctionLogGroup")["Properties"].pop("RetentionInDays")),
     ("F07_monitoring", "no throttles alarm", lambda t: resources(t).pop("FunctionThrottlesAlarm")),
@@ -1096,11 +1097,11 @@ MUTATIONS = [
     ("F07_monitoring", "duration alarm without actions", lambda t: _res(t, "FunctionDurationAlarm")["Properties"].pop("AlarmActions")),
     ("F07_monitoring", "no dashboard", lambda t: resources(t).pop("Dashboard")),
     ("F07_monitoring", "no e-mail subscription", lambda t: resources(t).pop("AlarmEmailSubscription")),
-    ("F10_event_filtering", "no size filter", lambda t: _res(t, "UploadEventRule")["Properties"]["EventPattern"]["detail"]["object"].pop("size")),
-    ("F10_event_filtering", ".svg accepted", lambda t: _res(t, "UploadEventRule")["Properties"]["EventPattern"]["detail"]["object"]["key"].append({"wildcard": {"Fn::Sub": "${UploadPrefix}*.svg"}})),
-    ("F10_event_filtering", "prefix not from the parameter", lambda t: _set(_res(t, "UploadEventRule")["Properties"]["EventPattern"]["detail"]["object"]["key"][0], "wildcard", "*.jpg")),
-    ("F10_event_filtering", "size bound != IMGKIT_MAX_INPUT_BYTES", lambda t: _set(_fn(t)["Environment"]["Variables"], "IMGKIT_MAX_INPUT_BYTES", "1000")),
+    ("F10_event_filtering", "size filter drops big uploads", lambda t: _set(_res(t, "UploadEventRule")["Properties"]["EventPattern"]["detail"]["object"], "size", [{"numeric": [">", 0, "<=", 33554432]}])),
+    ("F10_event_filtering", "suffix filter drops .heic", lambda t: _set(_res(t, "UploadEventRule")["Properties"]["EventPattern"]["detail"]["object"], "key", [{"wildcard": {"Fn::Sub": f"${{UploadPrefix}}*.{x}"}} for x in ("jpg", "png")])),
+    ("F10_event_filtering", "prefix not from the parameter", lambda t: _set(_res(t, "UploadEventRule")["Properties"]["EventPattern"]["detail"]["object"]["key"][0], "wildcard", "*")),
     ("F10_event_filtering", "any bucket", lambda t: _res(t, "UploadEventRule")["Properties"]["EventPattern"]["detail"].pop("bucket")),
+    ("F10_event_filtering", "outputs into the upload bucket", lambda t: _set(_fn(t)["Environment"]["Variables"], "IMGKIT_OUTPUT_BUCKET", {"Ref": "UploadBucket"})),
     ("F11_lifecycle", "no multipart abort", lambda t: _res(t, "UploadBucket")["Properties"]["LifecycleConfiguration"]["Rules"][0].pop("AbortIncompleteMultipartUpload")),
     ("F11_lifecycle", "no noncurrent expiry", lambda t: _res(t, "ProcessedBucket")["Properties"]["LifecycleConfiguration"]["Rules"][0].pop("NoncurrentVersionExpiration")),
     ("F11_lifecycle", "no optional originals expiry", lambda t: _res(t, "UploadBucket")["Properties"]["LifecycleConfiguration"]["Rules"].pop(2)),
@@ -1221,12 +1222,19 @@ def main(argv):
     run.check("contract sizing catches memory over 10,240 MB",
               lambda: must_fail(check_sizing_values, t, dict(sized, MemorySize="12288")))
 
-    def pattern_without(key):
+    def pattern_with(key, value):
         m = copy.deepcopy(t)
-        _res(m, "UploadEventRule")["Properties"]["EventPattern"]["detail"]["object"].pop(key)
+        obj = _res(m, "UploadEventRule")["Properties"]["EventPattern"]["detail"]["object"]
+        if value is None:
+            obj.pop(key)
+        else:
+            obj[key] = value
         return m
-    run.check("contract pattern catches a missing size filter", lambda: must_fail(contract_event_pattern, pattern_without("size")))
-    run.check("contract pattern catches a missing key filter", lambda: must_fail(contract_event_pattern, pattern_without("key")))
+    run.check("contract pattern catches a size filter",
+              lambda: must_fail(contract_event_pattern, pattern_with("size", [{"numeric": [">", 0, "<=", 33554432]}])))
+    run.check("contract pattern catches a missing key filter", lambda: must_fail(contract_event_pattern, pattern_with("key", None)))
+    run.check("contract pattern catches a suffix filter",
+              lambda: must_fail(contract_event_pattern, pattern_with("key", [{"wildcard": {"Fn::Sub": "${UploadPrefix}*.jpg"}}])))
 
     covered = {r for r, _, _ in MUTATIONS}
     run.check("every rule has a mutation", lambda: None if covered == set(RULES) else (_ for _ in ()).throw(

@@ -1,7 +1,8 @@
 //! The batch runner: every input ends as processed, skipped (outputs up to date), rejected (its fault,
 //! with the reason) or failed (not its fault, worth retrying). One bad file never stops the others.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map;
+use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -99,6 +100,7 @@ pub fn run(job: Job, stop: &AtomicBool) -> Result<Summary> {
         .build()
         .context("starting worker threads")?;
     let specs: Vec<Spec> = job.renditions.iter().map(|(_, spec)| *spec).collect();
+    let collisions = collisions(&items);
     let budget = Budget::new(job.max_memory);
     let progress = progress_bar(items.len() as u64, job.quiet || job.dry_run);
     let start = Instant::now();
@@ -107,11 +109,20 @@ pub fn run(job: Job, stop: &AtomicBool) -> Result<Summary> {
     let entries: Vec<Entry> = pool.install(|| {
         items
             .par_iter()
+            .enumerate()
             .map_init(
                 || Processor::new(job.limits),
-                |processor, item| {
+                |processor, (i, item)| {
                     let entry = if stop.load(Ordering::SeqCst) {
                         Entry::new(item, Outcome::NotStarted)
+                    } else if let Some(&first) = collisions.get(&i) {
+                        let reason = format!(
+                            "its outputs would overwrite those of {} (both are {} under their input), so it \
+                             is not processed; run them with different -o directories",
+                            items[first].path.display(),
+                            item.relative.display()
+                        );
+                        Entry::new(item, Outcome::Rejected("output_collision".into(), reason))
                     } else {
                         process_one(processor, &job, &specs, &budget, item)
                     };
@@ -276,15 +287,39 @@ fn up_to_date(destinations: &[PathBuf], input_modified: Option<SystemTime>) -> b
     })
 }
 
-/// `OUTPUT_DIR[/rendition]/relative/path.ext`, with the extension of the format actually written.
+/// `OUTPUT_DIR[/rendition]/relative/path.<ext>`: the input's whole relative path, its extension kept,
+/// and the extension of the format written appended (`photos/a.jpg` → `photos/a.jpg.webp`), the key
+/// scheme of the Lambda adapter. Inputs that differ in name never share an output, whatever their
+/// extensions.
 pub fn destination(output: &Path, rendition: Option<&str>, relative: &Path, extension: &str) -> PathBuf {
     let mut dest = output.to_path_buf();
     if let Some(name) = rendition {
         dest.push(name);
     }
     dest.push(relative);
-    dest.set_extension(extension);
-    dest
+    let mut dest = dest.into_os_string();
+    dest.push(".");
+    dest.push(extension);
+    PathBuf::from(dest)
+}
+
+/// Inputs that would write another input's outputs: the same relative path under two input roots
+/// (`imgkit resize a/ b/ -o out` with `a/x.jpg` and `b/x.jpg`). Maps each later input to the first one
+/// (in walk order), which alone is processed.
+fn collisions(items: &[Item]) -> HashMap<usize, usize> {
+    let mut first: HashMap<&Path, usize> = HashMap::new();
+    let mut later = HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        match first.entry(item.relative.as_path()) {
+            hash_map::Entry::Vacant(v) => {
+                v.insert(i);
+            }
+            hash_map::Entry::Occupied(o) => {
+                later.insert(i, *o.get());
+            }
+        }
+    }
+    later
 }
 
 /// `VmHWM` from `/proc/self/status`: the most resident memory this process has had.
@@ -340,18 +375,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn destination_mirrors_and_swaps_extension() {
+    fn destination_mirrors_and_appends_the_extension() {
         let d = destination(
             Path::new("out"),
             Some("thumb"),
             Path::new("a/b/photo.jpeg"),
             "webp",
         );
-        assert_eq!(d, Path::new("out/thumb/a/b/photo.webp"));
+        assert_eq!(d, Path::new("out/thumb/a/b/photo.jpeg.webp"));
         assert_eq!(
             destination(Path::new("out"), None, Path::new("x.png"), "jpg"),
-            Path::new("out/x.jpg")
+            Path::new("out/x.png.jpg")
         );
+        assert_eq!(
+            destination(Path::new("out"), None, Path::new("noext"), "png"),
+            Path::new("out/noext.png")
+        );
+    }
+
+    #[test]
+    fn the_same_relative_path_under_two_roots_is_a_collision() {
+        let item = |root: &str, rel: &str| Item {
+            path: Path::new(root).join(rel),
+            relative: PathBuf::from(rel),
+        };
+        let items = [
+            item("a", "x.jpg"),
+            item("a", "x.png"),
+            item("b", "x.jpg"),
+            item("c", "x.jpg"),
+        ];
+        assert_eq!(collisions(&items), HashMap::from([(2, 0), (3, 0)]));
     }
 
     #[test]

@@ -118,8 +118,8 @@ fn renditions_mirror_the_tree_and_the_report_matches_the_disk() {
     }
     // Every valid file has both renditions at the mirrored path, with the promised sizes.
     for rel in &valid {
-        let thumb = out.join("thumb").join(rel).with_extension("webp");
-        let small = out.join("small").join(rel).with_extension("jpg");
+        let thumb = out.join("thumb").join(format!("{}.webp", rel.display()));
+        let small = out.join("small").join(format!("{}.jpg", rel.display()));
         let t = image::open(&thumb).unwrap_or_else(|e| panic!("{}: {e}", thumb.display()));
         assert!(t.width() <= 64 && t.height() <= 64);
         let s = image::open(&small).unwrap_or_else(|e| panic!("{}: {e}", small.display()));
@@ -319,7 +319,7 @@ fn the_memory_budget_holds_and_an_over_budget_file_is_rejected_by_name() {
         stderr.contains(&format!("{}: needs about", one.display())) && stderr.contains("--max-memory 20 MiB"),
         "{stderr}"
     );
-    assert!(!dir.path().join("out2/photo-000.png").exists());
+    assert!(!dir.path().join("out2/photo-000.png.png").exists());
 }
 
 /// Starts a slow run (one worker, many files), interrupts it with `signal` once some outputs exist.

@@ -64,7 +64,7 @@ fn resizes_the_corpus_and_reports_every_hostile_file() {
 
     let entries = manifest();
     for (file, ok, detail, thumb) in &entries {
-        let dest = out.path().join(Path::new(file).with_extension("png"));
+        let dest = out.path().join(format!("{file}.png"));
         if *ok {
             let img = image::open(&dest)
                 .unwrap_or_else(|e| panic!("{file}: no readable output at {}: {e}", dest.display()));
@@ -89,6 +89,74 @@ fn resizes_the_corpus_and_reports_every_hostile_file() {
         "temporary files left behind"
     );
     assert!(stderr.contains("processed"), "summary missing\n{stderr}");
+}
+
+/// Four different pictures that share a stem: each gets its own output, none is skipped as "up to date"
+/// because a sibling wrote first. The same relative path under two input roots cannot: the second is
+/// reported, naming the first, and the first's output is left alone.
+#[test]
+fn inputs_that_share_a_stem_never_share_an_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let pictures = [
+        ("a.jpg", "valid/jpeg-320x200.jpg"),
+        ("a.jpeg", "valid/jpeg-baseline-420.jpg"),
+        ("a.png", "valid/png-rgb8.png"),
+        ("a.webp", "valid/webp-lossy.webp"),
+    ];
+    for (name, file) in pictures {
+        std::fs::copy(corpus().join(file), input.join(name)).unwrap();
+    }
+    let out = dir.path().join("out");
+    let run = imgkit()
+        .args(["resize", "--width", "32", "--format", "png", "-o"])
+        .arg(&out)
+        .arg(&input)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("4 processed, 0 skipped"), "{stderr}");
+    for (name, file) in pictures {
+        let got = image::open(out.join(format!("{name}.png"))).unwrap();
+        let want = image::open(corpus().join(file)).unwrap();
+        let want_h = (f64::from(want.height()) * 32.0 / f64::from(want.width())).round() as u32;
+        assert_eq!(
+            (got.width(), got.height()),
+            (32, want_h),
+            "{name}: another input's picture"
+        );
+    }
+    assert_eq!(files_under(&out).len(), 4);
+
+    // The same relative path under two roots.
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::copy(corpus().join("valid/png-palette.png"), other.join("a.png")).unwrap();
+    let before = std::fs::read(out.join("a.png.png")).unwrap();
+    let run = imgkit()
+        .args(["resize", "--width", "32", "--format", "png", "--force", "-o"])
+        .arg(&out)
+        .arg(&input)
+        .arg(&other)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with(&other.join("a.png").display().to_string()))
+        .unwrap_or_else(|| panic!("the colliding input is not reported\n{stderr}"));
+    assert!(
+        line.contains(&input.join("a.png").display().to_string()),
+        "{line}"
+    );
+    assert_eq!(
+        std::fs::read(out.join("a.png.png")).unwrap(),
+        before,
+        "overwritten by the other root's a.png"
+    );
 }
 
 #[test]

@@ -92,7 +92,7 @@ fn max_size_jpeg(dir: &Path, width: u32, height: u32) -> std::path::PathBuf {
         .output()
         .unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let jpeg = jpeg_dir.join("max.jpg");
+    let jpeg = jpeg_dir.join("max.png.jpg");
     let info = imgkit::probe(&std::fs::read(&jpeg).unwrap(), &imgkit::Limits::default()).unwrap();
     assert_eq!((info.width, info.height), (width, height));
     jpeg

@@ -1,131 +1,277 @@
-//! Deterministic output keys and the recursion guard.
+//! Where an upload's outputs go: deterministic, collision-free keys that always fit, and the recursion
+//! guard.
 //!
-//! - rendition: `<output-prefix>/<rendition-name>/<source-key-with-the-output-extension>`
-//! - rejection record: `<output-prefix>/rejected/<source-key>.json`
+//! The readable form keeps the whole source key, extension included, and appends the extension of what
+//! is written:
 //!
-//! (without the leading `<output-prefix>/` when the prefix is empty). The same source key always maps to
-//! the same output keys, so at-least-once delivery overwrites rather than duplicates. Two sources that
-//! differ only in their extension (`a.png`, `a.jpg`) map to the same rendition key: the later write wins.
+//! - rendition: `<output-prefix>/<rendition>/<source key>.<ext>` (`thumb/photos/a.jpg.webp`)
+//! - rejection record: `<output-prefix>/rejected/<source key>.json`
+//!
+//! (without `<output-prefix>/` when the prefix is empty). Appending never makes two source keys share
+//! an output: extensions hold no `.`, so the source key is the output key up to its last `.`. The same
+//! source key always maps to the same output keys, so at-least-once delivery overwrites rather than
+//! duplicates.
+//!
+//! S3 keys are at most 1024 bytes. When any readable key of a source would be longer, every output of
+//! that source takes the hashed form instead, in a folder no rendition may be named after:
+//!
+//! - `<output-prefix>/long-keys/<rendition>/<sha256 of the source key, hex>.<ext>`
+//! - `<output-prefix>/long-keys/rejected/<sha256 of the source key, hex>.json`
+//!
+//! [`check_prefix`] refuses, at cold start, an output prefix too long for even the hashed form.
 
-use crate::settings::{Settings, REJECTED_FOLDER};
+use sha2::{Digest, Sha256};
 
 /// S3's longest key, in bytes.
 pub const MAX_KEY_BYTES: usize = 1024;
 
-fn join(prefix: &str, folder: &str, rest: &str) -> String {
-    if prefix.is_empty() {
-        format!("{folder}/{rest}")
-    } else {
-        format!("{prefix}/{folder}/{rest}")
+/// The folder, under the output prefix, that holds one JSON record per rejected input.
+pub const REJECTED_FOLDER: &str = "rejected";
+
+/// The folder, under the output prefix, that holds the hashed form of outputs whose readable key would
+/// be too long.
+pub const HASHED_FOLDER: &str = "long-keys";
+
+/// The folder of the processed bucket that holds backfill manifests and reports (deploy/backfill.sh).
+pub const BACKFILL_FOLDER: &str = "backfill";
+
+/// Folder names under the output prefix that renditions may not take.
+pub const RESERVED_FOLDERS: &[&str] = &[REJECTED_FOLDER, HASHED_FOLDER, BACKFILL_FOLDER];
+
+/// The longest extension an output can have (`webp`, `json`); the key form is chosen before the
+/// output format is known, so it assumes this length.
+const MAX_EXTENSION_BYTES: usize = 4;
+
+/// Which form a source's output keys take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyForm {
+    /// `<folder>/<source key>.<ext>`.
+    Readable,
+    /// `long-keys/<folder>/<sha256 hex>.<ext>`: some readable key would exceed [`MAX_KEY_BYTES`].
+    Hashed,
+}
+
+impl KeyForm {
+    /// `readable` or `hashed`, as written in rejection records and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyForm::Readable => "readable",
+            KeyForm::Hashed => "hashed",
+        }
     }
 }
 
-/// The key of one rendition of `source_key`, with extension `ext` (no dot).
-pub fn rendition_key(prefix: &str, rendition: &str, source_key: &str, ext: &str) -> String {
-    let (dir, file) = match source_key.rsplit_once('/') {
-        Some((d, f)) => (Some(d), f),
-        None => (None, source_key),
-    };
-    let stem = match file.rfind('.') {
-        Some(dot) if dot > 0 => &file[..dot],
-        _ => file,
-    };
-    let file = format!("{stem}.{ext}");
-    let rest = match dir {
-        Some(d) => format!("{d}/{file}"),
-        None => file,
-    };
-    join(prefix, rendition, &rest)
+/// The output keys of one source key, decided before anything is downloaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputKeys {
+    prefix: String,
+    form: KeyForm,
+    /// The source key (readable form) or its SHA-256 in hex (hashed form).
+    stem: String,
 }
 
-/// The key of the rejection record of `source_key`.
-pub fn rejected_key(prefix: &str, source_key: &str) -> String {
-    join(prefix, REJECTED_FOLDER, &format!("{source_key}.json"))
-}
-
-/// Why writing the outputs of `bucket`/`key` would feed the function its own output, if it would:
-/// the source bucket is the output bucket and the source area (`IMGKIT_SOURCE_PREFIX`) overlaps the
-/// output area (`IMGKIT_OUTPUT_PREFIX/`), or the key itself lies in the output area.
-pub fn recursion(settings: &Settings, bucket: &str, key: &str) -> Option<String> {
-    if bucket != settings.output_bucket {
-        return None;
+impl OutputKeys {
+    /// The keys of `source_key` under `prefix` for renditions named `renditions`.
+    pub fn new<'a>(
+        prefix: &str,
+        renditions: impl IntoIterator<Item = &'a str>,
+        source_key: &str,
+    ) -> OutputKeys {
+        let longest_folder = renditions
+            .into_iter()
+            .map(str::len)
+            .chain([REJECTED_FOLDER.len()])
+            .max()
+            .unwrap_or(0);
+        let readable = readable_len(prefix, longest_folder, source_key.len()) <= MAX_KEY_BYTES;
+        let (form, stem) = if readable {
+            (KeyForm::Readable, source_key.to_string())
+        } else {
+            (KeyForm::Hashed, sha256_hex(source_key))
+        };
+        OutputKeys {
+            prefix: prefix.to_string(),
+            form,
+            stem,
+        }
     }
-    let out_area = if settings.output_prefix.is_empty() {
-        String::new()
-    } else {
-        format!("{}/", settings.output_prefix)
-    };
-    let src = &settings.source_prefix;
-    if key.starts_with(&out_area) {
-        return Some(format!(
-            "source s3://{bucket}/{key} lies under the output prefix {out_area:?} of the output bucket"
+
+    /// The form every key of this source takes.
+    pub fn form(&self) -> KeyForm {
+        self.form
+    }
+
+    /// The key of the rendition `rendition` written with extension `ext` (no dot).
+    pub fn rendition(&self, rendition: &str, ext: &str) -> String {
+        self.key(rendition, ext)
+    }
+
+    /// The key of the rejection record.
+    pub fn rejected(&self) -> String {
+        self.key(REJECTED_FOLDER, "json")
+    }
+
+    fn key(&self, folder: &str, ext: &str) -> String {
+        let mut key = String::with_capacity(self.prefix.len() + folder.len() + self.stem.len() + 24);
+        if !self.prefix.is_empty() {
+            key.push_str(&self.prefix);
+            key.push('/');
+        }
+        if self.form == KeyForm::Hashed {
+            key.push_str(HASHED_FOLDER);
+            key.push('/');
+        }
+        key.push_str(folder);
+        key.push('/');
+        key.push_str(&self.stem);
+        key.push('.');
+        key.push_str(ext);
+        key
+    }
+}
+
+/// The longest folder name under the prefix: a rendition's, or `rejected`.
+fn longest_folder<'a>(renditions: impl IntoIterator<Item = &'a str>) -> usize {
+    renditions
+        .into_iter()
+        .map(str::len)
+        .chain([REJECTED_FOLDER.len()])
+        .max()
+        .unwrap_or(0)
+}
+
+/// Length of `<prefix>/<folder>/<stem>.<ext>` at the longest extension.
+fn readable_len(prefix: &str, folder: usize, stem: usize) -> usize {
+    let prefix = if prefix.is_empty() { 0 } else { prefix.len() + 1 };
+    prefix + folder + 1 + stem + 1 + MAX_EXTENSION_BYTES
+}
+
+/// SHA-256 of `text`, lower-case hex.
+pub fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Refuses an output prefix with which even the hashed form of some output (the longest rendition
+/// name, or `rejected`) would exceed [`MAX_KEY_BYTES`].
+pub fn check_prefix<'a>(prefix: &str, renditions: impl IntoIterator<Item = &'a str>) -> Result<(), String> {
+    let hashed = readable_len(prefix, HASHED_FOLDER.len() + 1 + longest_folder(renditions), 64);
+    if hashed > MAX_KEY_BYTES {
+        return Err(format!(
+            "is {} bytes: with it, hashed output keys would be {hashed} bytes, over S3's {MAX_KEY_BYTES}",
+            prefix.len()
         ));
     }
-    if out_area.starts_with(src.as_str()) || src.starts_with(&out_area) {
-        return Some(format!(
-            "output area s3://{bucket}/{out_area} overlaps the source area s3://{bucket}/{src}"
-        ));
-    }
-    None
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use std::collections::{HashMap, HashSet};
 
-    #[test]
-    fn rendition_keys() {
-        assert_eq!(
-            rendition_key("", "thumb", "a/b/c.JPG", "webp"),
-            "thumb/a/b/c.webp"
-        );
-        assert_eq!(
-            rendition_key("out", "thumb", "c.tar.png", "jpg"),
-            "out/thumb/c.tar.jpg"
-        );
-        assert_eq!(rendition_key("out/x", "m", "noext", "png"), "out/x/m/noext.png");
-        assert_eq!(
-            rendition_key("", "m", "dir.d/.hidden", "png"),
-            "m/dir.d/.hidden.png"
-        );
-        assert_eq!(
-            rendition_key("", "m", "red flower.jpg", "png"),
-            "m/red flower.png"
-        );
-        assert_eq!(rejected_key("", "u/x.svg"), "rejected/u/x.svg.json");
-        assert_eq!(rejected_key("p", "x"), "p/rejected/x.json");
-    }
-
-    fn settings(out_bucket: &str, out_prefix: &str, src_prefix: &str) -> Settings {
-        let map: HashMap<&str, &str> = [
-            ("IMGKIT_OUTPUT_BUCKET", out_bucket),
-            ("IMGKIT_OUTPUT_PREFIX", out_prefix),
-            ("IMGKIT_SOURCE_PREFIX", src_prefix),
-            ("IMGKIT_RENDITIONS", "t=10"),
-        ]
-        .into_iter()
-        .collect();
-        Settings::from_lookup(|k| map.get(k).map(|v| v.to_string())).unwrap()
+    fn keys(prefix: &str, source: &str) -> OutputKeys {
+        OutputKeys::new(prefix, ["thumb", "m"], source)
     }
 
     #[test]
-    fn recursion_guard() {
-        // Different buckets: always fine.
-        assert!(recursion(&settings("out-b", "", ""), "in-b", "x.jpg").is_none());
-        // Same bucket, everything is source: refused.
-        assert!(recursion(&settings("same", "thumbs", ""), "same", "x.jpg").is_some());
-        assert!(recursion(&settings("same", "", "uploads/"), "same", "uploads/x.jpg").is_some());
-        // Same bucket, disjoint areas: fine; a key in the output area: refused.
-        let s = settings("same", "thumbs", "uploads/");
-        assert!(recursion(&s, "same", "uploads/x.jpg").is_none());
-        assert!(recursion(&s, "same", "thumbs/t/x.jpg").is_some());
-        // Output area inside the source area: refused.
-        assert!(recursion(
-            &settings("same", "uploads/thumbs", "uploads/"),
-            "same",
-            "uploads/x.jpg"
-        )
-        .is_some());
+    fn readable_keys_keep_the_source_name_and_append_the_extension() {
+        assert_eq!(
+            keys("", "a/b/c.JPG").rendition("thumb", "webp"),
+            "thumb/a/b/c.JPG.webp"
+        );
+        assert_eq!(
+            keys("out", "c.tar.png").rendition("thumb", "jpg"),
+            "out/thumb/c.tar.png.jpg"
+        );
+        assert_eq!(keys("out/x", "noext").rendition("m", "png"), "out/x/m/noext.png");
+        assert_eq!(
+            keys("", "red flower.jpg").rendition("m", "png"),
+            "m/red flower.jpg.png"
+        );
+        assert_eq!(keys("", "u/x.svg").rejected(), "rejected/u/x.svg.json");
+        assert_eq!(keys("p", "x").rejected(), "p/rejected/x.json");
+        assert_eq!(keys("p", "x").form(), KeyForm::Readable);
+    }
+
+    #[test]
+    fn sources_differing_only_in_extension_never_share_an_output() {
+        let sources = [
+            "a",
+            "a.jpg",
+            "a.jpeg",
+            "a.png",
+            "a.webp",
+            "a.jpg.webp",
+            "a.jpg.png",
+            "a.",
+            ".a",
+        ];
+        let mut seen = HashMap::new();
+        for src in sources {
+            for ext in ["webp", "jpg", "png", "gif"] {
+                for folder in ["thumb", "m"] {
+                    let key = keys("p", src).rendition(folder, ext);
+                    if let Some(other) = seen.insert(key.clone(), src) {
+                        assert_eq!(other, src, "{key} is shared by {other} and {src}");
+                    }
+                }
+            }
+            let rejected = keys("p", src).rejected();
+            assert!(seen.insert(rejected, src).is_none());
+        }
+    }
+
+    #[test]
+    fn long_source_keys_take_the_hashed_form_for_every_output() {
+        let long = format!("uploads/{}.jpg", "é".repeat(506)); // 8 + 1012 + 4 = 1024 bytes
+        assert_eq!(long.len(), MAX_KEY_BYTES);
+        let k = keys("thumbs", &long);
+        assert_eq!(k.form(), KeyForm::Hashed);
+        let hash = sha256_hex(&long);
+        assert_eq!(
+            k.rendition("thumb", "webp"),
+            format!("thumbs/long-keys/thumb/{hash}.webp")
+        );
+        assert_eq!(k.rejected(), format!("thumbs/long-keys/rejected/{hash}.json"));
+        // Deterministic, and distinct for distinct keys.
+        assert_eq!(k, keys("thumbs", &long));
+        let other = format!("uploads/{}.png", "é".repeat(506));
+        assert_ne!(keys("thumbs", &other).rejected(), k.rejected());
+    }
+
+    #[test]
+    fn every_output_key_fits_for_every_legal_source_key_length() {
+        let renditions = [
+            "t",
+            "a-rendition-name-of-sixty-four-characters-xxxxxxxxxxxxxxxxxxxxxx",
+        ];
+        assert_eq!(renditions[1].len(), 64);
+        let prefix = "p".repeat(800);
+        check_prefix(&prefix, renditions).unwrap();
+        let mut forms = HashSet::new();
+        for len in 1..=MAX_KEY_BYTES {
+            let src = "k".repeat(len);
+            let k = OutputKeys::new(&prefix, renditions, &src);
+            forms.insert(k.form());
+            for r in renditions {
+                assert!(k.rendition(r, "webp").len() <= MAX_KEY_BYTES, "{len}");
+            }
+            assert!(k.rejected().len() <= MAX_KEY_BYTES, "{len}");
+        }
+        assert_eq!(forms.len(), 2, "both forms are exercised");
+    }
+
+    #[test]
+    fn a_prefix_too_long_for_the_hashed_form_is_refused() {
+        let renditions = ["thumb"];
+        // prefix/long-keys/rejected/<64>.json = p + 1 + 10 + 9 + 64 + 5.
+        let fits = "p".repeat(MAX_KEY_BYTES - 89);
+        check_prefix(&fits, renditions).unwrap();
+        let e = check_prefix(&format!("{fits}p"), renditions).unwrap_err();
+        assert!(e.contains("1025 bytes"), "{e}");
     }
 }

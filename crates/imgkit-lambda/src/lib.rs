@@ -4,32 +4,29 @@
 //! notifications, S3 Batch Operations), renditions out to another bucket. It holds no image logic of its
 //! own; every byte and pixel goes through [`imgkit::Processor::process_many`].
 //!
-//! Per object: HEAD (reject over `max_input_bytes` without downloading) → GET with a byte cap → one
-//! decode, every rendition (on a blocking thread, bounded) → PUT each rendition under a deterministic
-//! key. Input faults ([`imgkit::Class::Rejected`]) are recorded as JSON under `rejected/` in the output
-//! bucket and acknowledged; everything else is reported for retry.
+//! Modules in the order an object meets them: [`settings`] (environment, read once) → [`event`] (payload
+//! to objects) → [`keys`] (every output key, decided from the event) → `object` (the per-object steps
+//! over an [`store::ObjectStore`]: HEAD, download with a cap and a sniff of the first bytes, render,
+//! upload or reject) → [`outcome`] (how each object ended, and the answer) → [`metrics`]. [`handler`]
+//! runs an invocation through them.
+//!
+//! Every object ends as processed (its renditions), rejected (its own rejection record, written before
+//! the message is acknowledged), skipped (not an upload) or failed (reported for retry).
 #![forbid(unsafe_code)]
 
 pub mod event;
 pub mod handler;
 pub mod keys;
 pub mod metrics;
+mod object;
+pub mod outcome;
 pub mod settings;
+pub mod store;
 
-pub use handler::{App, HandlerError, Outcome};
+pub use handler::{App, HandlerError};
+pub use outcome::Outcome;
 pub use settings::{Settings, SettingsError, ENV_VARS};
-
-/// Builds the S3 client from the standard AWS configuration chain (region, credentials,
-/// `AWS_ENDPOINT_URL`), with path-style addressing when the settings ask for it.
-pub async fn s3_client(settings: &Settings) -> aws_sdk_s3::Client {
-    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    let config = aws_sdk_s3::config::Builder::from(&shared)
-        .force_path_style(settings.force_path_style)
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
-}
+pub use store::{MemoryStore, ObjectStore, S3Store};
 
 /// Installs the JSON log subscriber (stderr; `RUST_LOG` filters, default `info`). Span fields (request
 /// id, bucket, key) are included in every event.

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use imgkit_lambda::{App, Settings};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use imgkit_lambda::{App, S3Store, Settings};
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 
@@ -34,15 +36,24 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         renditions = settings.renditions.len(),
         "cold start"
     );
-    let s3 = imgkit_lambda::s3_client(&settings).await;
-    let app = Arc::new(App::new(settings, s3, concurrency, function_name));
+    let store = S3Store::from_env(settings.s3_timeouts(), settings.force_path_style).await;
+    let app = Arc::new(App::new(settings, store, concurrency, function_name));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let app = Arc::clone(&app);
         async move {
-            app.handle(event.payload, &event.context.request_id)
+            let deadline = instant_of(event.context.deadline);
+            app.handle(event.payload, &event.context.request_id, Some(deadline))
                 .await
                 .map_err(lambda_runtime::Error::from)
         }
     }))
     .await
+}
+
+/// The invocation deadline (milliseconds since the epoch, from the Runtime API) as an `Instant`.
+fn instant_of(deadline_ms: u64) -> Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
 }

@@ -1,8 +1,8 @@
 //! CloudWatch metrics in the Embedded Metric Format: JSON lines on stdout that CloudWatch Logs turns into
 //! metrics. No CloudWatch API call is ever made.
 //!
-//! One line per invocation in namespace `imgkit`, dimension `FunctionName`: `Processed`, `Rejected`,
-//! `Failed`, `Skipped` (counts), `InputBytes`, `OutputBytes` (bytes), `Duration` (milliseconds, one
+//! One line per invocation in namespace `imgkit`, dimension `FunctionName`: `Processed`, `UpToDate`,
+//! `Rejected`, `Failed`, `Skipped` (counts), `InputBytes`, `OutputBytes` (bytes), `Duration` (milliseconds, one
 //! value per object); and one line per rejection reason with dimensions `FunctionName` and `Reason`
 //! (e.g. `limit:max_width`) holding `Rejected`.
 
@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
+
+use crate::outcome::{Outcome, Report};
 
 /// The metric namespace.
 pub const NAMESPACE: &str = "imgkit";
@@ -19,6 +21,8 @@ pub const NAMESPACE: &str = "imgkit";
 pub struct Metrics {
     /// Objects whose renditions were all written.
     pub processed: u64,
+    /// Backfilled objects whose renditions already existed for their ETag.
+    pub up_to_date: u64,
     /// Objects rejected, by reason.
     pub rejected: BTreeMap<String, u64>,
     /// Objects that failed and will be retried.
@@ -34,6 +38,21 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// Counts one object.
+    pub fn add(&mut self, report: &Report) {
+        self.input_bytes += report.stats.input_bytes;
+        self.output_bytes += report.stats.output_bytes;
+        self.durations_ms
+            .push(report.stats.elapsed.as_secs_f64() * 1000.0);
+        match &report.outcome {
+            Outcome::Processed => self.processed += 1,
+            Outcome::UpToDate => self.up_to_date += 1,
+            Outcome::Rejected { reason, .. } => *self.rejected.entry(reason.clone()).or_default() += 1,
+            Outcome::Skipped(_) => self.skipped += 1,
+            Outcome::Failed(_) => self.failed += 1,
+        }
+    }
+
     /// The EMF documents, one JSON line each.
     pub fn emf_lines(&self, function_name: &str) -> Vec<String> {
         let ts = SystemTime::now()
@@ -49,6 +68,7 @@ impl Metrics {
         let mut lines = vec![json!({
             "_aws": aws(json!(["FunctionName"]), json!([
                 {"Name": "Processed", "Unit": "Count"},
+                {"Name": "UpToDate", "Unit": "Count"},
                 {"Name": "Rejected", "Unit": "Count"},
                 {"Name": "Failed", "Unit": "Count"},
                 {"Name": "Skipped", "Unit": "Count"},
@@ -58,6 +78,7 @@ impl Metrics {
             ])),
             "FunctionName": function_name,
             "Processed": self.processed,
+            "UpToDate": self.up_to_date,
             "Rejected": rejected,
             "Failed": self.failed,
             "Skipped": self.skipped,

@@ -3,8 +3,11 @@
 //! (`AWS_*`, `AWS_LAMBDA_*` and `RUST_LOG` belong to the runtime and the SDK).
 
 use std::num::NonZeroUsize;
+use std::time::Duration;
 
 use imgkit::{Limits, Rendition};
+
+use crate::keys;
 
 /// Every environment variable [`Settings::from_env`] reads, and nothing else.
 pub const ENV_VARS: &[&str] = &[
@@ -17,6 +20,7 @@ pub const ENV_VARS: &[&str] = &[
     "IMGKIT_MAX_INPUT_BYTES",
     "IMGKIT_MAX_PIXELS",
     "IMGKIT_S3_FORCE_PATH_STYLE",
+    "IMGKIT_FUNCTION_TIMEOUT",
 ];
 
 /// `Cache-Control` written on every rendition unless `IMGKIT_CACHE_CONTROL` says otherwise: the keys are
@@ -24,9 +28,12 @@ pub const ENV_VARS: &[&str] = &[
 /// need invalidation should version their source keys.
 pub const DEFAULT_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 
-/// The folder, under the output prefix, that holds one JSON record per rejected input.
-/// A rendition may not be called this.
-pub const REJECTED_FOLDER: &str = "rejected";
+/// The function's `Timeout` assumed when `IMGKIT_FUNCTION_TIMEOUT` is unset (Lambda's own default is 3 s,
+/// which no image workload uses; the template always sets the variable).
+pub const DEFAULT_FUNCTION_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Lambda's longest `Timeout`.
+const MAX_FUNCTION_TIMEOUT_SECS: u64 = 900;
 
 /// Memory that buys one vCPU on Lambda.
 const MB_PER_VCPU: u64 = 1769;
@@ -74,6 +81,47 @@ pub struct Settings {
     pub limits: Limits,
     /// Path-style S3 addressing, for S3-compatible servers on loopback (`IMGKIT_S3_FORCE_PATH_STYLE`).
     pub force_path_style: bool,
+    /// The function's `Timeout` (`IMGKIT_FUNCTION_TIMEOUT`, seconds, 1-900; the template sets it from the
+    /// same parameter), from which the S3 timeouts are derived: see [`S3Timeouts`].
+    pub function_timeout: Duration,
+}
+
+/// Bounds on every S3 call, derived from the function's `Timeout` T so that one hung connection fails
+/// its own record (retried) long before the invocation times out and takes the whole batch with it.
+///
+/// | bound | value |
+/// |---|---|
+/// | connect | min(2 s, T / 10) |
+/// | first response byte, and each later body chunk | min(5 s, T / 6) |
+/// | one attempt | T / 6 |
+/// | attempts | 2 (one retry, standard backoff) |
+/// | one operation, retries included (and one whole download) | T / 3 |
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct S3Timeouts {
+    /// TCP and TLS connection set-up.
+    pub connect: Duration,
+    /// Wait for the first byte of a response, and between body chunks.
+    pub read: Duration,
+    /// One attempt of an operation.
+    pub attempt: Duration,
+    /// Attempts per operation, the first included.
+    pub max_attempts: u32,
+    /// One operation, all attempts included; also bounds a whole download.
+    pub operation: Duration,
+}
+
+impl S3Timeouts {
+    /// The bounds for a function whose `Timeout` is `function_timeout`.
+    pub fn for_function_timeout(function_timeout: Duration) -> S3Timeouts {
+        let t = function_timeout;
+        S3Timeouts {
+            connect: Duration::from_secs(2).min(t / 10),
+            read: Duration::from_secs(5).min(t / 6),
+            attempt: t / 6,
+            max_attempts: 2,
+            operation: t / 3,
+        }
+    }
 }
 
 impl Settings {
@@ -112,12 +160,21 @@ impl Settings {
         })?;
         let renditions =
             Rendition::parse_list(&renditions_raw).map_err(|e| err("IMGKIT_RENDITIONS", e.to_string()))?;
-        if let Some(r) = renditions.iter().find(|r| r.name == REJECTED_FOLDER) {
+        if let Some(r) = renditions
+            .iter()
+            .find(|r| keys::RESERVED_FOLDERS.contains(&r.name.as_str()))
+        {
             return Err(err(
                 "IMGKIT_RENDITIONS",
-                format!("rendition name {:?} is reserved for rejection records", r.name),
+                format!(
+                    "rendition name {:?} is reserved (reserved: {})",
+                    r.name,
+                    keys::RESERVED_FOLDERS.join(", ")
+                ),
             ));
         }
+        keys::check_prefix(&output_prefix, renditions.iter().map(|r| r.name.as_str()))
+            .map_err(|m| err("IMGKIT_OUTPUT_PREFIX", m))?;
 
         let cache_control = get("IMGKIT_CACHE_CONTROL").unwrap_or_else(|| DEFAULT_CACHE_CONTROL.to_string());
         if !cache_control.chars().all(|c| c == ' ' || c.is_ascii_graphic()) {
@@ -161,6 +218,20 @@ impl Settings {
             }
         };
 
+        let function_timeout = match get("IMGKIT_FUNCTION_TIMEOUT") {
+            None => DEFAULT_FUNCTION_TIMEOUT,
+            Some(v) => {
+                let secs = positive("IMGKIT_FUNCTION_TIMEOUT", &v)?;
+                if secs > MAX_FUNCTION_TIMEOUT_SECS {
+                    return Err(err(
+                        "IMGKIT_FUNCTION_TIMEOUT",
+                        format!("must be 1..={MAX_FUNCTION_TIMEOUT_SECS} seconds, got {secs}"),
+                    ));
+                }
+                Duration::from_secs(secs)
+            }
+        };
+
         Ok(Settings {
             output_bucket,
             output_prefix,
@@ -170,7 +241,13 @@ impl Settings {
             concurrency,
             limits,
             force_path_style,
+            function_timeout,
         })
+    }
+
+    /// The bounds on S3 calls, from [`Settings::function_timeout`].
+    pub fn s3_timeouts(&self) -> S3Timeouts {
+        S3Timeouts::for_function_timeout(self.function_timeout)
     }
 
     /// Images processed at once: `IMGKIT_CONCURRENCY` if set, else min(cores, ceil(memory MB / 1769)),
@@ -187,6 +264,32 @@ impl Settings {
                 .max(1),
             None => cores,
         }
+    }
+
+    /// Why writing the outputs of `bucket`/`key` would feed the function its own output, if it would:
+    /// the source bucket is the output bucket and the source area (`IMGKIT_SOURCE_PREFIX`) overlaps the
+    /// output area (`IMGKIT_OUTPUT_PREFIX/`), or the key itself lies in the output area.
+    pub fn recursion(&self, bucket: &str, key: &str) -> Option<String> {
+        if bucket != self.output_bucket {
+            return None;
+        }
+        let out_area = if self.output_prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.output_prefix)
+        };
+        let src = &self.source_prefix;
+        if key.starts_with(&out_area) {
+            return Some(format!(
+                "source s3://{bucket}/{key} lies under the output prefix {out_area:?} of the output bucket"
+            ));
+        }
+        if out_area.starts_with(src.as_str()) || src.starts_with(&out_area) {
+            return Some(format!(
+                "output area s3://{bucket}/{out_area} overlaps the source area s3://{bucket}/{src}"
+            ));
+        }
+        None
     }
 
     /// The specs of [`Settings::renditions`], in order, for `process_many`.
@@ -306,7 +409,7 @@ mod tests {
             (
                 &[
                     ("IMGKIT_OUTPUT_BUCKET", "bbb"),
-                    ("IMGKIT_RENDITIONS", "rejected=100"),
+                    ("IMGKIT_RENDITIONS", "long-keys=100"),
                 ],
                 "IMGKIT_RENDITIONS",
             ),
@@ -361,6 +464,75 @@ mod tests {
         });
         for k in seen.into_inner() {
             assert!(ENV_VARS.contains(&k.as_str()), "{k} read but not listed");
+        }
+    }
+
+    fn areas(out_bucket: &str, out_prefix: &str, src_prefix: &str) -> Settings {
+        let mut vars = vec![
+            ("IMGKIT_OUTPUT_BUCKET", out_bucket),
+            ("IMGKIT_SOURCE_PREFIX", src_prefix),
+            ("IMGKIT_RENDITIONS", "t=10"),
+        ];
+        vars.push(("IMGKIT_OUTPUT_PREFIX", out_prefix));
+        parse(&vars).unwrap()
+    }
+
+    #[test]
+    fn recursion_guard() {
+        // Different buckets: always fine.
+        assert!(areas("out-b", "", "").recursion("in-b", "x.jpg").is_none());
+        // Same bucket, everything is source: refused.
+        assert!(areas("same", "thumbs", "").recursion("same", "x.jpg").is_some());
+        assert!(areas("same", "", "uploads/")
+            .recursion("same", "uploads/x.jpg")
+            .is_some());
+        // Same bucket, disjoint areas: fine; a key in the output area: refused.
+        let s = areas("same", "thumbs", "uploads/");
+        assert!(s.recursion("same", "uploads/x.jpg").is_none());
+        assert!(s.recursion("same", "thumbs/t/x.jpg").is_some());
+        // Output area inside the source area: refused.
+        assert!(areas("same", "uploads/thumbs", "uploads/")
+            .recursion("same", "uploads/x.jpg")
+            .is_some());
+    }
+
+    #[test]
+    fn reserved_names_and_over_long_prefixes_are_refused_at_cold_start() {
+        for name in keys::RESERVED_FOLDERS {
+            let renditions = format!("{name}=100");
+            let e = parse(&[
+                ("IMGKIT_OUTPUT_BUCKET", "bbb"),
+                ("IMGKIT_RENDITIONS", &renditions),
+            ])
+            .unwrap_err();
+            assert_eq!(e.var, "IMGKIT_RENDITIONS");
+        }
+        let long = "p".repeat(1000);
+        let e = parse(&[
+            ("IMGKIT_OUTPUT_BUCKET", "bbb"),
+            ("IMGKIT_RENDITIONS", "t=100"),
+            ("IMGKIT_OUTPUT_PREFIX", &long),
+        ])
+        .unwrap_err();
+        assert_eq!(e.var, "IMGKIT_OUTPUT_PREFIX", "{e}");
+    }
+
+    #[test]
+    fn s3_timeouts_follow_the_function_timeout() {
+        let mut vars = BASE.to_vec();
+        vars.push(("IMGKIT_FUNCTION_TIMEOUT", "29"));
+        let t = parse(&vars).unwrap().s3_timeouts();
+        assert_eq!(t.connect, Duration::from_secs(2));
+        assert_eq!(t.read, Duration::from_secs(29) / 6);
+        assert_eq!(t.operation, Duration::from_secs(29) / 3);
+        // Every attempt plus the backoff between them fits in the operation bound, which leaves two
+        // thirds of the invocation to the rest of the batch.
+        assert!(t.attempt * t.max_attempts <= t.operation);
+        assert_eq!(parse(&BASE).unwrap().function_timeout, DEFAULT_FUNCTION_TIMEOUT);
+        for bad in ["0", "901", "soon"] {
+            let mut vars = BASE.to_vec();
+            vars.push(("IMGKIT_FUNCTION_TIMEOUT", bad));
+            assert_eq!(parse(&vars).unwrap_err().var, "IMGKIT_FUNCTION_TIMEOUT");
         }
     }
 }

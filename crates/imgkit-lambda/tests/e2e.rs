@@ -1,248 +1,193 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! End to end: moto_server (S3, SQS, EventBridge) on loopback, the EventBridge rule read from
-//! deploy/template.yaml, the corpus uploaded, the events the rule delivered to SQS handed to the REAL
-//! compiled function (`bootstrap`) through a Lambda Runtime API emulator on loopback. Uploads the rule
-//! filters out (wrong suffix, empty) are fed through an S3 Batch Operations event, the back-fill path.
+//! deploy/template.yaml, the corpus and a set of awkward uploads put under the upload prefix, the events
+//! the rule delivered to SQS handed to the REAL compiled function (`bootstrap`) through a Lambda Runtime
+//! API emulator on loopback. Objects that were in the bucket before notifications were turned on (the
+//! ones no event announces) are fed through an S3 Batch Operations job, the backfill path, together
+//! with some that were processed already.
 //!
+//! The promise under test: every upload ends in exactly one outcome (its own renditions, its own
+//! rejection record, or for a folder marker nothing), none is lost, none overwrites another's output.
 //! Expectations come from corpus/manifest.tsv (ok/reject and the reason) and, for rendition sizes, from
 //! running imgkit itself on the same bytes.
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
+use common::runtime::{spawn_function, Emulator};
 use imgkit::{Limits, Processor, Rendition};
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
 const UPLOAD: &str = "imgkit-e2e-uploads";
 const OUTPUT: &str = "imgkit-e2e-processed";
 const RENDITIONS: &str = "thumb=32x32,cover,webp;medium=64w,inside,jpeg:80;tall=48h,same";
 const CACHE_CONTROL: &str = "public, max-age=60";
 const MISSING_ID: &str = "missing-object-message";
+/// `Limits::default().max_input_bytes`, which the function keeps (the template sets no override).
+const MAX_INPUT_BYTES: u64 = 32 * 1024 * 1024;
 
-// ---------------------------------------------------------------- Lambda Runtime API emulator
+// ---------------------------------------------------------------- the plan
 
-#[derive(Default)]
-struct State {
-    queue: VecDeque<(String, Value)>,
-    responses: HashMap<String, (String, Value)>,
-    handed_out: HashMap<String, Instant>,
-    answered: HashMap<String, Instant>,
-    first_poll: Option<Instant>,
+/// How an upload must end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Expect {
+    /// Every rendition, from these bytes.
+    Renditions,
+    /// A rejection record with this reason.
+    Rejected(String),
+    /// Nothing at all (a zero-byte folder marker).
+    Nothing,
 }
 
-struct Emulator {
-    addr: String,
-    state: Arc<(Mutex<State>, Condvar)>,
-    stop: Arc<AtomicBool>,
+/// One object put into the upload bucket.
+struct Upload {
+    /// Key without the upload prefix.
+    rel: String,
+    file: PathBuf,
+    expect: Expect,
+    /// Uploaded before notifications were on: only the backfill can announce it.
+    before: bool,
 }
 
-impl Emulator {
-    fn start() -> Emulator {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let state = Arc::new((Mutex::new(State::default()), Condvar::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (st, sp) = (Arc::clone(&state), Arc::clone(&stop));
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if sp.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(conn) = conn else { continue };
-                let (st, sp) = (Arc::clone(&st), Arc::clone(&sp));
-                std::thread::spawn(move || serve(conn, &st, &sp));
-            }
-        });
-        Emulator { addr, state, stop }
-    }
-
-    fn invoke(&self, id: &str, payload: Value) {
-        let (m, cv) = &*self.state;
-        m.lock().unwrap().queue.push_back((id.to_string(), payload));
-        cv.notify_all();
-    }
-
-    /// Waits until every id has an answer.
-    fn wait(&self, ids: &[String], timeout: Duration) {
-        let (m, cv) = &*self.state;
-        let deadline = Instant::now() + timeout;
-        let mut s = m.lock().unwrap();
-        while !ids.iter().all(|id| s.responses.contains_key(id)) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(
-                !left.is_zero(),
-                "function did not answer every invocation in time"
-            );
-            s = cv
-                .wait_timeout(s, left.min(Duration::from_millis(200)))
-                .unwrap()
-                .0;
-        }
-    }
-
-    fn shutdown(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-        self.state.1.notify_all();
-        let _ = TcpStream::connect(&self.addr);
-    }
-}
-
-/// One keep-alive connection of the runtime client: GET next (blocks until an event is queued),
-/// POST response / error.
-fn serve(conn: TcpStream, state: &(Mutex<State>, Condvar), stop: &AtomicBool) {
-    let mut reader = BufReader::new(conn.try_clone().unwrap());
-    let mut out = conn;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut parts = line.split_whitespace();
-        let (method, path) = (
-            parts.next().unwrap_or("").to_string(),
-            parts.next().unwrap_or("").to_string(),
-        );
-        let mut len = 0usize;
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 {
-                return;
-            }
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        let mut body = vec![0u8; len];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let (m, cv) = state;
-        if method == "GET" && path.ends_with("/runtime/invocation/next") {
-            let mut s = m.lock().unwrap();
-            s.first_poll.get_or_insert_with(Instant::now);
-            let (id, payload) = loop {
-                if stop.load(Ordering::SeqCst) {
-                    return;
-                }
-                if let Some(next) = s.queue.pop_front() {
-                    break next;
-                }
-                s = cv.wait_timeout(s, Duration::from_millis(200)).unwrap().0;
-            };
-            s.handed_out.insert(id.clone(), Instant::now());
-            drop(s);
-            let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() + 120_000;
-            let body = payload.to_string();
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-                 Lambda-Runtime-Aws-Request-Id: {id}\r\nLambda-Runtime-Deadline-Ms: {deadline}\r\n\
-                 Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:imgkit-e2e\r\n\
-                 Lambda-Runtime-Trace-Id: Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1\r\n\r\n",
-                body.len()
-            );
-            if out
-                .write_all(head.as_bytes())
-                .and_then(|_| out.write_all(body.as_bytes()))
-                .is_err()
-            {
-                return;
-            }
-        } else if method == "POST" {
-            // .../runtime/invocation/{id}/response | /error, or .../runtime/init/error
-            let segs: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-            let kind = segs.last().copied().unwrap_or("").to_string();
-            let id = if segs.len() >= 2 {
-                segs[segs.len() - 2].to_string()
-            } else {
-                String::new()
-            };
-            let value =
-                serde_json::from_slice(&body).unwrap_or(Value::String(String::from_utf8_lossy(&body).into()));
-            let mut s = m.lock().unwrap();
-            s.answered.insert(id.clone(), Instant::now());
-            s.responses.insert(id, (kind, value));
-            drop(s);
-            cv.notify_all();
-            let msg = b"{\"status\":\"OK\"}";
-            let head = format!(
-                "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-                msg.len()
-            );
-            if out
-                .write_all(head.as_bytes())
-                .and_then(|_| out.write_all(msg))
-                .is_err()
-            {
-                return;
-            }
-        } else {
-            let _ = out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
-        }
-    }
-}
-
-// ---------------------------------------------------------------- helpers
-
-struct Row {
-    file: String,
-    ok: bool,
-    detail: String,
-}
-
-fn manifest(root: &Path) -> Vec<Row> {
+/// Every corpus file, as the manifest expects it.
+fn corpus_uploads(root: &Path) -> Vec<Upload> {
     let text = std::fs::read_to_string(root.join("corpus/manifest.tsv")).unwrap();
     text.lines()
         .skip(1)
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
-            Row {
-                file: f[0].to_string(),
-                ok: f[1] == "ok",
-                detail: f[2].to_string(),
+            Upload {
+                rel: f[0].to_string(),
+                file: root.join("corpus").join(f[0]),
+                expect: if f[1] == "ok" {
+                    Expect::Renditions
+                } else {
+                    Expect::Rejected(f[2].to_string())
+                },
+                before: false,
             }
         })
         .collect()
 }
 
-fn output_key(prefix_less_key: &str, rendition: &str, ext: &str) -> String {
-    let (dir, file) = prefix_less_key.rsplit_once('/').unwrap();
-    let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
-    format!("{rendition}/{dir}/{stem}.{ext}")
+/// The uploads that break naive thumbnailers: stems that collide, the longest legal key, characters
+/// that need encoding, an object over the size limit, formats and names the function must not drop.
+fn awkward_uploads(root: &Path, prefix: &str, dir: &Path) -> Vec<Upload> {
+    let corpus = |f: &str| root.join("corpus").join(f);
+    let write = |name: &str, bytes: Vec<u8>| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    let mut heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec();
+    heic.resize(40_000, 0);
+    let mut huge = std::fs::read(corpus("valid/jpeg-320x200.jpg")).unwrap();
+    huge.resize(MAX_INPUT_BYTES as usize + 1024 * 1024, 0);
+    // The longest legal key: prefix + rel = 1024 bytes, 2-byte characters.
+    let fill = (1024 - prefix.len() - "long/".len() - ".jpg".len()) / 2;
+    let mut long = format!("long/{}.jpg", "é".repeat(fill));
+    if prefix.len() + long.len() < 1024 {
+        long.insert(5, 'x');
+    }
+    let ok = |rel: &str, file: &str| Upload {
+        rel: rel.to_string(),
+        file: corpus(file),
+        expect: Expect::Renditions,
+        before: false,
+    };
+    let rejected = |rel: &str, file: PathBuf, reason: &str| Upload {
+        rel: rel.to_string(),
+        file,
+        expect: Expect::Rejected(reason.to_string()),
+        before: false,
+    };
+    let legacy = |mut u: Upload| {
+        u.before = true;
+        u
+    };
+    vec![
+        ok("collide/a.jpg", "valid/jpeg-320x200.jpg"),
+        ok("collide/a.png", "valid/png-rgb8.png"),
+        ok("collide/a.webp", "valid/webp-lossy.webp"),
+        ok(&long, "valid/jpeg-baseline-420.jpg"),
+        ok("odd/a +b%20c é 写真.jpg", "valid/jpeg-baseline-422.jpg"),
+        ok("valid/with space/photo.jpg", "valid/jpeg-baseline-444.jpg"),
+        ok("camera/IMG_0001", "valid/jpeg-gray.jpg"),
+        rejected("big/huge.jpg", write("huge.jpg", huge), "limit:max_input_bytes"),
+        rejected(
+            "phone/photo.heic",
+            write("photo.heic", heic),
+            "unsupported_format",
+        ),
+        rejected(
+            "docs/notes.txt",
+            write("notes.txt", b"not an image\n".repeat(500)),
+            "unknown_format",
+        ),
+        Upload {
+            rel: "folder/".into(),
+            file: write("marker", Vec::new()),
+            expect: Expect::Nothing,
+            before: false,
+        },
+        legacy(ok("legacy/old-1.jpg", "valid/jpeg-progressive.jpg")),
+        legacy(ok("legacy/old-2.png", "valid/png-palette.png")),
+        legacy(rejected(
+            "legacy/old-bad.gif",
+            corpus("hostile/gif-truncated.gif"),
+            "malformed",
+        )),
+    ]
 }
 
-fn form_encode(key: &str) -> String {
+// ---------------------------------------------------------------- helpers
+
+fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The documented key scheme (README): `<rendition>/<source key>.<ext>`, or when
+/// `<longest of the rendition names and "rejected">/<source key>.webp` would pass 1024 bytes,
+/// `long-keys/<rendition>/<sha256 of the source key>.<ext>` for every output of that source.
+fn is_hashed(key: &str, renditions: &[Rendition]) -> bool {
+    let longest = renditions
+        .iter()
+        .map(|r| r.name.len())
+        .chain(["rejected".len()])
+        .max()
+        .unwrap();
+    longest + 1 + key.len() + ".webp".len() > 1024
+}
+
+fn expected_key(folder: &str, key: &str, ext: &str, hashed: bool) -> String {
+    if hashed {
+        format!("long-keys/{folder}/{}.{ext}", sha256_hex(key))
+    } else {
+        format!("{folder}/{key}.{ext}")
+    }
+}
+
+fn percent_encode(key: &str, space_as_plus: bool) -> String {
     const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
         .remove(b'/')
         .remove(b'-')
         .remove(b'_')
         .remove(b'.')
-        .remove(b' ');
-    percent_encoding::utf8_percent_encode(key, SET)
-        .to_string()
-        .replace(' ', "+")
-}
-
-fn sqs_record(m: &Value, queue_arn: &str) -> Value {
-    json!({
-        "messageId": m["messageId"], "receiptHandle": m["receiptHandle"], "body": m["body"],
-        "attributes": m["attributes"], "messageAttributes": {}, "md5OfBody": m["md5OfBody"],
-        "eventSource": "aws:sqs", "eventSourceARN": queue_arn, "awsRegion": "us-east-1",
-    })
+        .remove(b'~');
+    let encoded = percent_encoding::utf8_percent_encode(key, SET).to_string();
+    if space_as_plus {
+        encoded.replace("%20", "+")
+    } else {
+        encoded
+    }
 }
 
 fn vm_hwm_kb(pid: u32) -> Option<u64> {
@@ -254,7 +199,7 @@ fn vm_hwm_kb(pid: u32) -> Option<u64> {
 // ---------------------------------------------------------------- the test
 
 #[test]
-fn end_to_end_eventbridge_sqs_lambda() {
+fn end_to_end_every_upload_accounted_for() {
     let root = common::workspace();
     let template = root.join("deploy/template.yaml");
     assert!(
@@ -263,42 +208,23 @@ fn end_to_end_eventbridge_sqs_lambda() {
     );
     let dir = common::scratch("e2e");
     let moto = common::Moto::start(&dir.join("moto.log"));
+    let prefix = moto.script_output(&["prefix", "--template", template.to_str().unwrap()]);
 
-    // 1. The upload plan: every corpus file, plus one valid JPEG again under a key with a space.
-    let rows = manifest(&root);
-    let spaced_src = rows
+    // 1. The plan: every corpus file, the awkward uploads, the objects that predate the stack.
+    let mut plan = corpus_uploads(&root);
+    plan.extend(awkward_uploads(&root, &prefix, &dir));
+    let by_rel: BTreeMap<&str, &Upload> = plan.iter().map(|u| (u.rel.as_str(), u)).collect();
+    assert_eq!(by_rel.len(), plan.len(), "two uploads share a key");
+    let plan_json: Vec<Value> = plan
         .iter()
-        .find(|r| r.ok && r.file.starts_with("valid/") && r.file.ends_with(".jpg"))
-        .unwrap();
-    let spaced_rel = format!("valid/with space/{}", spaced_src.file.rsplit('/').next().unwrap());
-    let mut expect: BTreeMap<String, &Row> = rows.iter().map(|r| (r.file.clone(), r)).collect();
-    expect.insert(spaced_rel.clone(), spaced_src);
-    let plan: Vec<Value> = expect
-        .iter()
-        .map(|(rel, row)| json!({"rel": rel, "file": root.join("corpus").join(&row.file)}))
+        .map(|u| json!({"rel": u.rel, "file": u.file, "before": u.before}))
         .collect();
-    std::fs::write(dir.join("plan.json"), serde_json::to_vec(&plan).unwrap()).unwrap();
 
-    // 2. Buckets, notifications, queue, the template's rule; upload; collect what the rule delivered.
-    let setup_path = dir.join("setup.json");
-    moto.script(&[
-        "setup",
-        "--endpoint",
-        &moto.endpoint,
-        "--template",
-        template.to_str().unwrap(),
-        "--upload-bucket",
-        UPLOAD,
-        "--output-bucket",
-        OUTPUT,
-        "--plan",
-        dir.join("plan.json").to_str().unwrap(),
-        "--out",
-        setup_path.to_str().unwrap(),
-    ]);
-    let setup: Value = serde_json::from_slice(&std::fs::read(&setup_path).unwrap()).unwrap();
-    let prefix = setup["prefix"].as_str().unwrap().to_string();
-    let queue_arn = setup["queue_arn"].as_str().unwrap().to_string();
+    // 2. Buckets, the objects that predate the stack, notifications, queue, the template's rule; upload;
+    //    collect what the rule delivered.
+    let setup = moto.setup(&dir, &template, UPLOAD, OUTPUT, &plan_json);
+    assert_eq!(setup["prefix"], prefix.as_str());
+    let queue_arn = &setup["queue_arn"];
     let uploads = setup["uploads"].as_array().unwrap();
     let messages = setup["messages"].as_array().unwrap();
     let delivered: BTreeSet<String> = messages
@@ -309,101 +235,95 @@ fn end_to_end_eventbridge_sqs_lambda() {
             body["detail"]["object"]["key"].as_str().unwrap().to_string()
         })
         .collect();
-    let matched: BTreeSet<String> = uploads
+    assert_eq!(delivered.len(), messages.len(), "an object was delivered twice");
+    // Everything created under the prefix after the stack existed reaches the queue: any extension,
+    // any size, none at all. Nothing before it.
+    let announced: BTreeSet<String> = uploads
         .iter()
-        .filter(|u| u["matched"] == true)
+        .filter(|u| u["before"] == false)
         .map(|u| u["key"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(delivered.len(), messages.len(), "an object was delivered twice");
-    assert_eq!(
-        delivered, matched,
-        "the rule delivered other objects than its pattern matches"
-    );
-    assert!(
-        matched.len() > 40,
-        "the template's rule matched only {} uploads",
-        matched.len()
-    );
-    let filtered: Vec<&Value> = uploads.iter().filter(|u| u["matched"] == false).collect();
+    assert_eq!(delivered, announced, "the rule dropped or invented uploads");
+    for u in uploads.iter().filter(|u| u["before"] == false) {
+        assert_eq!(
+            u["matched"], true,
+            "{}: the rule's pattern does not match it",
+            u["key"]
+        );
+    }
 
-    // 3. Invocations: SQS batches of 10 (+ a message for an object that does not exist), one S3 Batch
-    //    Operations job for what the rule filtered out, one plain S3 notification (URL-encoded key) for an
-    //    object already delivered through SQS (at-least-once delivery: must be idempotent).
-    let mut records: Vec<Value> = messages.iter().map(|m| sqs_record(m, &queue_arn)).collect();
-    let missing_key = format!("{prefix}valid/never-uploaded.jpg");
+    // 3. Invocations: SQS batches of 10 (+ a message for an object that does not exist); one plain S3
+    //    notification (URL-encoded key) for an object already delivered (at-least-once delivery must be
+    //    idempotent); last, a Batch Operations job over the objects no event announced, plus three
+    //    processed already (not redone) and one rejected already.
+    let mut records: Vec<Value> = messages
+        .iter()
+        .map(|m| common::sqs_record(m, queue_arn))
+        .collect();
     let missing_body = json!({
         "version": "0", "id": "00000000-0000-0000-0000-000000000001", "detail-type": "Object Created",
-        "source": "aws.s3", "account": "123456789012", "time": "2026-11-28T00:00:00Z", "region": "us-east-1",
+        "source": "aws.s3", "account": "123456789012", "time": "2026-12-01T00:00:00Z", "region": "us-east-1",
         "resources": [format!("arn:aws:s3:::{UPLOAD}")],
-        "detail": {"version": "0", "bucket": {"name": UPLOAD}, "object": {"key": missing_key, "size": 1000, "etag": "d41d8cd98f00b204e9800998ecf8427e"}, "reason": "PutObject"},
+        "detail": {"version": "0", "bucket": {"name": UPLOAD}, "object": {"key": format!("{prefix}valid/never-uploaded.jpg"), "size": 1000, "etag": "d41d8cd98f00b204e9800998ecf8427e"}, "reason": "PutObject"},
     });
-    records.push(sqs_record(
+    records.push(common::sqs_record(
         &json!({"messageId": MISSING_ID, "receiptHandle": "rh", "body": missing_body.to_string(), "attributes": {}, "md5OfBody": "x"}),
-        &queue_arn,
+        queue_arn,
     ));
-    let emulator = Emulator::start();
+    let emulator = Emulator::start(Duration::from_secs(120));
     let mut ids = Vec::new();
     for (i, batch) in records.chunks(10).enumerate() {
         let id = format!("sqs-{i}");
         emulator.invoke(&id, json!({"Records": batch}));
         ids.push(id);
     }
-    let tasks: Vec<Value> = filtered
+    let spaced_key = format!("{prefix}valid/with space/photo.jpg");
+    emulator.invoke(
+        "s3-notification",
+        json!({"Records": [{
+            "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+            "eventTime": "2026-12-01T00:00:00.000Z", "eventName": "ObjectCreated:Put",
+            "userIdentity": {"principalId": "EXAMPLE"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+            "responseElements": {}, "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
+            "bucket": {"name": UPLOAD, "ownerIdentity": {"principalId": "EXAMPLE"}, "arn": format!("arn:aws:s3:::{UPLOAD}")},
+            "object": {"key": percent_encode(&spaced_key, true), "size": 1, "sequencer": "0"}}
+        }]}),
+    );
+    ids.push("s3-notification".into());
+    let again_processed = ["collide/a.jpg", "camera/IMG_0001", "odd/a +b%20c é 写真.jpg"];
+    let again_rejected = "hostile/html-as-png.png";
+    let backfill: Vec<String> = uploads
+        .iter()
+        .filter(|u| u["before"] == true)
+        .map(|u| u["key"].as_str().unwrap().to_string())
+        .chain(again_processed.iter().map(|rel| format!("{prefix}{rel}")))
+        .chain([format!("{prefix}{again_rejected}")])
+        .collect();
+    let tasks: Vec<Value> = backfill
         .iter()
         .enumerate()
-        .map(|(i, u)| json!({"taskId": format!("task-{i}"), "s3Key": form_encode(u["key"].as_str().unwrap()), "s3VersionId": null, "s3Bucket": UPLOAD}))
+        .map(|(i, key)| json!({"taskId": format!("task-{i}"), "s3Key": percent_encode(key, true), "s3VersionId": null, "s3Bucket": UPLOAD}))
         .collect();
     emulator.invoke(
         "batch-ops",
         json!({"invocationSchemaVersion": "2.0", "invocationId": "inv-1", "job": {"id": "job-1", "userArguments": {}}, "tasks": tasks}),
     );
     ids.push("batch-ops".into());
-    let spaced_key = format!("{prefix}{spaced_rel}");
-    emulator.invoke(
-        "s3-notification",
-        json!({"Records": [{
-            "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-            "eventTime": "2026-11-28T00:00:00.000Z", "eventName": "ObjectCreated:Put",
-            "userIdentity": {"principalId": "EXAMPLE"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-            "responseElements": {}, "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
-            "bucket": {"name": UPLOAD, "ownerIdentity": {"principalId": "EXAMPLE"}, "arn": format!("arn:aws:s3:::{UPLOAD}")},
-            "object": {"key": form_encode(&spaced_key), "size": 1, "sequencer": "0"}}
-        }]}),
-    );
-    ids.push("s3-notification".into());
 
     // 4. The real function binary against the emulator and moto.
     let spawned = Instant::now();
-    // IMGKIT_E2E_BOOTSTRAP runs another build of the function (a release build, say) through the same rig.
-    let binary =
-        std::env::var_os("IMGKIT_E2E_BOOTSTRAP").unwrap_or_else(|| env!("CARGO_BIN_EXE_bootstrap").into());
-    let mut function = Command::new(binary)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", &emulator.addr)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "imgkit-e2e")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "3538")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("IMGKIT_OUTPUT_BUCKET", OUTPUT)
-        .env("IMGKIT_SOURCE_PREFIX", &prefix)
-        .env("IMGKIT_RENDITIONS", RENDITIONS)
-        .env("IMGKIT_CACHE_CONTROL", CACHE_CONTROL)
-        .env("IMGKIT_S3_FORCE_PATH_STYLE", "true")
-        .stdout(Stdio::from(
-            std::fs::File::create(dir.join("function.stdout")).unwrap(),
-        ))
-        .stderr(Stdio::from(
-            std::fs::File::create(dir.join("function.stderr")).unwrap(),
-        ))
-        .spawn()
-        .expect("start the function");
-    emulator.wait(&ids, Duration::from_secs(120));
+    let mut function = spawn_function(
+        &emulator,
+        &moto.endpoint,
+        &[
+            ("IMGKIT_OUTPUT_BUCKET", OUTPUT),
+            ("IMGKIT_SOURCE_PREFIX", &prefix),
+            ("IMGKIT_RENDITIONS", RENDITIONS),
+            ("IMGKIT_CACHE_CONTROL", CACHE_CONTROL),
+        ],
+        &dir,
+    );
+    emulator.wait(&ids, Duration::from_secs(180));
     let hwm_kb = vm_hwm_kb(function.id());
     let _ = function.kill();
     let _ = function.wait();
@@ -416,25 +336,13 @@ fn end_to_end_eventbridge_sqs_lambda() {
     drop(state);
 
     // 5. What landed in the buckets.
-    let dump = |bucket: &str| -> Vec<Value> {
-        let out = dir.join(bucket);
-        std::fs::create_dir_all(&out).unwrap();
-        moto.script(&[
-            "dump",
-            "--endpoint",
-            &moto.endpoint,
-            "--bucket",
-            bucket,
-            "--out-dir",
-            out.to_str().unwrap(),
-        ]);
-        serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap()
-    };
-    let outputs: BTreeMap<String, Value> = dump(OUTPUT)
+    let outputs: BTreeMap<String, Value> = moto
+        .dump(&dir, OUTPUT)
         .into_iter()
         .map(|o| (o["key"].as_str().unwrap().to_string(), o))
         .collect();
-    let sources: BTreeSet<String> = dump(UPLOAD)
+    let sources: BTreeSet<String> = moto
+        .dump(&dir, UPLOAD)
         .into_iter()
         .map(|o| o["key"].as_str().unwrap().to_string())
         .collect();
@@ -464,73 +372,127 @@ fn end_to_end_eventbridge_sqs_lambda() {
         .iter()
         .map(|r| (r["taskId"].as_str().unwrap().to_string(), r))
         .collect();
-    assert_eq!(results.len(), filtered.len());
+    assert_eq!(results.len(), backfill.len());
+    let batch_result = |key: &str| -> Option<&Value> {
+        backfill
+            .iter()
+            .rposition(|k| k == key)
+            .map(|t| results[&format!("task-{t}")])
+    };
 
-    // 7. Every upload: renditions (valid) or a rejection record with the manifest's reason (hostile).
+    // 7. Every upload: exactly one outcome, its own.
     let renditions = Rendition::parse_list(RENDITIONS).unwrap();
     let specs: Vec<imgkit::Spec> = renditions.iter().map(|r| r.spec).collect();
     let mut expected_outputs = BTreeSet::new();
-    let (mut n_ok, mut n_rejected) = (0, 0);
+    let (mut n_ok, mut n_rejected, mut n_nothing, mut lost, mut overwritten) = (0, 0, 0, 0, 0);
     for u in uploads {
         let key = u["key"].as_str().unwrap();
-        let rel = u["rel"].as_str().unwrap();
-        let row = expect[rel];
-        let batch_result = filtered
-            .iter()
-            .position(|f| f["key"] == key)
-            .map(|t| results[&format!("task-{t}")]);
-        if row.ok {
-            n_ok += 1;
-            let bytes = std::fs::read(root.join("corpus").join(&row.file)).unwrap();
-            let oracle = Processor::new(Limits::default())
-                .process_many(&bytes, &specs)
-                .unwrap();
-            for (r, want) in renditions.iter().zip(&oracle) {
-                let out_key = output_key(key, &r.name, want.format.extension());
-                let got = outputs
-                    .get(&out_key)
-                    .unwrap_or_else(|| panic!("{key}: no {out_key}"));
-                assert_eq!(got["content_type"], want.format.mime_type(), "{out_key}");
-                assert_eq!(got["cache_control"], CACHE_CONTROL, "{out_key}");
-                assert_eq!(got["metadata"]["source-etag"], u["etag"], "{out_key}");
-                assert_eq!(got["metadata"]["source-bucket"], UPLOAD, "{out_key}");
-                let data = std::fs::read(got["path"].as_str().unwrap()).unwrap();
-                let info = imgkit::probe(&data, &Limits::default()).unwrap();
-                assert_eq!(info.format, want.format, "{out_key}");
-                assert_eq!(info.display_size(), (want.width, want.height), "{out_key}");
-                expected_outputs.insert(out_key);
+        let upload = by_rel[u["rel"].as_str().unwrap()];
+        let hashed = is_hashed(key, &renditions);
+        let record_key = expected_key("rejected", key, "json", hashed);
+        let mut found_renditions = 0;
+        let candidates = renditions.iter().flat_map(|r| {
+            r.spec
+                .output_format()
+                .possible_formats()
+                .into_iter()
+                .map(move |f| expected_key(&r.name, key, f.extension(), hashed))
+        });
+        for k in candidates {
+            if let Some(o) = outputs.get(&k) {
+                found_renditions += 1;
+                let meta = &o["metadata"];
+                let source_ok = if hashed {
+                    meta["source-key-sha256"] == sha256_hex(key).as_str()
+                } else {
+                    meta["source-key"] == percent_encode(key, false).as_str()
+                };
+                if !source_ok || meta["source-etag"] != u["etag"] {
+                    overwritten += 1;
+                    eprintln!("{k}: metadata {meta} is not that of {key}");
+                }
             }
-            if let Some(r) = batch_result {
-                assert_eq!(r["resultCode"], "Succeeded", "{key}");
+        }
+        let record = outputs.get(&record_key);
+        if found_renditions == 0 && record.is_none() && upload.expect != Expect::Nothing {
+            lost += 1;
+            eprintln!("lost: {key} has neither renditions nor a rejection record");
+            continue;
+        }
+        match &upload.expect {
+            Expect::Renditions => {
+                n_ok += 1;
+                assert!(record.is_none(), "{key}: processed, yet a rejection record");
+                let bytes = std::fs::read(&upload.file).unwrap();
+                let oracle = Processor::new(Limits::default())
+                    .process_many(&bytes, &specs)
+                    .unwrap();
+                assert_eq!(found_renditions, renditions.len(), "{key}: renditions");
+                for (r, want) in renditions.iter().zip(&oracle) {
+                    let out_key = expected_key(&r.name, key, want.format.extension(), hashed);
+                    let got = outputs
+                        .get(&out_key)
+                        .unwrap_or_else(|| panic!("{key}: no {out_key}"));
+                    assert_eq!(got["content_type"], want.format.mime_type(), "{out_key}");
+                    assert_eq!(got["cache_control"], CACHE_CONTROL, "{out_key}");
+                    assert_eq!(got["metadata"]["source-bucket"], UPLOAD, "{out_key}");
+                    let data = std::fs::read(got["path"].as_str().unwrap()).unwrap();
+                    let info = imgkit::probe(&data, &Limits::default()).unwrap();
+                    assert_eq!(info.format, want.format, "{out_key}");
+                    assert_eq!(info.display_size(), (want.width, want.height), "{out_key}");
+                    expected_outputs.insert(out_key);
+                }
+                if let Some(r) = batch_result(key) {
+                    assert_eq!(r["resultCode"], "Succeeded", "{key}");
+                }
             }
-        } else {
-            n_rejected += 1;
-            let rec_key = format!("rejected/{key}.json");
-            let rec = outputs
-                .get(&rec_key)
-                .unwrap_or_else(|| panic!("{key}: no rejection record"));
-            assert_eq!(rec["content_type"], "application/json");
-            let record: Value =
-                serde_json::from_slice(&std::fs::read(rec["path"].as_str().unwrap()).unwrap()).unwrap();
-            assert_eq!(record["reason"], row.detail.as_str(), "{key}: {record}");
-            assert_eq!(record["source"]["key"], key);
-            assert_eq!(record["source"]["bucket"], UPLOAD);
-            if let Some(r) = batch_result {
-                assert_eq!(r["resultCode"], "PermanentFailure", "{key}");
+            Expect::Rejected(reason) => {
+                n_rejected += 1;
+                assert_eq!(found_renditions, 0, "{key}: rejected, yet renditions");
+                let rec = record.unwrap();
+                assert_eq!(rec["content_type"], "application/json");
+                let record: Value =
+                    serde_json::from_slice(&std::fs::read(rec["path"].as_str().unwrap()).unwrap()).unwrap();
+                assert_eq!(record["reason"], reason.as_str(), "{key}: {record}");
+                assert_eq!(record["source"]["key"], key);
+                assert_eq!(record["source"]["bucket"], UPLOAD);
+                assert_eq!(record["source"]["etag"], u["etag"]);
+                if let Some(r) = batch_result(key) {
+                    assert_eq!(r["resultCode"], "PermanentFailure", "{key}");
+                    assert!(
+                        r["resultString"].as_str().unwrap().contains(reason.as_str()),
+                        "{key}: {r}"
+                    );
+                }
+                expected_outputs.insert(record_key);
+            }
+            Expect::Nothing => {
+                n_nothing += 1;
                 assert!(
-                    r["resultString"].as_str().unwrap().contains(&row.detail),
-                    "{key}: {r}"
+                    found_renditions == 0 && record.is_none(),
+                    "{key}: a folder marker has outputs"
                 );
             }
-            expected_outputs.insert(rec_key);
         }
     }
-    assert!(n_ok > 40 && n_rejected > 30, "{n_ok} ok, {n_rejected} rejected");
     let unexpected: Vec<&String> = outputs
         .keys()
         .filter(|k| !expected_outputs.contains(*k))
         .collect();
     assert!(unexpected.is_empty(), "unexpected outputs: {unexpected:?}");
+    assert!(outputs.keys().all(|k| k.len() <= 1024));
+    assert_eq!((lost, overwritten), (0, 0), "lost, overwritten");
+    assert!(n_ok > 40 && n_rejected > 30, "{n_ok} ok, {n_rejected} rejected");
+
+    // Processed already: up to date, not redone.
+    for rel in again_processed {
+        let r = batch_result(&format!("{prefix}{rel}")).unwrap();
+        assert_eq!(r["resultCode"], "Succeeded", "{rel}");
+        assert!(
+            r["resultString"].as_str().unwrap().starts_with("up to date"),
+            "{rel}: {r}"
+        );
+    }
 
     // 8. Nothing written to the source bucket.
     let uploaded: BTreeSet<String> = uploads
@@ -539,7 +501,36 @@ fn end_to_end_eventbridge_sqs_lambda() {
         .collect();
     assert_eq!(sources, uploaded, "the source bucket changed");
 
-    // 9. Logs and metrics.
+    // 9. Logs (one JSON object a line, no key twice) and metrics.
+    let stderr = std::fs::read_to_string(dir.join("function.stderr")).unwrap();
+    let mut duplicate_keys = 0;
+    let logs: Vec<Value> = stderr
+        .lines()
+        .filter_map(|l| match common::parse_unique_keys(l) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                duplicate_keys += 1;
+                eprintln!("bad log line ({e}): {l}");
+                None
+            }
+        })
+        .collect();
+    assert_eq!(
+        duplicate_keys, 0,
+        "log lines that are not JSON objects with unique keys"
+    );
+    let done: Vec<&Value> = logs.iter().filter(|l| l["message"] == "record done").collect();
+    assert!(
+        done.iter()
+            .all(|l| l["span"]["request_id"].is_string() && l["span"]["key"].is_string()),
+        "{:?}",
+        done.first()
+    );
+    let huge = done
+        .iter()
+        .find(|l| l["span"]["key"] == format!("{prefix}big/huge.jpg").as_str())
+        .unwrap();
+    assert_eq!(huge["input_bytes"], 0, "the 33 MiB object was downloaded: {huge}");
     let stdout = std::fs::read_to_string(dir.join("function.stdout")).unwrap();
     let emf: Vec<Value> = stdout
         .lines()
@@ -552,23 +543,14 @@ fn end_to_end_eventbridge_sqs_lambda() {
             .map(|v| v[name].as_u64().unwrap_or(0))
             .sum::<u64>()
     };
-    // The spaced JPEG is processed twice (SQS and the S3 notification).
+    // The spaced JPEG is processed twice (SQS and the S3 notification); the backfill rejects one object
+    // again and finds three up to date.
     assert_eq!(total("Processed"), n_ok as u64 + 1);
-    assert_eq!(total("Rejected"), n_rejected as u64);
+    assert_eq!(total("Rejected"), n_rejected as u64 + 1);
+    assert_eq!(total("UpToDate"), again_processed.len() as u64);
     assert_eq!(total("Failed"), 1);
+    assert_eq!(total("Skipped"), n_nothing as u64);
     assert!(emf.iter().any(|v| v["Reason"] == "limit:max_width"));
-    let stderr = std::fs::read_to_string(dir.join("function.stderr")).unwrap();
-    let logs: Vec<Value> = stderr
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
-        .collect();
-    let done: Vec<&Value> = logs.iter().filter(|l| l["message"] == "record done").collect();
-    assert!(
-        done.iter()
-            .all(|l| l["span"]["request_id"].is_string() && l["span"]["key"].is_string()),
-        "{:?}",
-        done.first()
-    );
     let mut per_image: Vec<f64> = done
         .iter()
         .filter(|l| l["outcome"] == "processed")
@@ -577,10 +559,15 @@ fn end_to_end_eventbridge_sqs_lambda() {
     per_image.sort_by(f64::total_cmp);
 
     eprintln!(
-        "e2e: {} uploads ({n_ok} ok, {n_rejected} rejected, {} through SQS, {} through Batch Operations); \
-         cold start (spawn to first /next) {:?}; all invocations {:?}; per processed image median {:.1} ms, max {:.1} ms \
-         (3 renditions each); function peak RSS (VmHWM) {} KiB",
-        uploads.len(), messages.len(), filtered.len(),
+        "e2e: {} uploads ({} announced by the rule, {} only by the backfill); outcomes: {n_ok} renditions, \
+         {n_rejected} rejection records, {n_nothing} nothing (folder marker); lost {lost}, overwritten \
+         {overwritten}, log lines with duplicate keys {duplicate_keys} of {}; cold start (spawn to first /next) \
+         {:?}; all invocations {:?}; per processed image median {:.1} ms, max {:.1} ms (3 renditions each); \
+         function peak RSS (VmHWM) {} KiB",
+        uploads.len(),
+        announced.len(),
+        uploads.len() - announced.len(),
+        stderr.lines().count(),
         cold_start.unwrap_or_default(),
         last_answer.zip(first_invoke).map(|(a, b)| a - b).unwrap_or_default(),
         per_image.get(per_image.len() / 2).copied().unwrap_or(0.0),

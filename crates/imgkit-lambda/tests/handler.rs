@@ -1,24 +1,31 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The handler called with the committed event fixtures: first what it reads from them, then the whole
-//! handler in-process against moto_server's S3 on loopback.
+//! handler in-process against the in-memory store (no server: the end-to-end test has the real one), with
+//! real corpus images and injected storage faults.
 
 mod common;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use aws_sdk_s3::config::{Credentials, Region};
-use aws_sdk_s3::primitives::ByteStream;
 use imgkit_lambda::event::{self, Kind};
-use imgkit_lambda::{App, Settings};
-use serde_json::Value;
+use imgkit_lambda::keys::{sha256_hex, OutputKeys};
+use imgkit_lambda::store::Fault;
+use imgkit_lambda::{App, MemoryStore, Settings};
+use serde_json::{json, Value};
 
 const BUCKET: &str = "amzn-s3-demo-bucket";
 const OUT: &str = "processed-bucket";
+const RENDITIONS: &str = "thumb=50x50,cover,webp;small=100w,jpeg:80";
 
 fn fixture(name: &str) -> Value {
     let path = common::crate_dir().join("tests/fixtures").join(name);
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn corpus(file: &str) -> Vec<u8> {
+    std::fs::read(common::workspace().join("corpus").join(file)).unwrap()
 }
 
 #[test]
@@ -81,186 +88,347 @@ fn malformed_sqs_body_is_an_item_error_not_a_crash() {
     assert_eq!(inv.items[2].objects.as_ref().unwrap().len(), 0);
 }
 
-fn client(endpoint: &str) -> aws_sdk_s3::Client {
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version_latest()
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
-}
-
-async fn get_json(s3: &aws_sdk_s3::Client, key: &str) -> Value {
-    let obj = s3.get_object().bucket(OUT).key(key).send().await.expect(key);
-    serde_json::from_slice(&obj.body.collect().await.unwrap().into_bytes()).unwrap()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handler_against_moto_s3() {
-    let dir = common::scratch("handler");
-    let moto = common::Moto::start(&dir.join("moto.log"));
-    let s3 = client(&moto.endpoint);
-    for b in [BUCKET, OUT] {
-        s3.create_bucket().bucket(b).send().await.unwrap();
-    }
-    let corpus = common::workspace().join("corpus");
-    let jpeg = std::fs::read(corpus.join("valid/jpeg-320x200.jpg")).unwrap();
-    let hostile = std::fs::read(corpus.join("hostile/svg-plain.svg")).unwrap();
-    let max_input = 16_384u64;
-    let big = vec![0u8; max_input as usize + 1];
-    for (key, body) in [
-        ("uploads/photos/red flower.jpg", jpeg.clone()),
-        ("uploads/hostile.png", hostile),
-        ("uploads/too-big+bytes.png", big),
-    ] {
-        s3.put_object()
-            .bucket(BUCKET)
-            .key(key)
-            .body(ByteStream::from(body))
-            .send()
-            .await
-            .unwrap();
-    }
-    // Big enough for the JPEG, too small for the zero-filled object.
-    assert!((jpeg.len() as u64) < max_input);
-
-    let vars: HashMap<&str, String> = [
-        ("IMGKIT_OUTPUT_BUCKET", OUT.to_string()),
-        ("IMGKIT_OUTPUT_PREFIX", "out".to_string()),
-        ("IMGKIT_SOURCE_PREFIX", "uploads/".to_string()),
-        (
-            "IMGKIT_RENDITIONS",
-            "thumb=50x50,cover,webp;small=100w,jpeg:80".to_string(),
-        ),
-        ("IMGKIT_MAX_INPUT_BYTES", max_input.to_string()),
+fn settings(extra: &[(&str, &str)]) -> Settings {
+    let mut vars: HashMap<&str, &str> = [
+        ("IMGKIT_OUTPUT_BUCKET", OUT),
+        ("IMGKIT_OUTPUT_PREFIX", "out"),
+        ("IMGKIT_SOURCE_PREFIX", "uploads/"),
+        ("IMGKIT_RENDITIONS", RENDITIONS),
+        ("IMGKIT_MAX_INPUT_BYTES", "16384"),
     ]
     .into_iter()
     .collect();
-    let settings = Settings::from_lookup(|k| vars.get(k).cloned()).unwrap();
-    let app = Arc::new(App::new(settings, s3.clone(), 2, "test-fn".into()));
+    vars.extend(extra.iter().copied());
+    Settings::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap()
+}
 
-    // SQS-wrapped EventBridge: valid, hostile, never uploaded. The fixture's version id is not a real
-    // version in moto's unversioned bucket: drop it.
-    let mut ev = fixture("sqs-eventbridge-object-created.json");
-    let mut body: Value = serde_json::from_str(ev["Records"][0]["body"].as_str().unwrap()).unwrap();
-    body["detail"]["object"]
-        .as_object_mut()
+fn app(store: &MemoryStore, extra: &[(&str, &str)]) -> Arc<App<MemoryStore>> {
+    Arc::new(App::new(settings(extra), store.clone(), 2, "test-fn".into()))
+}
+
+/// An SQS batch of EventBridge "Object Created" events, one per key (message id = key).
+fn sqs(keys: &[&str]) -> Value {
+    let records: Vec<Value> = keys
+        .iter()
+        .map(|key| {
+            let body = json!({
+                "version": "0", "id": "e", "detail-type": "Object Created", "source": "aws.s3",
+                "account": "123456789012", "time": "2026-12-01T00:00:00Z", "region": "us-east-1",
+                "resources": [], "detail": {"bucket": {"name": BUCKET}, "object": {"key": key, "size": 1}},
+            });
+            json!({"messageId": key, "receiptHandle": "r", "body": body.to_string(), "attributes": {},
+                   "messageAttributes": {}, "md5OfBody": "m", "eventSource": "aws:sqs",
+                   "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q", "awsRegion": "us-east-1"})
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+fn failures(resp: &Value) -> Vec<String> {
+    resp["batchItemFailures"]
+        .as_array()
         .unwrap()
-        .remove("version-id");
-    ev["Records"][0]["body"] = Value::String(body.to_string());
-    let resp = app.handle(ev, "req-sqs").await.unwrap();
+        .iter()
+        .map(|f| f["itemIdentifier"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn record(store: &MemoryStore, key: &str) -> Value {
+    let obj = store.object(OUT, key).unwrap_or_else(|| panic!("no {key}"));
+    assert_eq!(obj.content_type, "application/json");
+    serde_json::from_slice(&obj.body).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixtures_end_in_renditions_records_or_retries() {
+    let store = MemoryStore::default();
+    let jpeg = corpus("valid/jpeg-320x200.jpg");
+    store.insert(BUCKET, "uploads/photos/red flower.jpg", jpeg.clone());
+    store.insert(BUCKET, "uploads/hostile.png", corpus("hostile/svg-plain.svg"));
+    store.insert(BUCKET, "uploads/too-big+bytes.png", vec![0u8; 16_385]);
+    let app = app(&store, &[]);
+
+    // SQS-wrapped EventBridge: valid, hostile, never uploaded.
+    let resp = app
+        .handle(fixture("sqs-eventbridge-object-created.json"), "req-sqs", None)
+        .await
+        .unwrap();
     assert_eq!(
-        resp,
-        serde_json::json!({"batchItemFailures": [{"itemIdentifier": "c80e8021-a70a-42c7-a470-796e1186f753"}]}),
+        failures(&resp),
+        ["c80e8021-a70a-42c7-a470-796e1186f753"],
         "only the missing object is retried"
     );
-    let thumb = s3
-        .get_object()
-        .bucket(OUT)
-        .key("out/thumb/uploads/photos/red flower.webp")
-        .send()
-        .await
+    let thumb = store
+        .object(OUT, "out/thumb/uploads/photos/red flower.jpg.webp")
         .unwrap();
-    assert_eq!(thumb.content_type(), Some("image/webp"));
+    assert_eq!(thumb.content_type, "image/webp");
     assert_eq!(
-        thumb.cache_control(),
+        thumb.cache_control.as_deref(),
         Some(imgkit_lambda::settings::DEFAULT_CACHE_CONTROL)
     );
-    let meta = thumb.metadata().unwrap();
-    assert_eq!(meta.get("source-bucket").map(String::as_str), Some(BUCKET));
-    assert_eq!(
-        meta.get("source-key").map(String::as_str),
-        Some("uploads/photos/red%20flower.jpg")
-    );
-    assert_eq!(meta.get("rendition").map(String::as_str), Some("thumb"));
+    let meta = &thumb.metadata;
+    assert_eq!(meta["source-bucket"], BUCKET);
+    assert_eq!(meta["source-key"], "uploads/photos/red%20flower.jpg");
+    assert_eq!(meta["rendition"], "thumb");
     assert!(meta.contains_key("source-etag"));
-    let bytes = thumb.body.collect().await.unwrap().into_bytes();
-    let info = imgkit::probe(&bytes, &imgkit::Limits::default()).unwrap();
+    let info = imgkit::probe(&thumb.body, &imgkit::Limits::default()).unwrap();
     assert_eq!((info.width, info.height), (50, 50));
-    let small = s3
-        .get_object()
-        .bucket(OUT)
-        .key("out/small/uploads/photos/red flower.jpg")
-        .send()
-        .await
+    let small = store
+        .object(OUT, "out/small/uploads/photos/red flower.jpg.jpg")
         .unwrap();
-    assert_eq!(small.content_type(), Some("image/jpeg"));
-    let rejected = get_json(&s3, "out/rejected/uploads/hostile.png.json").await;
+    assert_eq!(small.content_type, "image/jpeg");
+    let rejected = record(&store, "out/rejected/uploads/hostile.png.json");
     assert_eq!(rejected["reason"], "unsupported_format");
     assert_eq!(rejected["source"]["key"], "uploads/hostile.png");
+    assert_eq!(rejected["output_keys"], "readable");
 
     // Plain S3 notification of the same object (URL-encoded key): idempotent, same keys.
-    let before = s3.list_objects_v2().bucket(OUT).send().await.unwrap().key_count();
+    let before = store.keys(OUT);
     let resp = app
-        .handle(fixture("s3-notification.json"), "req-s3")
+        .handle(fixture("s3-notification.json"), "req-s3", None)
         .await
         .unwrap();
     assert_eq!(resp["processed"], 1);
-    let after = s3.list_objects_v2().bucket(OUT).send().await.unwrap().key_count();
-    assert_eq!(before, after, "reprocessing wrote new keys");
+    assert_eq!(store.keys(OUT), before, "reprocessing wrote new keys");
 
-    // Batch Operations 2.0: processed, and rejected from the HEAD size alone.
+    // Batch Operations 2.0: up to date (already processed, same ETag), and rejected from the HEAD alone.
+    let puts = store.puts();
     let resp = app
-        .handle(fixture("s3-batch-operations-v2.json"), "req-batch")
+        .handle(fixture("s3-batch-operations-v2.json"), "req-batch", None)
         .await
         .unwrap();
     assert_eq!(resp["invocationSchemaVersion"], "2.0");
     assert_eq!(resp["treatMissingKeysAs"], "PermanentFailure");
     assert_eq!(resp["results"][0]["resultCode"], "Succeeded");
+    assert!(resp["results"][0]["resultString"]
+        .as_str()
+        .unwrap()
+        .starts_with("up to date"));
     assert_eq!(resp["results"][1]["taskId"], "dGFza2lkZ29lc2hlcmUL");
     assert_eq!(resp["results"][1]["resultCode"], "PermanentFailure");
-    let rejected = get_json(&s3, "out/rejected/uploads/too-big+bytes.png.json").await;
+    assert_eq!(store.puts(), puts + 1, "only the rejection record was written");
+    let rejected = record(&store, "out/rejected/uploads/too-big+bytes.png.json");
     assert_eq!(rejected["reason"], "limit:max_input_bytes");
-    assert_eq!(rejected["source"]["size"], max_input + 1);
+    assert_eq!(rejected["source"]["size"], 16_385);
+    assert_eq!(
+        store.bytes_served(BUCKET, "uploads/too-big+bytes.png"),
+        0,
+        "downloaded anyway"
+    );
+
+    // A changed source (new ETag) is not up to date: a backfill redoes it.
+    store.insert(
+        BUCKET,
+        "uploads/photos/red flower.jpg",
+        corpus("valid/jpeg-1x1.jpg"),
+    );
+    let resp = app
+        .handle(fixture("s3-batch-operations-v2.json"), "req-batch-2", None)
+        .await
+        .unwrap();
+    assert_eq!(resp["results"][0]["resultString"], "processed");
 
     // Outside the source prefix: skipped, nothing written.
     let mut ev = fixture("s3-notification.json");
     ev["Records"][0]["s3"]["object"]["key"] = Value::String("elsewhere/x.jpg".into());
-    let resp = app.handle(ev, "req-skip").await.unwrap();
+    let resp = app.handle(ev, "req-skip", None).await.unwrap();
     assert_eq!(resp["skipped"], 1);
 
     // A missing object on the asynchronous path is an error, so Lambda retries the event.
     let mut ev = fixture("s3-notification.json");
     ev["Records"][0]["s3"]["object"]["key"] = Value::String("uploads/gone.jpg".into());
-    assert!(app.handle(ev, "req-gone").await.is_err());
+    assert!(app.handle(ev, "req-gone", None).await.is_err());
 
-    // Nothing was written to the source bucket.
-    let keys: Vec<String> = s3
-        .list_objects_v2()
-        .bucket(BUCKET)
-        .send()
+    assert_eq!(store.keys(BUCKET).len(), 3, "the source bucket changed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_that_share_a_stem_each_get_their_own_renditions() {
+    let store = MemoryStore::default();
+    let files = [
+        ("uploads/a.jpg", "valid/jpeg-320x200.jpg"),
+        ("uploads/a.png", "valid/png-rgb8.png"),
+        ("uploads/a.webp", "valid/webp-lossy.webp"),
+        ("uploads/a", "valid/jpeg-1x1.jpg"),
+    ];
+    for (key, file) in files {
+        store.insert(BUCKET, key, corpus(file));
+    }
+    let app = app(&store, &[("IMGKIT_MAX_INPUT_BYTES", "1000000")]);
+    let keys: Vec<&str> = files.iter().map(|(k, _)| *k).collect();
+    let resp = app.handle(sqs(&keys), "req", None).await.unwrap();
+    assert!(failures(&resp).is_empty(), "{resp}");
+    for (key, _) in files {
+        for (rendition, ext) in [("thumb", "webp"), ("small", "jpg")] {
+            let out = store
+                .object(OUT, &format!("out/{rendition}/{key}.{ext}"))
+                .unwrap_or_else(|| panic!("{key}: no {rendition}"));
+            assert_eq!(out.metadata["source-key"], key, "overwritten by another source");
+        }
+    }
+    assert_eq!(store.keys(OUT).len(), 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_too_long_to_read_take_the_hashed_form_and_still_get_their_record() {
+    let store = MemoryStore::default();
+    // 1024 bytes: legal, but no output key that contains it can be.
+    let valid = format!("uploads/{}.jpg", "é".repeat(506));
+    let hostile = format!("uploads/{}.png", "ö".repeat(506));
+    assert_eq!((valid.len(), hostile.len()), (1024, 1024));
+    store.insert(BUCKET, &valid, corpus("valid/jpeg-320x200.jpg"));
+    store.insert(BUCKET, &hostile, corpus("hostile/html-as-png.png"));
+    let app = app(&store, &[]);
+    let resp = app.handle(sqs(&[&valid, &hostile]), "req", None).await.unwrap();
+    assert!(failures(&resp).is_empty(), "{resp}");
+
+    let renditions = ["thumb", "small"];
+    let thumb_key = OutputKeys::new("out", renditions, &valid).rendition("thumb", "webp");
+    assert_eq!(
+        thumb_key,
+        format!("out/long-keys/thumb/{}.webp", sha256_hex(&valid))
+    );
+    let thumb = store.object(OUT, &thumb_key).unwrap();
+    assert_eq!(thumb.metadata["output-keys"], "hashed");
+    // The percent-encoded key would not fit S3's 2 KB of metadata: its hash stands in.
+    assert_eq!(thumb.metadata["source-key-sha256"], sha256_hex(&valid));
+    let rec_key = OutputKeys::new("out", renditions, &hostile).rejected();
+    let rec = record(&store, &rec_key);
+    assert_eq!(rec["output_keys"], "hashed");
+    assert_eq!(rec["source"]["key"], hostile);
+    assert_eq!(rec["reason"], "unknown_format");
+    assert!(store.keys(OUT).iter().all(|k| k.len() <= 1024));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anything_under_the_prefix_ends_in_renditions_or_a_record_without_a_full_download() {
+    let store = MemoryStore::with_chunk_size(4096);
+    let mut heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec();
+    heic.resize(100_000, 0);
+    let text = "not an image\n".repeat(10_000).into_bytes();
+    let cases = [
+        (
+            "uploads/IMG_0001",
+            corpus("valid/jpeg-320x200.jpg"),
+            "processed",
+            "",
+        ),
+        ("uploads/photo.heic", heic, "rejected", "unsupported_format"),
+        ("uploads/notes.txt", text, "rejected", "unknown_format"),
+        ("uploads/empty.jpg", Vec::new(), "rejected", "unknown_format"),
+        (
+            "uploads/huge.jpg",
+            vec![0xFF; 2_000_001],
+            "rejected",
+            "limit:max_input_bytes",
+        ),
+    ];
+    for (key, body, _, _) in &cases {
+        store.insert(BUCKET, key, body.clone());
+    }
+    let app = app(&store, &[("IMGKIT_MAX_INPUT_BYTES", "2000000")]);
+    let keys: Vec<&str> = cases.iter().map(|c| c.0).collect();
+    let resp = app.handle(sqs(&keys), "req", None).await.unwrap();
+    assert!(failures(&resp).is_empty(), "{resp}");
+    for (key, body, outcome, reason) in &cases {
+        let rec = store.object(OUT, &format!("out/rejected/{key}.json"));
+        let thumb = store.object(OUT, &format!("out/thumb/{key}.webp"));
+        match *outcome {
+            "processed" => assert!(thumb.is_some() && rec.is_none(), "{key}"),
+            _ => {
+                assert!(thumb.is_none(), "{key}");
+                let rec: Value = serde_json::from_slice(&rec.unwrap().body).unwrap();
+                assert_eq!(rec["reason"], *reason, "{key}");
+                // Refused after its first chunk (or from the HEAD), not downloaded whole.
+                let served = store.bytes_served(BUCKET, key);
+                assert!(
+                    served <= 4096 && (served as usize) < body.len().max(1),
+                    "{key}: {served} bytes read"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_call_fails_its_own_record_in_time_and_the_rest_of_the_batch_is_done() {
+    let store = MemoryStore::default();
+    let jpeg = corpus("valid/jpeg-320x200.jpg");
+    let keys = [
+        "uploads/1.jpg",
+        "uploads/hang.jpg",
+        "uploads/2.jpg",
+        "uploads/stall.jpg",
+        "uploads/3.jpg",
+    ];
+    for key in keys {
+        store.insert(BUCKET, key, jpeg.clone());
+    }
+    store.fault("uploads/hang.jpg", Fault::Hang);
+    store.fault("uploads/stall.jpg", Fault::StallBody);
+    // Timeout 6 s: S3 calls are bounded at 2 s, downloads too.
+    let app = app(&store, &[("IMGKIT_FUNCTION_TIMEOUT", "6")]);
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(6);
+    let resp = app.handle(sqs(&keys), "req", Some(deadline)).await.unwrap();
+    let took = start.elapsed();
+    assert_eq!(failures(&resp), ["uploads/hang.jpg", "uploads/stall.jpg"]);
+    for key in ["uploads/1.jpg", "uploads/2.jpg", "uploads/3.jpg"] {
+        assert!(
+            store.object(OUT, &format!("out/thumb/{key}.webp")).is_some(),
+            "{key}"
+        );
+    }
+    assert!(took < Duration::from_secs(4), "took {took:?} of a 6 s timeout");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_still_running_at_the_deadline_are_retried_and_the_answer_arrives() {
+    let store = MemoryStore::default();
+    store.insert(BUCKET, "uploads/ok.jpg", corpus("valid/jpeg-1x1.jpg"));
+    store.insert(BUCKET, "uploads/hang.jpg", corpus("valid/jpeg-1x1.jpg"));
+    store.fault("uploads/hang.jpg", Fault::Hang);
+    // The store calls would wait 300 s; the invocation has 2 s left.
+    let app = app(&store, &[("IMGKIT_FUNCTION_TIMEOUT", "900")]);
+    let start = Instant::now();
+    let resp = app
+        .handle(
+            sqs(&["uploads/ok.jpg", "uploads/hang.jpg"]),
+            "req",
+            Some(start + Duration::from_secs(2)),
+        )
         .await
-        .unwrap()
-        .contents()
-        .iter()
-        .filter_map(|o| o.key().map(str::to_string))
-        .collect();
-    assert_eq!(keys.len(), 3, "{keys:?}");
+        .unwrap();
+    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    assert_eq!(failures(&resp), ["uploads/hang.jpg"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejection_whose_record_cannot_be_written_is_retried_not_acknowledged() {
+    let store = MemoryStore::default();
+    store.insert(BUCKET, "uploads/bad.png", corpus("hostile/html-as-png.png"));
+    store.fault("out/rejected/uploads/bad.png.json", Fault::Unavailable);
+    let app = app(&store, &[]);
+    let resp = app.handle(sqs(&["uploads/bad.png"]), "req", None).await.unwrap();
+    assert_eq!(failures(&resp), ["uploads/bad.png"]);
+    assert!(store.keys(OUT).is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refuses_to_write_into_its_source() {
-    let dir = common::scratch("recursion");
-    let moto = common::Moto::start(&dir.join("moto.log"));
-    let s3 = client(&moto.endpoint);
-    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
-    let jpeg = std::fs::read(common::workspace().join("corpus/valid/jpeg-1x1.jpg")).unwrap();
-    s3.put_object()
-        .bucket(BUCKET)
-        .key("uploads/photos/red flower.jpg")
-        .body(ByteStream::from(jpeg))
-        .send()
-        .await
-        .unwrap();
+    let store = MemoryStore::default();
+    store.insert(
+        BUCKET,
+        "uploads/photos/red flower.jpg",
+        corpus("valid/jpeg-1x1.jpg"),
+    );
     let vars: HashMap<&str, &str> = [("IMGKIT_OUTPUT_BUCKET", BUCKET), ("IMGKIT_RENDITIONS", "t=10")]
         .into_iter()
         .collect();
     let settings = Settings::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap();
-    let app = Arc::new(App::new(settings, s3.clone(), 1, "test-fn".into()));
+    let app = Arc::new(App::new(settings, store.clone(), 1, "test-fn".into()));
     let resp = app
-        .handle(fixture("s3-batch-operations-v2.json"), "req")
+        .handle(fixture("s3-batch-operations-v2.json"), "req", None)
         .await
         .unwrap();
     assert_eq!(resp["results"][0]["resultCode"], "TemporaryFailure");
@@ -268,12 +436,9 @@ async fn refuses_to_write_into_its_source() {
         .as_str()
         .unwrap()
         .contains("refusing"));
-    let count = s3
-        .list_objects_v2()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .unwrap()
-        .key_count();
-    assert_eq!(count, Some(1), "something was written into the source bucket");
+    assert_eq!(
+        store.keys(BUCKET).len(),
+        1,
+        "something was written into the source bucket"
+    );
 }

@@ -21,7 +21,7 @@ pub enum Format {
 }
 
 impl Format {
-    const ALL: [Format; 6] = [
+    pub(crate) const ALL: [Format; 6] = [
         Format::Jpeg,
         Format::Png,
         Format::Gif,

@@ -47,7 +47,7 @@ pub use geometry::{plan, Fit, Plan};
 pub use limits::Limits;
 pub use orient::Orientation;
 pub use pipeline::{Output, Processor, Timings, DEFAULT_SHRINK_MARGIN};
-pub use probe::{probe, ImageInfo};
+pub use probe::{probe, sniff, ImageInfo, SNIFF_LEN};
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub use resize::fuzz_resize;

@@ -1,4 +1,4 @@
-//! Stage 3: EXIF orientation, applied to the (already small) resized image.
+//! EXIF orientation: read from the input's EXIF block, applied to the (already small) resized image.
 
 use image::DynamicImage;
 
@@ -63,6 +63,15 @@ impl Orientation {
 
     pub(crate) fn from_image(o: image::metadata::Orientation) -> Orientation {
         Orientation::from_exif(o.to_exif().into())
+    }
+
+    /// The orientation an EXIF block states. The block is bare TIFF as the specifications have it
+    /// (WebP `EXIF`, PNG `eXIf`, JPEG APP1 after its header), or keeps the `Exif\0\0` header of JPEG's
+    /// APP1, as some writers leave it in WebP and PNG files. Unreadable blocks count as `Normal`.
+    pub(crate) fn from_exif_block(exif: &[u8]) -> Orientation {
+        let tiff = exif.strip_prefix(b"Exif\0\0").unwrap_or(exif);
+        image::metadata::Orientation::from_exif_chunk(tiff)
+            .map_or(Orientation::Normal, Orientation::from_image)
     }
 
     fn to_image(self) -> image::metadata::Orientation {

@@ -79,6 +79,26 @@ impl OutputFormat {
             OutputFormat::WebP { .. } => Some(Format::WebP),
         }
     }
+
+    /// Every format this can write, whatever the input: one, or for [`OutputFormat::Same`] each that
+    /// [`resolve`](OutputFormat::resolve) can give. For finding outputs before the input is decoded.
+    ///
+    /// ```
+    /// use imgkit::{Format, OutputFormat};
+    /// assert_eq!(OutputFormat::Png.possible_formats(), [Format::Png]);
+    /// assert_eq!(OutputFormat::Same.possible_formats(), [Format::Jpeg, Format::Png, Format::WebP]);
+    /// ```
+    pub fn possible_formats(self) -> Vec<Format> {
+        let mut formats: Vec<Format> = Vec::new();
+        for input in Format::ALL {
+            if let Some(f) = self.resolve(input).format() {
+                if !formats.contains(&f) {
+                    formats.push(f);
+                }
+            }
+        }
+        formats
+    }
 }
 
 /// One rendition: target size, fit, filter, output format and background.

@@ -122,7 +122,16 @@ fn check_ok(file: &str, bytes: &[u8], format: Format, displayed: (u32, u32), tru
         l
     });
     let mut decoder = reader.into_decoder()?;
-    let orientation = decoder.orientation()?;
+    // The EXIF block may keep JPEG's `Exif\0\0` header in WebP and PNG too (some writers do); a viewer
+    // that handles those files strips it, so the manifest's displayed size assumes so.
+    let orientation = match decoder.exif_metadata()? {
+        Some(exif) => {
+            let tiff = exif.strip_prefix(b"Exif\0\0").unwrap_or(&exif);
+            image::metadata::Orientation::from_exif_chunk(tiff)
+                .unwrap_or(image::metadata::Orientation::NoTransforms)
+        }
+        None => image::metadata::Orientation::NoTransforms,
+    };
     let stored = decoder.dimensions();
     let mut img = DynamicImage::from_decoder(decoder)?;
     if (img.width(), img.height()) != stored {
@@ -144,7 +153,7 @@ fn check_ok(file: &str, bytes: &[u8], format: Format, displayed: (u32, u32), tru
     }
 
     let name = file.rsplit('/').next().unwrap_or(file);
-    if trusted && name.starts_with("jpeg-exif-orientation-") {
+    if trusted && name.contains("orientation-") {
         img.apply_orientation(orientation);
         let rgb = img.to_rgb8();
         let px = |x, y| rgb.get_pixel(x, y).0;

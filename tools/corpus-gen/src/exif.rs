@@ -44,6 +44,14 @@ fn app1(entries: &[Entry], next_ifd: u32) -> Vec<u8> {
     out
 }
 
+/// The TIFF structure alone, as WebP's `EXIF` chunk and PNG's `eXIf` chunk hold it (JPEG's APP1
+/// prefixes it with `Exif\0\0`).
+pub(crate) fn orientation_tiff(orientation: u16) -> Vec<u8> {
+    let mut app1 = orientation_app1(orientation);
+    app1.drain(..6);
+    app1
+}
+
 /// IFD0 with just the orientation tag. Values outside 1..=8 are written as-is on purpose.
 pub(crate) fn orientation_app1(orientation: u16) -> Vec<u8> {
     app1(

@@ -58,6 +58,7 @@ pub(crate) fn display_p3_icc() -> Result<Vec<u8>> {
 pub(crate) fn entries() -> Result<Vec<Entry>> {
     let mut out = jpegs()?;
     out.extend(exif_orientations()?);
+    out.extend(webp_png_orientations()?);
     out.extend(pngs()?);
     out.extend(gifs()?);
     out.extend(webps()?);
@@ -202,6 +203,65 @@ fn exif_orientations() -> Result<Vec<Entry>> {
             Ok(ok(&format!("jpeg-exif-orientation-{o}.jpg"), Format::Jpeg, size(&upright), jpeg::encode(&stored, opts)?, &note))
         })
         .collect()
+}
+
+/// The same eight orientations in the two other formats that carry EXIF: WebP (an `EXIF` chunk in
+/// the VP8X extended format) and PNG (an `eXIf` chunk before the image data), both holding bare TIFF.
+/// Plus orientation 6 with JPEG's `Exif\0\0` header kept in the block, as some writers leave it.
+fn webp_png_orientations() -> Result<Vec<Entry>> {
+    let upright = orientation_target();
+    let mut out = Vec::new();
+    let variants = (1..=8u16)
+        .map(|o| (o, exif::orientation_tiff(o), "exif"))
+        .chain([(6, exif::orientation_app1(6), "exif-header")]);
+    for (o, block, label) in variants {
+        let stored = exif::stored_for(&upright, o);
+        let how = if label == "exif" {
+            ""
+        } else {
+            " (keeping JPEG's Exif\\0\\0 header, as some writers do)"
+        };
+        let note = |format: &str, chunk: &str| {
+            format!(
+                "{format} with EXIF orientation {o} in its {chunk} chunk{how}, pixels stored {}x{}: displayed upright, red top-left, blue bottom-right.",
+                stored.width, stored.height
+            )
+        };
+        // VP8X (flags: EXIF present) + the lossless image + EXIF.
+        let lossless = webpw::lossless(&stored, false)?;
+        let mut vp8x = vec![0x08, 0, 0, 0];
+        vp8x.extend_from_slice(&webpw::u24(stored.width - 1));
+        vp8x.extend_from_slice(&webpw::u24(stored.height - 1));
+        let webp = webpw::riff(&[
+            webpw::chunk(b"VP8X", &vp8x),
+            webpw::chunk(b"VP8L", webpw::find_chunk(&lossless, b"VP8L")?),
+            webpw::chunk(b"EXIF", &block),
+        ]);
+        let name = |ext: &str| format!("{ext}-{label}-orientation-{o}.{ext}");
+        out.push(ok(
+            &name("webp"),
+            Format::Webp,
+            size(&upright),
+            webp,
+            &note("Lossless WebP", "EXIF"),
+        ));
+        let rgb = stored.rgb8();
+        let png = PngBuilder::new(&pngw::ihdr(stored.width, stored.height, 8, 2, 0))
+            .chunk(b"eXIf", &block)
+            .chunk(
+                b"IDAT",
+                &pngw::zlib(&pngw::scanlines(&rgb, stored.width as usize * 3)),
+            )
+            .finish();
+        out.push(ok(
+            &name("png"),
+            Format::Png,
+            size(&upright),
+            png,
+            &note("PNG", "eXIf"),
+        ));
+    }
+    Ok(out)
 }
 
 /// Encodes with the `png` crate; `tweak` sets palette, text, animation, etc.

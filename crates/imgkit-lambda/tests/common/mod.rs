@@ -2,10 +2,14 @@
 //! `tests/support/setup-moto.sh` when missing.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod runtime;
+
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 /// The crate directory.
 pub fn crate_dir() -> PathBuf {
@@ -74,12 +78,60 @@ impl Moto {
 
     /// Runs `tests/support/e2e.py` with the venv's Python against this server.
     pub fn script(&self, args: &[&str]) {
-        let status = Command::new(self.venv.join("bin/python"))
+        self.script_output(args);
+    }
+
+    /// `e2e.py setup`: buckets, the plan's uploads (`{"rel", "file", "before"}`), the template's rule and
+    /// the queue; returns what it wrote (`prefix`, `queue_arn`, `uploads`, `messages`).
+    pub fn setup(&self, dir: &Path, template: &Path, upload: &str, output: &str, plan: &[Value]) -> Value {
+        let plan_path = dir.join("plan.json");
+        std::fs::write(&plan_path, serde_json::to_vec(plan).unwrap()).unwrap();
+        let setup_path = dir.join("setup.json");
+        self.script(&[
+            "setup",
+            "--endpoint",
+            &self.endpoint,
+            "--template",
+            template.to_str().unwrap(),
+            "--upload-bucket",
+            upload,
+            "--output-bucket",
+            output,
+            "--plan",
+            plan_path.to_str().unwrap(),
+            "--out",
+            setup_path.to_str().unwrap(),
+        ]);
+        serde_json::from_slice(&std::fs::read(&setup_path).unwrap()).unwrap()
+    }
+
+    /// `e2e.py dump`: every object of `bucket` saved under `dir/<bucket>`; one entry each (`key`, `path`,
+    /// `content_type`, `cache_control`, `metadata`).
+    pub fn dump(&self, dir: &Path, bucket: &str) -> Vec<Value> {
+        let out = dir.join(bucket);
+        std::fs::create_dir_all(&out).unwrap();
+        self.script(&[
+            "dump",
+            "--endpoint",
+            &self.endpoint,
+            "--bucket",
+            bucket,
+            "--out-dir",
+            out.to_str().unwrap(),
+        ]);
+        serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap()
+    }
+
+    /// Runs `tests/support/e2e.py` and returns what it printed, trimmed.
+    pub fn script_output(&self, args: &[&str]) -> String {
+        let out = Command::new(self.venv.join("bin/python"))
             .arg(crate_dir().join("tests/support/e2e.py"))
             .args(args)
-            .status()
+            .stderr(Stdio::inherit())
+            .output()
             .expect("run e2e.py");
-        assert!(status.success(), "e2e.py {args:?} failed");
+        assert!(out.status.success(), "e2e.py {args:?} failed");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
     }
 }
 
@@ -90,10 +142,91 @@ impl Drop for Moto {
     }
 }
 
+/// An SQS event record for a message `setup` received (`messageId`, `receiptHandle`, `body`, …).
+pub fn sqs_record(m: &Value, queue_arn: &Value) -> Value {
+    serde_json::json!({
+        "messageId": m["messageId"], "receiptHandle": m["receiptHandle"], "body": m["body"],
+        "attributes": m["attributes"], "messageAttributes": {}, "md5OfBody": m["md5OfBody"],
+        "eventSource": "aws:sqs", "eventSourceARN": queue_arn, "awsRegion": "us-east-1",
+    })
+}
+
 /// A scratch directory under the target directory, emptied first.
 pub fn scratch(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Parses one JSON document, refusing an object that repeats a key (which `serde_json::Value` would
+/// silently collapse, and log tools too): `Err` names the repeated key.
+pub fn parse_unique_keys(text: &str) -> Result<serde_json::Value, String> {
+    use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Value};
+
+    struct Unique;
+    impl<'de> DeserializeSeed<'de> for Unique {
+        type Value = Value;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(Unique)
+        }
+    }
+    impl<'de> Visitor<'de> for Unique {
+        type Value = Value;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(v.into())
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(v.into())
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(v.into())
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(v.into())
+        }
+        fn visit_string<E>(self, v: String) -> Result<Value, E> {
+            Ok(v.into())
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(v) = seq.next_element_seed(Unique)? {
+                out.push(v);
+            }
+            Ok(Value::Array(out))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut out = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if out.contains_key(&key) {
+                    return Err(serde::de::Error::custom(format!("duplicate key {key:?}")));
+                }
+                let v = map.next_value_seed(Unique)?;
+                out.insert(key, v);
+            }
+            Ok(Value::Object(out))
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let v = Unique.deserialize(&mut de).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(v)
+}
+
+#[test]
+fn duplicate_keys_are_refused() {
+    assert!(parse_unique_keys(r#"{"a": 1, "b": {"c": [1, {"d": 2}]}}"#).is_ok());
+    let e = parse_unique_keys(r#"{"message": "x", "n": 1, "message": "y"}"#).unwrap_err();
+    assert!(e.contains("\"message\""), "{e}");
+    assert!(parse_unique_keys(r#"{"a": {"b": 1, "b": 2}}"#).is_err());
 }

@@ -1,11 +1,12 @@
 """AWS side of imgkit-lambda's end-to-end test, run against moto_server on loopback (never real AWS).
 
-setup: creates the upload and processed buckets, turns on S3 -> EventBridge notifications, creates the
+prefix: prints the template's UploadPrefix default.
+setup: creates the upload and processed buckets, uploads the plan's "before" files (objects that predate
+       the stack: no event announces them), turns on S3 -> EventBridge notifications, creates the
        processing queue and the EventBridge rule with the EventPattern of UploadEventRule read from
        deploy/template.yaml (intrinsics resolved: Ref/Sub of UploadBucket -> the test bucket, of a
-       parameter -> its Default), uploads the planned files under the template's UploadPrefix, asks
-       EventBridge (TestEventPattern) which uploads the rule matches, and receives the SQS messages the
-       rule delivered.
+       parameter -> its Default), uploads the other planned files under the template's UploadPrefix,
+       asks the rule's matcher which uploads it matches, and receives the SQS messages the rule delivered.
 dump:  lists a bucket and saves every object with its Content-Type, Cache-Control and metadata.
 """
 
@@ -80,23 +81,24 @@ def client(kind, endpoint):
     )
 
 
+def prefix(args):
+    print(event_pattern(args.template, "unused")[1])
+
+
 def setup(args):
     s3, sqs, events = (client(k, args.endpoint) for k in ("s3", "sqs", "events"))
     pattern, prefix = event_pattern(args.template, args.upload_bucket)
     for bucket in (args.upload_bucket, args.output_bucket):
         s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_notification_configuration(
-        Bucket=args.upload_bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
-    )
-    queue_url = sqs.create_queue(QueueName="imgkit-e2e-processing")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="imgkit-e2e-uploads", EventPattern=json.dumps(pattern), State="ENABLED")
-    events.put_targets(Rule="imgkit-e2e-uploads", Targets=[{"Id": "processing-queue", "Arn": queue_arn}])
-
     with open(args.plan) as f:
         plan = json.load(f)
+    plan.sort(key=lambda e: not e["before"])
     uploads = []
+    events_on = False
     for entry in plan:
+        if not entry["before"] and not events_on:
+            enable_events(s3, sqs, events, args, pattern)
+            events_on = True
         key = prefix + entry["rel"]
         with open(entry["file"], "rb") as f:
             body = f.read()
@@ -119,9 +121,14 @@ def setup(args):
         }
         # moto_server does not implement TestEventPattern: ask the same matcher it applies to the rule.
         matched = EventPattern.load(json.dumps(pattern)).matches_event(probe_event)
-        uploads.append({"rel": entry["rel"], "key": key, "size": len(body), "etag": etag, "matched": matched})
+        uploads.append({"rel": entry["rel"], "key": key, "size": len(body), "etag": etag, "matched": matched,
+                        "before": entry["before"]})
+    if not events_on:
+        enable_events(s3, sqs, events, args, pattern)
+    queue_url = sqs.get_queue_url(QueueName="imgkit-e2e-processing")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
-    expected = sum(1 for u in uploads if u["matched"])
+    expected = sum(1 for u in uploads if u["matched"] and not u["before"])
     messages = []
     deadline = time.time() + 30
     while len(messages) < expected and time.time() < deadline:
@@ -148,6 +155,17 @@ def setup(args):
         open(args.out, "w"),
         indent=1,
     )
+
+
+def enable_events(s3, sqs, events, args, pattern):
+    """From here on, uploads are announced: S3 -> EventBridge -> the template's rule -> the queue."""
+    s3.put_bucket_notification_configuration(
+        Bucket=args.upload_bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    queue_url = sqs.create_queue(QueueName="imgkit-e2e-processing")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="imgkit-e2e-uploads", EventPattern=json.dumps(pattern), State="ENABLED")
+    events.put_targets(Rule="imgkit-e2e-uploads", Targets=[{"Id": "processing-queue", "Arn": queue_arn}])
 
 
 def dump(args):
@@ -181,12 +199,14 @@ def main():
     s.add_argument("--output-bucket", required=True)
     s.add_argument("--plan", required=True)
     s.add_argument("--out", required=True)
+    pr = sub.add_parser("prefix")
+    pr.add_argument("--template", required=True)
     d = sub.add_parser("dump")
     d.add_argument("--endpoint", required=True)
     d.add_argument("--bucket", required=True)
     d.add_argument("--out-dir", required=True)
     args = p.parse_args()
-    {"setup": setup, "dump": dump}[args.cmd](args)
+    {"setup": setup, "dump": dump, "prefix": prefix}[args.cmd](args)
 
 
 if __name__ == "__main__":

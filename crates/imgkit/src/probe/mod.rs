@@ -74,6 +74,28 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<ImageInfo> {
     Checked::new(bytes, limits).map(|checked| checked.info)
 }
 
+/// How many leading bytes [`sniff`] looks at: pass at least this many (or the whole input, if shorter).
+pub const SNIFF_LEN: usize = 512;
+
+/// Identifies the format from the first bytes of an input and checks that it is allowed: the first two
+/// of [`probe`]'s checks, for callers that can refuse an input before they have all of it (a download
+/// that stops as soon as the file is known not to be an image). Only the first [`SNIFF_LEN`] bytes are
+/// read, so the answer does not depend on how much more was passed.
+///
+/// ```
+/// use imgkit::{sniff, ErrorKind, Format, Limits};
+/// # let png = imgkit::doc_png(64, 48);
+/// assert_eq!(sniff(&png[..16], &Limits::default())?, Format::Png);
+/// let err = sniff(b"hello, world", &Limits::default()).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::UnknownFormat);
+/// # Ok::<(), imgkit::Error>(())
+/// ```
+pub fn sniff(first_bytes: &[u8], limits: &Limits) -> Result<Format> {
+    let format = sniff::sniff(&first_bytes[..first_bytes.len().min(SNIFF_LEN)])?;
+    limits.check_format(format)?;
+    Ok(format)
+}
+
 /// Bytes that passed every check in [`probe`], with their decoder ready. The only way to decode.
 pub(crate) struct Checked<'a> {
     pub(crate) info: ImageInfo,
@@ -88,8 +110,7 @@ pub(crate) struct Checked<'a> {
 impl<'a> Checked<'a> {
     pub(crate) fn new(bytes: &'a [u8], limits: &Limits) -> Result<Checked<'a>> {
         limits.check_input_len(bytes.len())?;
-        let format = sniff::sniff(bytes)?;
-        limits.check_format(format)?;
+        let format = sniff(bytes, limits)?;
         let container = scan::scan(format, bytes, limits)?;
         // Before the decoder parses the header: png inflates iCCP and text chunks while doing so.
         limits.check_container(container.chunks, container.metadata_bytes)?;
@@ -118,9 +139,10 @@ impl<'a> Checked<'a> {
         let color = decoder.color_type();
         // A broken EXIF or ICC block never fails the image: it is read as absent.
         let orientation = decoder
-            .orientation()
-            .map(Orientation::from_image)
-            .unwrap_or_default();
+            .exif_metadata()
+            .ok()
+            .flatten()
+            .map_or(Orientation::Normal, |exif| Orientation::from_exif_block(&exif));
         let icc_profile = decoder.icc_profile().ok().flatten();
         let info = ImageInfo {
             format,

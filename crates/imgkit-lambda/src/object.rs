@@ -1,0 +1,387 @@
+//! One object, in named steps: admit (prefix, recursion guard, output keys), HEAD, the backfill's
+//! up-to-date check, download (refused after the first bytes when they are not an allowed image),
+//! render (every rendition from one decode), upload; or a durable rejection record.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use imgkit::{Class, Limit, Output, Processor};
+use serde_json::json;
+
+use crate::event::ObjectRef;
+use crate::keys::{self, KeyForm, OutputKeys};
+use crate::outcome::{Outcome, Report, Stats};
+use crate::store::{
+    self, DownloadError, DownloadLimits, GetRequest, Head, ObjectId, ObjectStore, PutRequest, StoreError,
+};
+use crate::App;
+
+thread_local! {
+    /// One processor per blocking thread: it keeps its resize buffers between images.
+    static PROCESSOR: RefCell<Option<Processor>> = const { RefCell::new(None) };
+}
+
+/// A rejection: the core's error kind (`malformed`, `limit:max_width`, …) and a message.
+struct Rejection {
+    reason: String,
+    detail: String,
+}
+
+impl From<imgkit::Error> for Rejection {
+    fn from(e: imgkit::Error) -> Self {
+        Rejection {
+            reason: e.kind().to_string(),
+            detail: e.to_string(),
+        }
+    }
+}
+
+/// Where one object's processing stopped before its renditions were written.
+enum Stop {
+    /// Finished without renditions (skipped, failed, up to date).
+    With(Outcome),
+    /// The input is at fault: write its record.
+    Reject(Rejection),
+}
+
+impl From<StoreError> for Stop {
+    fn from(e: StoreError) -> Self {
+        Stop::With(Outcome::Failed(e.to_string()))
+    }
+}
+
+/// What the steps learnt about the source, for its record and its outputs' metadata.
+struct Source<'a> {
+    obj: &'a ObjectRef,
+    keys: OutputKeys,
+    etag: Option<String>,
+    version_id: Option<String>,
+    size: u64,
+}
+
+impl<S: ObjectStore> App<S> {
+    /// Processes one object end to end; `backfill` turns on the up-to-date check (S3 Batch Operations).
+    pub(crate) async fn process(&self, obj: &ObjectRef, backfill: bool) -> Report {
+        let start = Instant::now();
+        let mut stats = Stats::default();
+        let outcome = match self.admit(obj) {
+            Err(outcome) => outcome,
+            Ok(keys) => {
+                stats.key_form = Some(keys.form());
+                let mut source = Source {
+                    obj,
+                    keys,
+                    etag: None,
+                    version_id: obj.version_id.clone(),
+                    size: 0,
+                };
+                match self.steps(&mut source, backfill, &mut stats).await {
+                    Ok(()) => Outcome::Processed,
+                    Err(Stop::With(outcome)) => outcome,
+                    Err(Stop::Reject(r)) => self.reject(&source, r).await,
+                }
+            }
+        };
+        stats.elapsed = start.elapsed();
+        Report { outcome, stats }
+    }
+
+    /// Decides from the event alone: outside the source prefix (skipped), in the output area (refused: a
+    /// configuration fault), else every output key of the object.
+    fn admit(&self, obj: &ObjectRef) -> Result<OutputKeys, Outcome> {
+        let s = &self.settings;
+        if !obj.key.starts_with(&s.source_prefix) {
+            return Err(Outcome::Skipped(format!(
+                "key is outside IMGKIT_SOURCE_PREFIX {:?}",
+                s.source_prefix
+            )));
+        }
+        if let Some(why) = s.recursion(&obj.bucket, &obj.key) {
+            // Nothing is written; the item goes back to the queue (and to the DLQ), where it waits for the
+            // configuration to be fixed.
+            return Err(Outcome::Failed(format!(
+                "refusing to write into the source area: {why}"
+            )));
+        }
+        Ok(OutputKeys::new(
+            &s.output_prefix,
+            s.renditions.iter().map(|r| r.name.as_str()),
+            &obj.key,
+        ))
+    }
+
+    async fn steps(&self, source: &mut Source<'_>, backfill: bool, stats: &mut Stats) -> Result<(), Stop> {
+        let head = self.head(source, stats).await?;
+        if source.obj.key.ends_with('/') && head.size == 0 {
+            return Err(Stop::With(Outcome::Skipped("zero-byte folder marker".into())));
+        }
+        if backfill && self.up_to_date(source, &head).await {
+            return Err(Stop::With(Outcome::UpToDate));
+        }
+        let max = self.settings.limits.max_input_bytes;
+        if head.size > max {
+            return Err(Stop::Reject(too_big(max, head.size)));
+        }
+        let bytes = self.download(source, stats).await?;
+        let outputs = self.render(bytes, stats).await?;
+        self.upload(source, outputs, stats).await
+    }
+
+    /// HEAD: the authoritative size, ETag and version, before any byte is downloaded.
+    async fn head(&self, source: &mut Source<'_>, stats: &mut Stats) -> Result<Head, Stop> {
+        let t = Instant::now();
+        let id = ObjectId {
+            bucket: source.obj.bucket.clone(),
+            key: source.obj.key.clone(),
+            version_id: source.obj.version_id.clone(),
+        };
+        let head = self
+            .bounded("HEAD", self.store.head(&id))
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound(_) => Stop::With(Outcome::Failed(
+                    "source object not found (deleted, or not yet visible)".into(),
+                )),
+                e => Stop::from(e),
+            })?;
+        stats.timings.head = t.elapsed();
+        source.etag = head.etag.clone();
+        source.version_id = head.version_id.clone().or_else(|| source.obj.version_id.clone());
+        source.size = head.size;
+        Ok(head)
+    }
+
+    /// Whether every rendition already exists for this very source (same ETag): a backfill re-run over
+    /// processed objects then costs a HEAD per rendition, not a download and a decode. Any doubt (an
+    /// error, a missing ETag) means "not up to date".
+    async fn up_to_date(&self, source: &Source<'_>, head: &Head) -> bool {
+        let Some(etag) = &head.etag else {
+            return false;
+        };
+        let bucket = &self.settings.output_bucket;
+        for rendition in &self.settings.renditions {
+            // With `same`, the extension is not known before decoding: look for each it could be.
+            let mut found = false;
+            for format in rendition.spec.output_format().possible_formats() {
+                let id = ObjectId {
+                    bucket: bucket.clone(),
+                    key: source.keys.rendition(&rendition.name, format.extension()),
+                    version_id: None,
+                };
+                if let Ok(out) = self.bounded("HEAD output", self.store.head(&id)).await {
+                    if out.metadata.get("source-etag") == Some(etag) {
+                        found = true;
+                        break;
+                    }
+                }
+            }
+            if !found {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// GET (`If-Match` the HEAD's ETag), never keeping more than `max_input_bytes`; the first bytes are
+    /// sniffed, and a file that is not an allowed image is refused without being read further.
+    async fn download(&self, source: &Source<'_>, stats: &mut Stats) -> Result<Vec<u8>, Stop> {
+        let t = Instant::now();
+        let request = GetRequest {
+            object: ObjectId {
+                bucket: source.obj.bucket.clone(),
+                key: source.obj.key.clone(),
+                version_id: source.version_id.clone(),
+            },
+            if_match: source.etag.clone(),
+        };
+        let limits = DownloadLimits {
+            cap: self.settings.limits.max_input_bytes,
+            chunk_timeout: self.timeouts.read,
+        };
+        let sniff = |first: &[u8]| imgkit::sniff(first, &self.settings.limits).map(drop);
+        let download = store::download(&self.store, &request, limits, imgkit::SNIFF_LEN, sniff);
+        let bytes = match tokio::time::timeout(self.timeouts.operation, download).await {
+            Err(_) => {
+                return Err(Stop::With(Outcome::Failed(format!(
+                    "download did not finish in {:?}",
+                    self.timeouts.operation
+                ))))
+            }
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(DownloadError::Refused(e))) => return Err(Stop::Reject(e.into())),
+            Ok(Err(DownloadError::Store(StoreError::TooLarge { cap, seen }))) => {
+                return Err(Stop::Reject(too_big(cap, seen)))
+            }
+            Ok(Err(DownloadError::Store(e))) => return Err(e.into()),
+        };
+        stats.timings.download = t.elapsed();
+        stats.input_bytes = bytes.len() as u64;
+        Ok(bytes)
+    }
+
+    /// Every rendition from one decode, on a blocking thread, at most `concurrency` at once.
+    async fn render(&self, bytes: Vec<u8>, stats: &mut Stats) -> Result<Vec<Output>, Stop> {
+        let Ok(_permit) = self.cpu.acquire().await else {
+            return Err(Stop::With(Outcome::Failed("CPU semaphore closed".into())));
+        };
+        let specs = self.specs.clone();
+        let limits = self.settings.limits;
+        let joined = tokio::task::spawn_blocking(move || {
+            PROCESSOR.with(|cell| {
+                let mut slot = cell.borrow_mut();
+                if slot.as_ref().is_none_or(|p| *p.limits() != limits) {
+                    *slot = Some(Processor::new(limits));
+                }
+                slot.get_or_insert_with(|| Processor::new(limits))
+                    .process_many(&bytes, &specs)
+            })
+        })
+        .await;
+        let outputs = match joined {
+            Ok(Ok(outputs)) => outputs,
+            Ok(Err(e)) if e.class() == Class::Rejected => return Err(Stop::Reject(e.into())),
+            Ok(Err(e)) => {
+                return Err(Stop::With(Outcome::Failed(format!(
+                    "processing failed ({:?}): {e}",
+                    e.class()
+                ))))
+            }
+            Err(e) => {
+                return Err(Stop::With(Outcome::Failed(format!(
+                    "processing task failed: {e}"
+                ))))
+            }
+        };
+        if let Some(first) = outputs.first() {
+            stats.timings.probe = first.timings.probe;
+            stats.timings.decode = first.timings.decode;
+        }
+        stats.dims = outputs
+            .iter()
+            .map(|o| (o.width, o.height))
+            .max_by_key(|(w, h)| u64::from(*w) * u64::from(*h))
+            .unwrap_or_default();
+        for o in &outputs {
+            stats.timings.resize += o.timings.resize;
+            stats.timings.encode += o.timings.encode;
+        }
+        Ok(outputs)
+    }
+
+    /// PUTs every rendition, concurrently.
+    async fn upload(&self, source: &Source<'_>, outputs: Vec<Output>, stats: &mut Stats) -> Result<(), Stop> {
+        let t = Instant::now();
+        let s = &self.settings;
+        let mut puts = Vec::new();
+        for (rendition, out) in s.renditions.iter().zip(outputs) {
+            stats.output_bytes += out.bytes.len() as u64;
+            let mut metadata = self.source_metadata(source);
+            metadata.insert("rendition".into(), rendition.name.clone());
+            puts.push(self.bounded(
+                "PUT",
+                self.store.put(PutRequest {
+                    bucket: s.output_bucket.clone(),
+                    key: source.keys.rendition(&rendition.name, out.format.extension()),
+                    body: out.bytes.into(),
+                    content_type: out.format.mime_type().into(),
+                    cache_control: Some(s.cache_control.clone()),
+                    metadata,
+                }),
+            ));
+        }
+        for result in futures_util::future::join_all(puts).await {
+            result?;
+        }
+        stats.timings.upload = t.elapsed();
+        Ok(())
+    }
+
+    /// Writes the rejection record. The outcome is `Rejected` only once the record is stored; when it
+    /// cannot be written the object is failed, so the rejection is retried rather than lost.
+    async fn reject(&self, source: &Source<'_>, r: Rejection) -> Outcome {
+        let s = &self.settings;
+        let record = json!({
+            "source": {
+                "bucket": source.obj.bucket,
+                "key": source.obj.key,
+                "version_id": source.version_id,
+                "etag": source.etag,
+                "size": source.size,
+            },
+            "reason": r.reason,
+            "message": r.detail,
+            "output_keys": source.keys.form().name(),
+            "imgkit_lambda_version": env!("CARGO_PKG_VERSION"),
+        });
+        let put = PutRequest {
+            bucket: s.output_bucket.clone(),
+            key: source.keys.rejected(),
+            body: record.to_string().into_bytes().into(),
+            content_type: "application/json".into(),
+            cache_control: None,
+            metadata: self.source_metadata(source),
+        };
+        match self.bounded("PUT rejection record", self.store.put(put)).await {
+            Ok(()) => Outcome::Rejected {
+                reason: r.reason,
+                detail: r.detail,
+            },
+            Err(e) => Outcome::Failed(format!(
+                "rejected ({}) but writing the record failed: {e}",
+                r.reason
+            )),
+        }
+    }
+
+    /// Metadata linking an output to its source. S3 metadata is ASCII and at most 2 KB in all: the key is
+    /// percent-encoded, and replaced by its SHA-256 when encoded it would pass 1024 bytes.
+    fn source_metadata(&self, source: &Source<'_>) -> BTreeMap<String, String> {
+        const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'/')
+            .remove(b'-')
+            .remove(b'_')
+            .remove(b'.')
+            .remove(b'~');
+        let mut m = BTreeMap::new();
+        m.insert("source-bucket".to_string(), source.obj.bucket.clone());
+        let encoded = percent_encoding::utf8_percent_encode(&source.obj.key, SET).to_string();
+        if encoded.len() <= keys::MAX_KEY_BYTES {
+            m.insert("source-key".to_string(), encoded);
+        } else {
+            m.insert("source-key-sha256".to_string(), keys::sha256_hex(&source.obj.key));
+        }
+        if let Some(e) = &source.etag {
+            m.insert("source-etag".into(), e.clone());
+        }
+        if let Some(v) = &source.version_id {
+            m.insert("source-version-id".into(), v.clone());
+        }
+        if source.keys.form() == KeyForm::Hashed {
+            m.insert("output-keys".into(), KeyForm::Hashed.name().into());
+        }
+        m
+    }
+
+    /// Bounds one storage call by the operation timeout, on top of the store's own bounds.
+    async fn bounded<T>(
+        &self,
+        what: &str,
+        call: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let limit: Duration = self.timeouts.operation;
+        tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+            Err(StoreError::Transient(format!(
+                "{what} did not finish in {limit:?}"
+            )))
+        })
+    }
+}
+
+fn too_big(max: u64, actual: u64) -> Rejection {
+    Rejection {
+        reason: imgkit::ErrorKind::Limit(Limit::InputBytes).to_string(),
+        detail: format!("input bytes {actual} exceeds max_input_bytes {max}"),
+    }
+}
