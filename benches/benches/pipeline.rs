@@ -10,7 +10,7 @@
 //! ```
 //!
 //! Benchmark ids are `INPUT/JOB`. INPUT is `{jpeg,png,webp}_{1,3,12,24}mp` for the generated inputs:
-//! deterministic [`photo_like`](imgkit_benches::photo_like) scenes of 1152×864, 2048×1536, 4032×3024
+//! deterministic [`photo`](imgkit_testkit::photo) scenes of 1152×864, 2048×1536, 4032×3024
 //! and 6000×4000, as a baseline 4:2:0 JPEG at q90, an RGB PNG (noise-free, `image`'s default
 //! compression) and a lossy WebP at q90 (libwebp). JOB is one of:
 //!
@@ -117,9 +117,9 @@ impl Input {
             Origin::Generated => {
                 let (w, h) = (self.width, self.height);
                 match self.format {
-                    Format::Jpeg => imgkit_benches::photo_like_jpeg(w, h, 90).expect("JPEG sides fit in u16"),
-                    Format::Png => imgkit_benches::photo_like_png(w, h),
-                    _ => imgkit_benches::photo_like_webp(w, h, 90.0),
+                    Format::Jpeg => imgkit_testkit::encode::photo_jpeg(w, h, 90),
+                    Format::Png => imgkit_testkit::encode::photo_png(w, h),
+                    _ => imgkit_testkit::encode::photo_webp(w, h, 90.0),
                 }
             }
         }
@@ -164,9 +164,11 @@ fn real_inputs(dir: &Path) -> (String, Vec<Input>) {
     paths.sort();
     let mut inputs = Vec::new();
     for path in paths {
-        let info = std::fs::read(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| imgkit::probe(&bytes, &Limits::default()).map_err(|e| e.to_string()));
+        let info = std::fs::read(&path).map_err(|e| e.to_string()).and_then(|bytes| {
+            imgkit::probe(&bytes, &Limits::default())
+                .map(imgkit::Probed::into_info)
+                .map_err(|e| e.to_string())
+        });
         let info = match info {
             Ok(info) => info,
             Err(e) => {
@@ -349,81 +351,11 @@ fn stage_time(
     total
 }
 
-/// The counting allocator behind the peak-heap figures.
-mod heap {
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-
-    static LIVE: AtomicUsize = AtomicUsize::new(0);
-    static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-    /// [`System`], plus a count of live heap bytes and their high-water mark. The two relaxed atomics per
-    /// allocation cost nanoseconds; the pipeline makes a few dozen allocations per image, mostly large,
-    /// so the timed loops are not measurably slowed.
-    pub struct Counting;
-
-    fn grew(bytes: usize) {
-        let live = LIVE.fetch_add(bytes, Relaxed) + bytes;
-        PEAK.fetch_max(live, Relaxed);
-    }
-
-    fn shrank(bytes: usize) {
-        LIVE.fetch_sub(bytes, Relaxed);
-    }
-
-    // A global allocator must implement the unsafe trait `GlobalAlloc`, and the workspace denies unsafe
-    // code; this is the one exception in the bench binary. Every method forwards its arguments unchanged
-    // to `System`, so `System`'s safety contract is exactly the caller's; the counting is safe code.
-    #[allow(unsafe_code)]
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            let ptr = System.alloc(layout);
-            if !ptr.is_null() {
-                grew(layout.size());
-            }
-            ptr
-        }
-
-        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-            let ptr = System.alloc_zeroed(layout);
-            if !ptr.is_null() {
-                grew(layout.size());
-            }
-            ptr
-        }
-
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            System.dealloc(ptr, layout);
-            shrank(layout.size());
-        }
-
-        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-            let new = System.realloc(ptr, layout, new_size);
-            // On failure the old block is untouched and still counted.
-            if !new.is_null() {
-                if new_size >= layout.size() {
-                    grew(new_size - layout.size());
-                } else {
-                    shrank(layout.size() - new_size);
-                }
-            }
-            new
-        }
-    }
-
-    #[global_allocator]
-    static ALLOCATOR: Counting = Counting;
-
-    /// Runs `job` and returns the largest number of heap bytes live during it above those live when it
-    /// started. Single-threaded use only: the bench's jobs run on this thread, and nothing else
-    /// allocates meanwhile.
-    pub fn peak_during<R>(job: impl FnOnce() -> R) -> usize {
-        let base = LIVE.load(Relaxed);
-        PEAK.store(base, Relaxed);
-        drop(std::hint::black_box(job()));
-        PEAK.load(Relaxed).saturating_sub(base)
-    }
-}
+// The counting allocator behind the peak-heap figures: live heap bytes of this thread (the bench's jobs
+// run on it) and their high-water mark. Two cell updates per allocation; the pipeline makes a few dozen
+// allocations per image, mostly large, so the timed loops are not measurably slowed.
+#[global_allocator]
+static ALLOCATOR: imgkit_testkit::memory::CountingAlloc = imgkit_testkit::memory::CountingAlloc;
 
 struct PeakRow {
     id: String,
@@ -448,7 +380,8 @@ impl Peaks {
         if self.rows.borrow().iter().any(|row| row.id == id) {
             return;
         }
-        let peak_bytes = heap::peak_during(job);
+        let (out, peak_bytes) = imgkit_testkit::memory::peak_heap_during(job);
+        drop(black_box(out));
         self.rows.borrow_mut().push(PeakRow {
             id: id.to_owned(),
             input: input.label.clone(),

@@ -14,7 +14,9 @@ fuzz_target!(|data: &[u8]| {
     };
     match decode(data, &limits) {
         Ok(decoded) => {
-            let info = probe(data, &limits).expect("decode accepted what probe rejects");
+            let info = probe(data, &limits)
+                .expect("decode accepted what probe rejects")
+                .into_info();
             assert_eq!((decoded.width(), decoded.height()), (info.width, info.height));
             assert!(u64::from(decoded.width()) * u64::from(decoded.height()) <= limits.max_pixels);
         }

@@ -7,7 +7,8 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let limits = Limits::default();
     match probe(data, &limits) {
-        Ok(info) => {
+        Ok(probed) => {
+            let info = probed.info();
             assert!(info.width > 0 && info.height > 0);
             assert!(info.width <= limits.max_width && info.height <= limits.max_height);
             assert!(info.pixels() <= limits.max_pixels);

@@ -22,15 +22,8 @@ impl Input<'_> {
     fn spec(&self) -> Spec {
         // Sizes up to 1023 keep each execution fast; validation of larger sizes is the spec target's job.
         let side = |v: Option<u16>| v.map(|v| u32::from(v % 1024));
-        let fit = [Fit::Inside, Fit::Cover, Fit::Fill][usize::from(self.fit % 3)];
-        let filter = [
-            Filter::Lanczos3,
-            Filter::CatmullRom,
-            Filter::Mitchell,
-            Filter::Bilinear,
-            Filter::Box,
-            Filter::Nearest,
-        ][usize::from(self.filter % 6)];
+        let fit = Fit::ALL[usize::from(self.fit) % Fit::ALL.len()];
+        let filter = Filter::ALL[usize::from(self.filter) % Filter::ALL.len()];
         let format = match self.format % 4 {
             0 => OutputFormat::Same,
             1 => OutputFormat::Jpeg {

@@ -29,15 +29,8 @@ fuzz_target!(|input: Input| {
         input.target_w.map(|v| u32::from(v % 1024) + 1),
         input.target_h.map(|v| u32::from(v % 1024) + 1),
     );
-    let fit = [Fit::Inside, Fit::Cover, Fit::Fill][usize::from(input.fit % 3)];
-    let filter = [
-        Filter::Lanczos3,
-        Filter::CatmullRom,
-        Filter::Mitchell,
-        Filter::Bilinear,
-        Filter::Box,
-        Filter::Nearest,
-    ][usize::from(input.filter % 6)];
+    let fit = Fit::ALL[usize::from(input.fit) % Fit::ALL.len()];
+    let filter = Filter::ALL[usize::from(input.filter) % Filter::ALL.len()];
     let orientation = Orientation::from_exif(u16::from(input.orientation % 10));
     let (dw, dh) = if orientation.swaps_dimensions() {
         (h, w)

@@ -20,8 +20,6 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use image::codecs::png::PngEncoder;
-use image::{ImageEncoder, RgbImage};
 use imgkit::{Limits, OutputFormat, Processor, Spec};
 
 fn main() -> Result<()> {
@@ -42,32 +40,12 @@ fn main() -> Result<()> {
 fn generate(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     for (name, w, h) in [("jpeg-12mp.jpg", 4032, 3024), ("jpeg-3mp.jpg", 2048, 1536)] {
-        let bytes = jpeg(&imgkit_benches::photo_like(w, h, 6), 90)?;
-        write(&dir.join(name), &bytes)?;
+        write(&dir.join(name), &imgkit_testkit::encode::photo_jpeg(w, h, 90))?;
     }
-    let img = imgkit_benches::photo_like(4608, 3072, 0);
-    let mut png = Vec::new();
-    PngEncoder::new(&mut png).write_image(
-        img.as_raw(),
-        img.width(),
-        img.height(),
-        image::ExtendedColorType::Rgb8,
-    )?;
-    write(&dir.join("png-14mp.png"), &png)
-}
-
-/// Baseline 4:2:0, like a camera (and unlike `image`'s 4:4:4 encoder).
-fn jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality);
-    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
-    encoder.encode(
-        img.as_raw(),
-        u16::try_from(img.width())?,
-        u16::try_from(img.height())?,
-        jpeg_encoder::ColorType::Rgb,
-    )?;
-    Ok(out)
+    write(
+        &dir.join("png-14mp.png"),
+        &imgkit_testkit::encode::photo_png(4608, 3072),
+    )
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -131,7 +109,7 @@ fn run(specs: &str, input: &Path, iters: usize, warmup: usize, out_prefix: &str)
             std::fs::write(format!("{out_prefix}-{}.{ext}", out.width), &out.bytes)?;
         }
     }
-    let info = imgkit::probe(&bytes, &Limits::default())?;
+    let info = imgkit::probe(&bytes, &Limits::default())?.into_info();
     times.sort_by(f64::total_cmp);
     let n = times.len();
     let median = (times[(n - 1) / 2] + times[n / 2]) / 2.0;
@@ -142,19 +120,7 @@ fn run(specs: &str, input: &Path, iters: usize, warmup: usize, out_prefix: &str)
         info.height,
         times[0],
         outs_json.join(","),
-        vmhwm_kb()
+        imgkit_testkit::memory::peak_rss_kib(None).unwrap_or(0)
     );
     Ok(())
-}
-
-/// The process's peak resident set size in KiB, or 0 where /proc is missing.
-fn vmhwm_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
 }

@@ -1,12 +1,13 @@
-//! Command-line arguments, turned into a validated [`Job`] before any file is touched.
+//! Command-line arguments, turned into a validated [`Job`] before any file is touched. Names (fit, filter,
+//! format, colour) are parsed by the core's `FromStr`, as in rendition strings and the Lambda settings.
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use imgkit::{Filter, Fit, Limits, OutputFormat, Rendition, Spec};
+use clap::{Args, Parser, Subcommand};
+use imgkit::{Filter, Fit, Limits, OutputFormat, Rendition, Rgb, Spec};
 
-use crate::walk::{globs, WalkOptions};
+use crate::resize::{self, globs, Job, WalkOptions};
 
 /// Fast, safe batch resizing of untrusted images.
 #[derive(Parser, Debug)]
@@ -70,15 +71,15 @@ pub struct ResizeArgs {
     /// Target height in pixels.
     #[arg(long, short = 'H')]
     pub height: Option<u32>,
-    /// How to fit into a width × height box.
-    #[arg(long, value_enum, default_value_t = FitArg::Inside)]
-    pub fit: FitArg,
-    /// Resampling filter.
-    #[arg(long, value_enum, default_value_t = FilterArg::Lanczos3)]
-    pub filter: FilterArg,
-    /// Output format (`same` keeps JPEG/PNG/WebP and writes PNG for GIF).
-    #[arg(long, value_enum, default_value_t = FormatArg::Same)]
-    pub format: FormatArg,
+    /// How to fit into a width × height box: inside (or contain), cover, fill.
+    #[arg(long, default_value_t = Fit::Inside)]
+    pub fit: Fit,
+    /// Resampling filter: lanczos3, catmullrom, mitchell, bilinear, box, nearest.
+    #[arg(long, default_value_t = Filter::Lanczos3)]
+    pub filter: Filter,
+    /// Output format: same (keeps JPEG/PNG/WebP, writes PNG for GIF), jpeg, png, webp.
+    #[arg(long, default_value = "same")]
+    pub format: OutputFormat,
     /// JPEG/WebP quality, 1-100.
     #[arg(long, short = 'q', default_value_t = imgkit::DEFAULT_QUALITY)]
     pub quality: u8,
@@ -87,7 +88,7 @@ pub struct ResizeArgs {
     pub enlarge: bool,
     /// Background for flattening transparency into JPEG, as RRGGBB.
     #[arg(long, default_value = "ffffff")]
-    pub background: String,
+    pub background: Rgb,
     /// Named rendition `name=spec` (repeatable), e.g. `thumb=200x200,cover,webp`; each goes to
     /// OUTPUT_DIR/name/. Replaces --width/--height/--fit/--filter/--format/--quality.
     #[arg(long = "rendition", short = 'r', value_name = "NAME=SPEC")]
@@ -116,7 +117,7 @@ pub struct ResizeArgs {
     pub follow_symlinks: bool,
     /// Memory for images in flight, e.g. 512M or 4G (default: half of the available memory). Files wait
     /// for room; a file that alone needs more is rejected.
-    #[arg(long, value_name = "SIZE", value_parser = crate::budget::parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = resize::parse_size)]
     pub max_memory: Option<u64>,
     /// Redo files whose outputs are already newer than the input (skipped by default).
     #[arg(long)]
@@ -132,50 +133,6 @@ pub struct ResizeArgs {
     pub verbose: bool,
     /// Print nothing but errors (no progress bar, no summary).
     #[arg(long)]
-    pub quiet: bool,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug)]
-pub enum FitArg {
-    Inside,
-    Contain,
-    Cover,
-    Fill,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug)]
-pub enum FilterArg {
-    Lanczos3,
-    Catmullrom,
-    Mitchell,
-    Bilinear,
-    Box,
-    Nearest,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug)]
-pub enum FormatArg {
-    Same,
-    Jpeg,
-    Png,
-    Webp,
-}
-
-/// A validated resize job.
-#[derive(Debug)]
-pub struct Job {
-    pub inputs: Vec<PathBuf>,
-    pub output: PathBuf,
-    /// `None` name: a single unnamed rendition written straight into the output directory.
-    pub renditions: Vec<(Option<String>, Spec)>,
-    pub limits: Limits,
-    pub walk: WalkOptions,
-    pub jobs: Option<usize>,
-    pub max_memory: u64,
-    pub force: bool,
-    pub dry_run: bool,
-    pub report: Option<PathBuf>,
-    pub verbose: bool,
     pub quiet: bool,
 }
 
@@ -217,7 +174,7 @@ impl ResizeArgs {
                 follow_symlinks: self.follow_symlinks,
             },
             jobs: self.jobs,
-            max_memory: self.max_memory.unwrap_or_else(crate::budget::default_total),
+            max_memory: self.max_memory.unwrap_or_else(resize::default_memory),
             force: self.force,
             dry_run: self.dry_run,
             report: self.report,
@@ -227,40 +184,12 @@ impl ResizeArgs {
     }
 
     fn spec(&self) -> Result<Spec> {
-        let fit = match self.fit {
-            FitArg::Inside | FitArg::Contain => Fit::Inside,
-            FitArg::Cover => Fit::Cover,
-            FitArg::Fill => Fit::Fill,
-        };
-        let filter = match self.filter {
-            FilterArg::Lanczos3 => Filter::Lanczos3,
-            FilterArg::Catmullrom => Filter::CatmullRom,
-            FilterArg::Mitchell => Filter::Mitchell,
-            FilterArg::Bilinear => Filter::Bilinear,
-            FilterArg::Box => Filter::Box,
-            FilterArg::Nearest => Filter::Nearest,
-        };
-        let format = match self.format {
-            FormatArg::Same => OutputFormat::Same,
-            FormatArg::Jpeg => OutputFormat::Jpeg {
-                quality: self.quality,
-            },
-            FormatArg::Png => OutputFormat::Png,
-            FormatArg::Webp => OutputFormat::WebP {
-                quality: self.quality,
-            },
-        };
-        // Reuse the core's parser for the colour so both adapters accept the same syntax.
-        let background = format!("1,bg={}", self.background)
-            .parse::<Spec>()
-            .context("--background")?
-            .background_rgb();
         let spec = Spec::new(self.width, self.height)
-            .fit(fit)
-            .filter(filter)
-            .format(format)
+            .fit(self.fit)
+            .filter(self.filter)
+            .format(self.format.with_quality(self.quality))
             .enlarge(self.enlarge)
-            .background(background);
+            .background(self.background.0);
         spec.validate().context("invalid size or format options")?;
         Ok(spec)
     }

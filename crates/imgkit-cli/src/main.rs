@@ -2,13 +2,9 @@
 //! only: all image logic is in `imgkit`.
 
 mod args;
-mod batch;
-mod budget;
-mod inspect;
-mod report;
+mod probe;
+mod resize;
 mod sizing;
-mod walk;
-mod write;
 
 use std::process::ExitCode;
 
@@ -19,12 +15,12 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let result = match cli.command {
         args::Command::Resize(resize) => {
-            let stop = batch::install_interrupt_handler();
-            resize.into_job().and_then(|job| batch::run(job, &stop))
+            let stop = resize::install_interrupt_handler();
+            resize.into_job().and_then(|job| resize::run(job, &stop))
         }
         args::Command::Sizing(sizing) => return sizing::run(sizing),
         args::Command::Probe(p) => {
-            return match inspect::run(&p.files, imgkit::Limits::default(), p.json) {
+            return match probe::run(&p.files, imgkit::Limits::default(), p.json) {
                 Ok(true) => ExitCode::SUCCESS,
                 Ok(false) => ExitCode::from(1),
                 Err(err) => {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus")
+    imgkit_testkit::manifest::corpus_dir()
 }
 
 fn imgkit() -> Command {
@@ -19,15 +19,9 @@ fn imgkit() -> Command {
 
 /// `(file, ok)` rows of the corpus manifest.
 fn manifest() -> Vec<(String, bool)> {
-    std::fs::read_to_string(corpus().join("manifest.tsv"))
-        .unwrap()
-        .lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            let c: Vec<&str> = l.split('\t').collect();
-            (c[0].to_string(), c[1] == "ok")
-        })
+    imgkit_testkit::manifest::read("manifest.tsv")
+        .into_iter()
+        .map(|r| (r.file.clone(), r.is_ok()))
         .collect()
 }
 
@@ -253,17 +247,10 @@ fn big_tree(n: usize, w: u32, h: u32) -> tempfile::TempDir {
 
 /// Samples the child's `VmHWM` until it exits; returns its exit status and the highest value seen.
 fn wait_with_peak_rss(mut child: Child) -> (std::process::ExitStatus, u64) {
-    let status_file = format!("/proc/{}/status", child.id());
     let mut peak = 0;
     loop {
-        if let Ok(text) = std::fs::read_to_string(&status_file) {
-            if let Some(kib) = text
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            {
-                peak = peak.max(kib * 1024);
-            }
+        if let Some(kib) = imgkit_testkit::memory::peak_rss_kib(Some(child.id())) {
+            peak = peak.max(kib * 1024);
         }
         if let Some(status) = child.try_wait().unwrap() {
             return (status, peak);

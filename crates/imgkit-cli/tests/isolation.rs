@@ -16,23 +16,16 @@ const MIB: u64 = 1024 * 1024;
 const TIMEOUT_SECS: u64 = 10;
 
 fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus")
+    imgkit_testkit::manifest::corpus_dir()
 }
 
 #[test]
 fn each_corpus_file_stays_within_memory_and_time_in_its_own_process() {
     let address_space = 2 * imgkit::Limits::default().max_alloc + 256 * MIB;
     // The generated corpus and the fuzz regressions.
-    let text = ["manifest.tsv", "regression/manifest.tsv"]
-        .map(|m| std::fs::read_to_string(corpus().join(m)).unwrap())
-        .join("\n");
-    let rows: Vec<(String, bool)> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#') && !l.starts_with("file\t"))
-        .map(|l| {
-            let c: Vec<&str> = l.split('\t').collect();
-            (c[0].to_string(), c[1] == "ok")
-        })
+    let rows: Vec<(String, bool)> = imgkit_testkit::manifest::rows()
+        .into_iter()
+        .map(|r| (r.file.clone(), r.is_ok()))
         .collect();
     let out = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();

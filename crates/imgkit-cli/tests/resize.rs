@@ -7,26 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus")
-}
-
-/// (file, expected outcome, detail, thumb size) from the corpus manifest and the regression manifest
-/// (both name files relative to `corpus/`, and the run below walks both folders).
-fn manifest() -> Vec<(String, bool, String, String)> {
-    ["manifest.tsv", "regression/manifest.tsv"]
-        .iter()
-        .flat_map(|name| {
-            let text = std::fs::read_to_string(corpus().join(name)).unwrap();
-            text.lines()
-                .skip(1)
-                .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-                .map(|l| {
-                    let c: Vec<&str> = l.split('\t').collect();
-                    (c[0].to_string(), c[1] == "ok", c[2].to_string(), c[4].to_string())
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect()
+    imgkit_testkit::manifest::corpus_dir()
 }
 
 fn imgkit() -> Command {
@@ -49,9 +30,13 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn resizes_the_corpus_and_reports_every_hostile_file() {
     let out = tempfile::tempdir().unwrap();
+    let report_dir = tempfile::tempdir().unwrap();
+    let report_path = report_dir.path().join("report.json");
     let run = imgkit()
         .args(["resize", "--width", "40", "--format", "png", "-o"])
         .arg(out.path())
+        .arg("--report")
+        .arg(&report_path)
         .arg(corpus())
         .output()
         .unwrap();
@@ -61,27 +46,49 @@ fn resizes_the_corpus_and_reports_every_hostile_file() {
         Some(1),
         "rejections must give exit 1\n{stderr}"
     );
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
+    let reported = |file: &str| -> &serde_json::Value {
+        let path = corpus().join(file);
+        report["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| Path::new(f["input"].as_str().unwrap()) == path)
+            .unwrap_or_else(|| panic!("{file}: not in the report"))
+    };
 
-    let entries = manifest();
-    for (file, ok, detail, thumb) in &entries {
+    // The generated corpus and the fuzz regressions (the run walks both folders).
+    let rows = imgkit_testkit::manifest::rows();
+    for row in &rows {
+        let file = &row.file;
         let dest = out.path().join(format!("{file}.png"));
-        if *ok {
-            let img = image::open(&dest)
-                .unwrap_or_else(|e| panic!("{file}: no readable output at {}: {e}", dest.display()));
-            assert_eq!(format!("{}x{}", img.width(), img.height()), *thumb, "{file}");
-        } else {
-            assert!(!dest.exists(), "{file}: rejected input must not produce output");
-            let line = stderr
-                .lines()
-                .find(|l| l.contains(file.as_str()))
-                .unwrap_or_else(|| panic!("{file}: no error line ({detail})\n{stderr}"));
-            assert!(line.contains(": "), "{line}");
+        match &row.expect {
+            Ok(_) => {
+                let img = image::open(&dest)
+                    .unwrap_or_else(|e| panic!("{file}: no readable output at {}: {e}", dest.display()));
+                assert_eq!(Some((img.width(), img.height())), row.thumb, "{file}");
+            }
+            Err(kind) => {
+                assert!(!dest.exists(), "{file}: rejected input must not produce output");
+                let shown = corpus().join(file).display().to_string();
+                let line = stderr
+                    .lines()
+                    .find(|l| l.starts_with(&format!("{shown}: ")))
+                    .unwrap_or_else(|| panic!("{file}: no error line ({kind})\n{stderr}"));
+                let entry = reported(file);
+                assert_eq!(entry["outcome"], "rejected", "{file}: {line}");
+                assert_eq!(entry["kind"], kind.as_str(), "{file}: {line}");
+                assert!(
+                    line.ends_with(entry["reason"].as_str().unwrap()),
+                    "{file}: {line}"
+                );
+            }
         }
     }
     let written = files_under(out.path());
     assert_eq!(
         written.len(),
-        entries.iter().filter(|e| e.1).count(),
+        rows.iter().filter(|r| r.is_ok()).count(),
         "exactly one output per valid input"
     );
     assert!(

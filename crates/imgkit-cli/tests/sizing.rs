@@ -8,6 +8,8 @@
 use std::path::Path;
 use std::process::Command;
 
+use serde_json::Value;
+
 const RENDITIONS: [&str; 2] = ["large=1600w,jpeg:85", "thumb=200x200,cover,webp"];
 const TOLERANCE: f64 = 0.20;
 
@@ -22,57 +24,23 @@ fn with_renditions(cmd: &mut Command) -> &mut Command {
     cmd
 }
 
-/// A top-level field of the sizing JSON (one per line, indented by two spaces).
-fn field<'a>(json: &'a str, key: &str) -> &'a str {
-    let prefix = format!("  \"{key}\": ");
-    json.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("no {key} in {json}"))
-        .trim_end_matches(',')
-}
-
-fn number(json: &str, key: &str) -> f64 {
-    field(json, key).parse().unwrap()
-}
-
-/// A number inside a one-line JSON object.
-fn number_in(object: &str, key: &str) -> f64 {
-    let pattern = format!("\"{key}\": ");
-    let start = object
-        .find(&pattern)
-        .unwrap_or_else(|| panic!("no {key} in {object}"))
-        + pattern.len();
-    let rest = &object[start..];
-    rest[..rest.find([',', '}']).unwrap()].trim().parse().unwrap()
-}
-
 /// A parameter's value in the CloudFormation parameter file.
-fn parameter(params: &str, key: &str) -> String {
-    let pattern = format!("\"ParameterKey\": \"{key}\", \"ParameterValue\": \"");
-    let start = params
-        .find(&pattern)
-        .unwrap_or_else(|| panic!("no {key} in {params}"))
-        + pattern.len();
-    let rest = &params[start..];
-    rest[..rest.find('"').unwrap()].to_string()
+fn parameter(params: &Value, key: &str) -> String {
+    params
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["ParameterKey"] == key)
+        .unwrap_or_else(|| panic!("no {key} in {params}"))["ParameterValue"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
-/// A photo-like JPEG of exactly `width` x `height`, made independently of the sizing tool's generator
-/// (different texture; PNG by the `image` crate, then JPEG q90 by `imgkit resize`, as a camera would).
+/// A photo-like JPEG of exactly `width` x `height`, a different picture from the sizing tool's (another
+/// seed of the testkit's generator; PNG, then JPEG q90 by `imgkit resize`, as a camera would).
 fn max_size_jpeg(dir: &Path, width: u32, height: u32) -> std::path::PathBuf {
-    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-    let img = image::RgbImage::from_fn(width, height, |x, y| {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        let noise = ((state >> 33) % 20) as u32;
-        let wave = ((x / 7 + y / 11) % 32) * 2;
-        image::Rgb([
-            (x * 180 / width + noise + 20) as u8,
-            (60 + wave + noise) as u8,
-            (y * 180 / height + noise + 30) as u8,
-        ])
-    });
+    let img = imgkit_testkit::photo(width, height, 99);
     let png = dir.join("max.png");
     img.save(&png).unwrap();
     let jpeg_dir = dir.join("jpeg");
@@ -93,7 +61,9 @@ fn max_size_jpeg(dir: &Path, width: u32, height: u32) -> std::path::PathBuf {
         .unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let jpeg = jpeg_dir.join("max.png.jpg");
-    let info = imgkit::probe(&std::fs::read(&jpeg).unwrap(), &imgkit::Limits::default()).unwrap();
+    let info = imgkit::probe(&std::fs::read(&jpeg).unwrap(), &imgkit::Limits::default())
+        .unwrap()
+        .into_info();
     assert_eq!((info.width, info.height), (width, height));
     jpeg
 }
@@ -111,7 +81,7 @@ fn predicted_peak_memory_matches_the_real_pipeline_on_the_largest_image() {
         .args(["--batch-size", "4", "--iterations", "1", "--json", "--params-out"])
         .arg(&params_path);
     let run = with_renditions(&mut cmd).output().unwrap();
-    let json = String::from_utf8_lossy(&run.stdout);
+    let text = String::from_utf8_lossy(&run.stdout);
     // 0: a size meets the latency target; 1: none does (likely for a debug build). Both recommend.
     assert!(
         matches!(run.status.code(), Some(0 | 1)),
@@ -119,21 +89,23 @@ fn predicted_peak_memory_matches_the_real_pipeline_on_the_largest_image() {
         run.status.code(),
         String::from_utf8_lossy(&run.stderr)
     );
-    eprintln!("{json}");
+    eprintln!("{text}");
+    let json: Value = serde_json::from_str(&text).unwrap();
+    let number = |key: &str| json[key].as_f64().unwrap_or_else(|| panic!("no {key} in {json}"));
 
-    let width = number(&json, "max_width") as u32;
-    let height = number(&json, "max_height") as u32;
+    let width = number("max_width") as u32;
+    let height = number("max_height") as u32;
     assert!(f64::from(width * height) <= 12e6 && f64::from(width * height) > 11.9e6);
-    let predicted = number(&json, "predicted_peak_mb_per_image");
-    let process_baseline = number(&json, "process_baseline_mb");
-    let baseline = number(&json, "baseline_mb");
+    let predicted = number("predicted_peak_mb_per_image");
+    let process_baseline = number("process_baseline_mb");
+    let baseline = number("baseline_mb");
     // The tool also measures the largest size itself and sizes with the larger of the two.
-    let checked = number_in(field(&json, "check"), "peak_mb_per_image");
-    let used = number(&json, "peak_mb_per_image");
+    let checked = json["check"]["peak_mb_per_image"].as_f64().unwrap();
+    let used = number("peak_mb_per_image");
     assert!((used - predicted.max(checked)).abs() < 0.01, "{json}");
 
     // The parameter file the deployment template reads is consistent with the prediction.
-    let params = std::fs::read_to_string(&params_path).unwrap();
+    let params: Value = serde_json::from_str(&std::fs::read_to_string(&params_path).unwrap()).unwrap();
     let memory: f64 = parameter(&params, "MemorySize").parse().unwrap();
     let timeout: u32 = parameter(&params, "Timeout").parse().unwrap();
     let visibility: u32 = parameter(&params, "VisibilityTimeout").parse().unwrap();

@@ -3,27 +3,10 @@
 use super::*;
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
-/// Deterministic photo-like RGB: smooth gradients, a soft disc, texture and sharp edges.
+/// Deterministic photo-like RGB (the testkit's: gradients, hard edges, stripes, mild noise).
 fn photo(width: usize, height: usize) -> Vec<u8> {
-    let mut seed = 0x2545_F491_4F6C_DD1Du64;
-    let mut out = Vec::new();
-    for y in 0..height {
-        for x in 0..width {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let noise = (seed % 17) as f32 - 8.0;
-            let (fx, fy) = (x as f32 / width as f32, y as f32 / height as f32);
-            let d = ((fx - 0.4).powi(2) + (fy - 0.5).powi(2)).sqrt();
-            let disc = if d < 0.25 { 60.0 } else { 0.0 };
-            let stripes = if (x / 7 + y / 11) % 5 == 0 { 40.0 } else { 0.0 };
-            let r = 40.0 + 150.0 * fx + disc + noise;
-            let g = 60.0 + 120.0 * fy + stripes + noise;
-            let b = 200.0 - 140.0 * fx * fy + 0.5 * disc - stripes + noise;
-            out.extend([r, g, b].map(|v| v.clamp(0.0, 255.0) as u8));
-        }
-    }
-    out
+    let side = |v: usize| u32::try_from(v).unwrap();
+    imgkit_testkit::photo(side(width), side(height), 3).into_raw()
 }
 
 fn encode(
@@ -142,9 +125,11 @@ fn scaled_decodes_match_the_full_image_shrunk_for_every_layout_and_odd_sizes() {
                     let (_, _, theirs) = reference(&jpeg, scale as u16);
                     let theirs_quality = psnr(&theirs, &want);
                     // At least as close to the exact shrink as jpeg-decoder's scaled decode (which upsamples
-                    // chroma after scaling; we scale chroma less instead), and well above 35 dB.
+                    // chroma after scaling; we scale chroma less instead), and above 33 dB. The floor is the
+                    // picture's: on the 64x48 one, libjpeg's own scaled transform (4:4:4, where both decoders
+                    // compute exactly it) gets 35.9 dB at 1/2, and 4:2:0 loses chroma detail on top (33.7).
                     assert!(
-                        quality >= 35.0 && quality >= theirs_quality - 0.5,
+                        quality >= 33.0 && quality >= theirs_quality - 0.5,
                         "{name} {width}x{height} 1/{scale}: {quality:.1} dB, jpeg-decoder {theirs_quality:.1} dB"
                     );
                     if matches!(name, "4:4:4" | "gray") && scale < 8 {

@@ -60,7 +60,7 @@ pub enum Kind {
 /// A parsed invocation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Invocation {
-    /// The kind.
+    /// Which event source invoked the function, which decides the shape of the answer.
     pub kind: Kind,
     /// The items, in event order.
     pub items: Vec<Item>,

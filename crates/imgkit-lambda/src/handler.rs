@@ -49,12 +49,12 @@ impl<S: ObjectStore> App<S> {
         }
     }
 
-    /// The settings.
+    /// The configuration read at cold start.
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
 
-    /// The store.
+    /// Where objects are read and written (tests inspect it).
     pub fn store(&self) -> &S {
         &self.store
     }
@@ -193,7 +193,7 @@ impl<S: ObjectStore> App<S> {
 fn log(obj: &ObjectRef, report: &Report, renditions: usize) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let s = &report.stats;
-    let t = &s.timings;
+    let t = &s.core;
     let key_form = s.key_form.map_or("none", |f| f.name());
     let outcome = report.outcome.name();
     match &report.outcome {
@@ -205,13 +205,13 @@ fn log(obj: &ObjectRef, report: &Report, renditions: usize) {
             height = s.dims.1,
             renditions,
             key_form,
-            head_ms = ms(t.head),
-            download_ms = ms(t.download),
+            head_ms = ms(s.head),
+            download_ms = ms(s.download),
             probe_ms = ms(t.probe),
             decode_ms = ms(t.decode),
             resize_ms = ms(t.resize),
             encode_ms = ms(t.encode),
-            upload_ms = ms(t.upload),
+            upload_ms = ms(s.upload),
             total_ms = ms(s.elapsed),
             "record done"
         ),

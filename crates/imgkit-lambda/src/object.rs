@@ -146,7 +146,7 @@ impl<S: ObjectStore> App<S> {
                 )),
                 e => Stop::from(e),
             })?;
-        stats.timings.head = t.elapsed();
+        stats.head = t.elapsed();
         source.etag = head.etag.clone();
         source.version_id = head.version_id.clone().or_else(|| source.obj.version_id.clone());
         source.size = head.size;
@@ -216,7 +216,7 @@ impl<S: ObjectStore> App<S> {
             }
             Ok(Err(DownloadError::Store(e))) => return Err(e.into()),
         };
-        stats.timings.download = t.elapsed();
+        stats.download = t.elapsed();
         stats.input_bytes = bytes.len() as u64;
         Ok(bytes)
     }
@@ -255,8 +255,8 @@ impl<S: ObjectStore> App<S> {
             }
         };
         if let Some(first) = outputs.first() {
-            stats.timings.probe = first.timings.probe;
-            stats.timings.decode = first.timings.decode;
+            stats.core.probe = first.timings.probe;
+            stats.core.decode = first.timings.decode;
         }
         stats.dims = outputs
             .iter()
@@ -264,8 +264,8 @@ impl<S: ObjectStore> App<S> {
             .max_by_key(|(w, h)| u64::from(*w) * u64::from(*h))
             .unwrap_or_default();
         for o in &outputs {
-            stats.timings.resize += o.timings.resize;
-            stats.timings.encode += o.timings.encode;
+            stats.core.resize += o.timings.resize;
+            stats.core.encode += o.timings.encode;
         }
         Ok(outputs)
     }
@@ -294,7 +294,7 @@ impl<S: ObjectStore> App<S> {
         for result in futures_util::future::join_all(puts).await {
             result?;
         }
-        stats.timings.upload = t.elapsed();
+        stats.upload = t.elapsed();
         Ok(())
     }
 

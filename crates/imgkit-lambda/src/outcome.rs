@@ -45,25 +45,6 @@ impl Outcome {
     }
 }
 
-/// Wall time per stage of one object.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct StageTimings {
-    /// HEAD of the source.
-    pub head: Duration,
-    /// GET and body.
-    pub download: Duration,
-    /// The core's probe.
-    pub probe: Duration,
-    /// The core's decode.
-    pub decode: Duration,
-    /// The core's resize, all renditions.
-    pub resize: Duration,
-    /// The core's encode, all renditions.
-    pub encode: Duration,
-    /// PUTs of all renditions.
-    pub upload: Duration,
-}
-
 /// Measurements of one object, for its log line and the metrics.
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
@@ -75,8 +56,14 @@ pub struct Stats {
     pub dims: (u32, u32),
     /// Which form the object's output keys take, once decided.
     pub key_form: Option<KeyForm>,
-    /// Per stage.
-    pub timings: StageTimings,
+    /// HEAD of the source.
+    pub head: Duration,
+    /// GET and body.
+    pub download: Duration,
+    /// The core's stages (resize and encode summed over the renditions).
+    pub core: imgkit::Timings,
+    /// PUTs of every rendition.
+    pub upload: Duration,
     /// Wall time.
     pub elapsed: Duration,
 }

@@ -6,6 +6,7 @@ use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use imgkit::{Limits, Rendition};
+use imgkit_sizing::capacity::Capacity;
 
 use crate::keys;
 
@@ -34,9 +35,6 @@ pub const DEFAULT_FUNCTION_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Lambda's longest `Timeout`.
 const MAX_FUNCTION_TIMEOUT_SECS: u64 = 900;
-
-/// Memory that buys one vCPU on Lambda.
-const MB_PER_VCPU: u64 = 1769;
 
 /// Highest accepted `IMGKIT_CONCURRENCY`.
 const MAX_CONCURRENCY: usize = 64;
@@ -250,19 +248,15 @@ impl Settings {
         S3Timeouts::for_function_timeout(self.function_timeout)
     }
 
-    /// Images processed at once: `IMGKIT_CONCURRENCY` if set, else min(cores, ceil(memory MB / 1769)),
-    /// at least one. `memory_mb` is the function's memory (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, read by the
+    /// Images processed at once: `IMGKIT_CONCURRENCY` if set, else the capacity model's images in flight
+    /// (min(cores, ceil(memory MB / 1769)), at least one: [`Capacity`], the model `imgkit sizing` budgets
+    /// memory with). `memory_mb` is the function's memory (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, read by the
     /// caller: it belongs to the runtime); `cores` the visible cores, which on Lambda exceed the CPU share.
     pub fn concurrency(&self, memory_mb: Option<u64>, cores: usize) -> usize {
-        if let Some(n) = self.concurrency {
-            return n.get();
-        }
-        let cores = cores.max(1);
-        match memory_mb {
-            Some(mb) => cores
-                .min(usize::try_from(mb.div_ceil(MB_PER_VCPU)).unwrap_or(usize::MAX))
-                .max(1),
-            None => cores,
+        match (self.concurrency, memory_mb) {
+            (Some(n), _) => n.get(),
+            (None, Some(mb)) => Capacity::of(mb, Some(cores)).images_in_flight,
+            (None, None) => cores.max(1),
         }
     }
 
@@ -446,6 +440,31 @@ mod tests {
         assert_eq!(s.concurrency(Some(10240), 6), 6);
         assert_eq!(s.concurrency(Some(10240), 2), 2);
         assert_eq!(s.concurrency(None, 4), 4);
+    }
+
+    /// Sizing budgets memory per image in flight; the function must run exactly as many. Both take them
+    /// from the one capacity model (sizing once assumed floor(vCPU), one image at 1770 MB, where the
+    /// function runs two).
+    #[test]
+    fn sizing_budgets_memory_for_exactly_the_images_the_function_runs() {
+        let s = parse(&BASE).unwrap();
+        let model = imgkit_sizing::model::Model {
+            baseline_mb: 100.0,
+            peak_mb_per_image: 100.0,
+            ms_per_image: 100.0,
+            batch_size: 10,
+            safety: 1.0,
+            latency_target_ms: 1e9,
+        };
+        for mb in [1770, 3538, 5307] {
+            let runs = s.concurrency(Some(u64::from(mb)), imgkit_sizing::capacity::MAX_CORES);
+            let row = model.row(mb);
+            assert_eq!(row.in_flight as usize, runs, "{mb} MB");
+            assert!(
+                (row.needed_mb - (100.0 + runs as f64 * 100.0)).abs() < 1e-9,
+                "{mb} MB"
+            );
+        }
     }
 
     #[test]

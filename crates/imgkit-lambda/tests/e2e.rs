@@ -54,31 +54,25 @@ struct Upload {
 }
 
 /// Every corpus file, as the manifest expects it.
-fn corpus_uploads(root: &Path) -> Vec<Upload> {
-    let text = std::fs::read_to_string(root.join("corpus/manifest.tsv")).unwrap();
-    text.lines()
-        .skip(1)
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            Upload {
-                rel: f[0].to_string(),
-                file: root.join("corpus").join(f[0]),
-                expect: if f[1] == "ok" {
-                    Expect::Renditions
-                } else {
-                    Expect::Rejected(f[2].to_string())
-                },
-                before: false,
-            }
+fn corpus_uploads() -> Vec<Upload> {
+    imgkit_testkit::manifest::rows()
+        .into_iter()
+        .map(|row| Upload {
+            file: row.path(),
+            expect: match row.expect {
+                Ok(_) => Expect::Renditions,
+                Err(kind) => Expect::Rejected(kind),
+            },
+            rel: row.file,
+            before: false,
         })
         .collect()
 }
 
 /// The uploads that break naive thumbnailers: stems that collide, the longest legal key, characters
 /// that need encoding, an object over the size limit, formats and names the function must not drop.
-fn awkward_uploads(root: &Path, prefix: &str, dir: &Path) -> Vec<Upload> {
-    let corpus = |f: &str| root.join("corpus").join(f);
+fn awkward_uploads(prefix: &str, dir: &Path) -> Vec<Upload> {
+    let corpus = |f: &str| imgkit_testkit::manifest::corpus_dir().join(f);
     let write = |name: &str, bytes: Vec<u8>| {
         let path = dir.join(name);
         std::fs::write(&path, bytes).unwrap();
@@ -190,12 +184,6 @@ fn percent_encode(key: &str, space_as_plus: bool) -> String {
     }
 }
 
-fn vm_hwm_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 // ---------------------------------------------------------------- the test
 
 #[test]
@@ -211,8 +199,8 @@ fn end_to_end_every_upload_accounted_for() {
     let prefix = moto.script_output(&["prefix", "--template", template.to_str().unwrap()]);
 
     // 1. The plan: every corpus file, the awkward uploads, the objects that predate the stack.
-    let mut plan = corpus_uploads(&root);
-    plan.extend(awkward_uploads(&root, &prefix, &dir));
+    let mut plan = corpus_uploads();
+    plan.extend(awkward_uploads(&prefix, &dir));
     let by_rel: BTreeMap<&str, &Upload> = plan.iter().map(|u| (u.rel.as_str(), u)).collect();
     assert_eq!(by_rel.len(), plan.len(), "two uploads share a key");
     let plan_json: Vec<Value> = plan
@@ -324,7 +312,7 @@ fn end_to_end_every_upload_accounted_for() {
         &dir,
     );
     emulator.wait(&ids, Duration::from_secs(180));
-    let hwm_kb = vm_hwm_kb(function.id());
+    let hwm_kb = imgkit_testkit::memory::peak_rss_kib(Some(function.id()));
     let _ = function.kill();
     let _ = function.wait();
     emulator.shutdown();
@@ -437,7 +425,7 @@ fn end_to_end_every_upload_accounted_for() {
                     assert_eq!(got["cache_control"], CACHE_CONTROL, "{out_key}");
                     assert_eq!(got["metadata"]["source-bucket"], UPLOAD, "{out_key}");
                     let data = std::fs::read(got["path"].as_str().unwrap()).unwrap();
-                    let info = imgkit::probe(&data, &Limits::default()).unwrap();
+                    let info = imgkit::probe(&data, &Limits::default()).unwrap().into_info();
                     assert_eq!(info.format, want.format, "{out_key}");
                     assert_eq!(info.display_size(), (want.width, want.height), "{out_key}");
                     expected_outputs.insert(out_key);

@@ -25,7 +25,15 @@ fn fixture(name: &str) -> Value {
 }
 
 fn corpus(file: &str) -> Vec<u8> {
-    std::fs::read(common::workspace().join("corpus").join(file)).unwrap()
+    imgkit_testkit::manifest::row(file).bytes()
+}
+
+/// The reason the corpus manifest expects `file` to be rejected with.
+fn reason(file: &str) -> String {
+    let row = imgkit_testkit::manifest::row(file);
+    row.reason()
+        .unwrap_or_else(|| panic!("{file} is not rejected"))
+        .to_string()
 }
 
 #[test]
@@ -171,14 +179,16 @@ async fn fixtures_end_in_renditions_records_or_retries() {
     assert_eq!(meta["source-key"], "uploads/photos/red%20flower.jpg");
     assert_eq!(meta["rendition"], "thumb");
     assert!(meta.contains_key("source-etag"));
-    let info = imgkit::probe(&thumb.body, &imgkit::Limits::default()).unwrap();
+    let info = imgkit::probe(&thumb.body, &imgkit::Limits::default())
+        .unwrap()
+        .into_info();
     assert_eq!((info.width, info.height), (50, 50));
     let small = store
         .object(OUT, "out/small/uploads/photos/red flower.jpg.jpg")
         .unwrap();
     assert_eq!(small.content_type, "image/jpeg");
     let rejected = record(&store, "out/rejected/uploads/hostile.png.json");
-    assert_eq!(rejected["reason"], "unsupported_format");
+    assert_eq!(rejected["reason"], reason("hostile/svg-plain.svg"));
     assert_eq!(rejected["source"]["key"], "uploads/hostile.png");
     assert_eq!(rejected["output_keys"], "readable");
 
@@ -296,7 +306,7 @@ async fn keys_too_long_to_read_take_the_hashed_form_and_still_get_their_record()
     let rec = record(&store, &rec_key);
     assert_eq!(rec["output_keys"], "hashed");
     assert_eq!(rec["source"]["key"], hostile);
-    assert_eq!(rec["reason"], "unknown_format");
+    assert_eq!(rec["reason"], reason("hostile/html-as-png.png"));
     assert!(store.keys(OUT).iter().all(|k| k.len() <= 1024));
 }
 

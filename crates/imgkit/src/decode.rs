@@ -43,7 +43,7 @@ impl Decoded {
 ///
 /// ```
 /// use imgkit::{decode, Limits};
-/// # let png = imgkit::doc_png(64, 48);
+/// # let png = imgkit_testkit::png(64, 48);
 /// let decoded = decode(&png, &Limits::default())?;
 /// assert_eq!((decoded.width(), decoded.height(), decoded.channels()), (64, 48, 3));
 /// # Ok::<(), imgkit::Error>(())
@@ -59,7 +59,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
 ///
 /// ```
 /// use imgkit::{decode_scaled, Limits};
-/// # let jpeg = imgkit::doc_jpeg(640, 480);
+/// # let jpeg = imgkit_testkit::jpeg(640, 480);
 /// let quarter = decode_scaled(&jpeg, &Limits::default(), 4)?;
 /// assert_eq!((quarter.width(), quarter.height()), (160, 120));
 /// assert_eq!((quarter.info().width, quarter.info().height), (640, 480));
@@ -116,23 +116,6 @@ fn to_8bit(image: DynamicImage) -> DynamicImage {
         }
         _ => DynamicImage::ImageRgba8(image.to_rgba8()),
     }
-}
-
-/// The largest DCT scale-down a JPEG decode may use such that every `(available, needed)` pair — source
-/// pixels covered by a rendition versus its output size times `margin` — still holds after scaling.
-///
-/// Keeping `margin` ≥ 2 (the rule of libvips' `thumbnail`) leaves the exact Lanczos resize enough pixels
-/// to keep the result indistinguishable from resizing the full image; decoding straight down to the
-/// target costs sharpness.
-pub(crate) fn shrink_factor(needs: impl IntoIterator<Item = (f64, f64)>, margin: f64) -> u32 {
-    let allowed = needs
-        .into_iter()
-        .map(|(available, needed)| available / (needed * margin.max(1.0)))
-        .fold(f64::INFINITY, f64::min);
-    [8, 4, 2]
-        .into_iter()
-        .find(|&d| f64::from(d) <= allowed)
-        .unwrap_or(1)
 }
 
 /// DCT-scaled decode. Baseline JPEGs (what cameras and phones write) go through our own single-threaded

@@ -1,5 +1,10 @@
 //! Pure fit/crop arithmetic: from a source size and a target box to an output size and source crop.
 
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+
 /// How an image is fitted into a target box when both width and height are given.
 ///
 /// With only a width or only a height, every mode keeps the aspect ratio and scales to that side.
@@ -14,6 +19,51 @@ pub enum Fit {
     Cover,
     /// Stretch to exactly the box, ignoring the aspect ratio.
     Fill,
+}
+
+impl Fit {
+    /// Every fit.
+    pub const ALL: [Fit; 3] = [Fit::Inside, Fit::Cover, Fit::Fill];
+
+    /// The name [`FromStr`] reads and [`Display`](fmt::Display) writes: `inside`, `cover`, `fill`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fit::Inside => "inside",
+            Fit::Cover => "cover",
+            Fit::Fill => "fill",
+        }
+    }
+}
+
+impl fmt::Display for Fit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A fit's name, any case; also `contain` for `inside`.
+///
+/// ```
+/// use imgkit::Fit;
+/// assert_eq!("contain".parse::<Fit>()?, Fit::Inside);
+/// assert!("stretch".parse::<Fit>().is_err());
+/// # Ok::<(), imgkit::Error>(())
+/// ```
+impl FromStr for Fit {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Fit> {
+        let lower = s.trim().to_ascii_lowercase();
+        if lower == "contain" {
+            return Ok(Fit::Inside);
+        }
+        Fit::ALL.into_iter().find(|f| f.name() == lower).ok_or_else(|| {
+            Error::spec(
+                "fit",
+                format!("must be inside (or contain), cover or fill, got {s:?}"),
+            )
+        })
+    }
 }
 
 /// The result of fitting: the output size and the part of the source that maps onto it.

@@ -4,17 +4,18 @@
 //! bytes out.
 //!
 //! Data flows one way through the modules:
-//! [`probe`] (format from magic bytes, header, container scan) → [`Limits`] (checked before any pixel
-//! buffer exists) → decode (pure Rust, first frame) → resize ([`fast_image_resize`], alpha-correct) →
-//! orient (EXIF 1–8) → colour (embedded ICC profiles converted to sRGB) → encode (JPEG, PNG, WebP; no
-//! metadata is ever copied).
+//! [`probe`] (format from magic bytes, header, container scan; a [`Probed`] input is the only thing that
+//! decodes) → [`Limits`] (checked before any pixel buffer exists) → scale (the DCT scale to decode at, and
+//! which larger rendition a smaller one starts from) → decode (pure Rust, first frame) → resize
+//! ([`fast_image_resize`], alpha-correct) → orient (EXIF 1–8) → colour (embedded ICC profiles converted to
+//! sRGB) → encode (JPEG, PNG, WebP; no metadata is ever copied).
 //!
 //! Every failure is an [`Error`] whose [`class`](Error::class) says whether the input is at fault
 //! ([`Class::Rejected`]: never retry) or not.
 //!
 //! ```
 //! use imgkit::{Class, Limits, OutputFormat, Processor, Spec};
-//! # let bytes = imgkit::doc_png(1200, 800);
+//! # let bytes = imgkit_testkit::png(1200, 800);
 //! let mut processor = Processor::new(Limits::default());
 //! let spec = Spec::width(400).format(OutputFormat::WebP { quality: 80 });
 //! let out = processor.process(&bytes, &spec)?;
@@ -33,11 +34,13 @@ mod encode;
 mod error;
 mod format;
 mod geometry;
+mod info;
 mod limits;
 mod orient;
 mod pipeline;
 mod probe;
 mod resize;
+mod scale;
 mod spec;
 
 pub use decode::{decode, decode_scaled, Decoded};
@@ -47,43 +50,9 @@ pub use geometry::{plan, Fit, Plan};
 pub use limits::Limits;
 pub use orient::Orientation;
 pub use pipeline::{Output, Processor, Timings, DEFAULT_SHRINK_MARGIN};
-pub use probe::{probe, sniff, ImageInfo, SNIFF_LEN};
+pub use info::ImageInfo;
+pub use probe::{probe, sniff, Probed, SNIFF_LEN};
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub use resize::fuzz_resize;
-pub use spec::{Filter, OutputFormat, Rendition, Spec, DEFAULT_QUALITY, MAX_SIDE};
-
-/// A small, valid JPEG for documentation examples. Not part of the API.
-#[doc(hidden)]
-pub fn doc_jpeg(width: u32, height: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
-    });
-    let mut out = Vec::new();
-    // Encoding a well-formed in-memory RGB buffer into a Vec cannot fail.
-    let _ = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85).encode_image(&img);
-    out
-}
-
-/// A small, valid, photo-like PNG for documentation examples. Not part of the API.
-#[doc(hidden)]
-pub fn doc_png(width: u32, height: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([
-            (x * 255 / width.max(1)) as u8,
-            (y * 255 / height.max(1)) as u8,
-            128,
-        ])
-    });
-    let mut out = Vec::new();
-    let encoder = image::codecs::png::PngEncoder::new(&mut out);
-    // Encoding a well-formed in-memory RGB buffer into a Vec cannot fail.
-    let _ = image::ImageEncoder::write_image(
-        encoder,
-        img.as_raw(),
-        width,
-        height,
-        image::ExtendedColorType::Rgb8,
-    );
-    out
-}
+pub use spec::{Filter, OutputFormat, Rendition, Rgb, Spec, DEFAULT_QUALITY, MAX_SIDE};

@@ -91,10 +91,10 @@ impl Limits {
     ///
     /// ```
     /// use imgkit::{probe, Limits};
-    /// # let png = imgkit::doc_png(64, 48);
-    /// let info = probe(&png, &Limits::default())?;
+    /// # let png = imgkit_testkit::png(64, 48);
+    /// let probed = probe(&png, &Limits::default())?;
     /// let small = Limits { max_width: 32, ..Limits::default() };
-    /// let err = small.check(&info).unwrap_err();
+    /// let err = small.check(probed.info()).unwrap_err();
     /// assert_eq!(err.to_string(), "width 64 exceeds max_width 32");
     /// # Ok::<(), imgkit::Error>(())
     /// ```

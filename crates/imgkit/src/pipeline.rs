@@ -4,11 +4,11 @@ use std::time::{Duration, Instant};
 
 use image::DynamicImage;
 
-use crate::decode::{decode_checked, shrink_factor, Decoded};
+use crate::decode::{decode_checked, Decoded};
 use crate::error::{Error, Limit, Result};
-use crate::probe::Checked;
-use crate::resize::{stored_plan, Resizer};
-use crate::{color, encode, orient, Filter, Format, ImageInfo, Limits, Plan, Spec};
+use crate::resize::Resizer;
+use crate::scale::{self, Margin};
+use crate::{color, encode, orient, Filter, Format, ImageInfo, Limits, Plan, Probed, Spec};
 
 /// One encoded rendition.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub struct Timings {
 ///
 /// ```
 /// use imgkit::{Fit, Limits, OutputFormat, Processor, Spec};
-/// # let bytes = imgkit::doc_png(640, 480);
+/// # let bytes = imgkit_testkit::png(640, 480);
 /// let mut processor = Processor::new(Limits::default());
 /// let thumb = processor.process(&bytes, &Spec::width(160).format(OutputFormat::Jpeg { quality: 80 }))?;
 /// assert_eq!((thumb.width, thumb.height), (160, 120));
@@ -64,7 +64,7 @@ pub struct Timings {
 pub struct Processor {
     limits: Limits,
     resizer: Resizer,
-    shrink_margin: Option<f64>,
+    shrink_margin: Option<Margin>,
 }
 
 /// How much larger than a rendition its source must stay when imgkit decodes at reduced scale or resizes
@@ -77,7 +77,7 @@ impl Processor {
         Processor {
             limits,
             resizer: Resizer::default(),
-            shrink_margin: Some(DEFAULT_SHRINK_MARGIN),
+            shrink_margin: Some(Margin::new(DEFAULT_SHRINK_MARGIN, DEFAULT_SHRINK_MARGIN)),
         }
     }
 
@@ -88,7 +88,7 @@ impl Processor {
     ///
     /// ```
     /// use imgkit::{Limits, Processor, Spec};
-    /// # let jpeg = imgkit::doc_jpeg(1600, 1200);
+    /// # let jpeg = imgkit_testkit::jpeg(1600, 1200);
     /// let thumb = Processor::new(Limits::default()).process(&jpeg, &Spec::width(200))?;
     /// assert_eq!(thumb.resized_from, (400, 300)); // decoded at 1/4: still 2x the target
     ///
@@ -97,13 +97,7 @@ impl Processor {
     /// # Ok::<(), imgkit::Error>(())
     /// ```
     pub fn shrink_on_load(mut self, margin: Option<f64>) -> Processor {
-        self.shrink_margin = margin.map(|m| {
-            if m.is_nan() {
-                DEFAULT_SHRINK_MARGIN
-            } else {
-                m.max(1.0)
-            }
-        });
+        self.shrink_margin = margin.map(|m| Margin::new(m, DEFAULT_SHRINK_MARGIN));
         self
     }
 
@@ -121,30 +115,53 @@ impl Processor {
         })
     }
 
-    /// Produces one rendition per spec from a single decode, returned in the order of `specs`.
+    /// Produces one rendition per spec from a single decode, returned in the order of `specs`: probes
+    /// `bytes` under this processor's limits, then [`process_probed`](Processor::process_probed).
+    pub fn process_many(&mut self, bytes: &[u8], specs: &[Spec]) -> Result<Vec<Output>> {
+        specs.iter().try_for_each(Spec::validate)?;
+        let probed = crate::probe(bytes, &self.limits)?;
+        self.process_probed(probed, specs)
+    }
+
+    /// Produces one rendition per spec from a single decode of an input [`probe`](crate::probe)d
+    /// already, returned in the order of `specs`: the bytes decoded are exactly the ones probed, and their
+    /// header is not read again. An input probed under other limits is probed again under this
+    /// processor's.
     ///
-    /// Every spec is validated before the input is looked at, so a configuration error never costs a decode.
+    /// Every spec is validated before the input is decoded, so a configuration error never costs a decode.
     /// The decode is sized for the largest rendition (see [`shrink_on_load`](Processor::shrink_on_load)),
     /// and renditions are made largest first, each from the smallest already-made rendition that still
     /// holds the margin's multiple of its size, so extra small renditions cost little.
-    pub fn process_many(&mut self, bytes: &[u8], specs: &[Spec]) -> Result<Vec<Output>> {
+    ///
+    /// ```
+    /// use imgkit::{probe, Limits, Processor, Spec};
+    /// # let bytes = imgkit_testkit::png(640, 480);
+    /// let probed = probe(&bytes, &Limits::default())?;
+    /// let name = format!("thumb-of-a-{}.png", probed.info().format);
+    /// let outs = Processor::new(Limits::default()).process_probed(probed, &[Spec::width(64)])?;
+    /// assert_eq!((outs[0].width, outs[0].height, name.as_str()), (64, 48, "thumb-of-a-png.png"));
+    /// # Ok::<(), imgkit::Error>(())
+    /// ```
+    pub fn process_probed(&mut self, input: Probed<'_>, specs: &[Spec]) -> Result<Vec<Output>> {
         specs.iter().try_for_each(Spec::validate)?;
+        let input = if input.limits == self.limits {
+            input
+        } else {
+            crate::probe(input.bytes(), &self.limits)?
+        };
         let start = Instant::now();
-        let checked = Checked::new(bytes, &self.limits)?;
+        let probe_time = input.took;
+        let checked = input.checked;
         let full = (checked.info.width, checked.info.height);
         let plans = specs
             .iter()
             .map(|spec| self.stored_target(&checked.info, spec))
             .collect::<Result<Vec<_>>>()?;
-        let shrink = match self.shrink_margin {
-            Some(margin) => shrink_factor(plans.iter().flat_map(|p| needs(p, full, full)), margin),
-            None => 1,
-        };
-        let probed = Instant::now();
+        let shrink = scale::decode_shrink(&plans, full, self.shrink_margin);
         let decoded = decode_checked(checked, shrink)?;
         let shared = Timings {
-            probe: probed - start,
-            decode: probed.elapsed(),
+            probe: probe_time,
+            decode: start.elapsed(),
             ..Timings::default()
         };
 
@@ -200,7 +217,7 @@ impl Processor {
         let target = spec.plan_for(display_w, display_h);
         // Enlargement is the only way an output can outgrow the input; it must stay within the limits.
         self.check_output(target.width, target.height)?;
-        Ok(stored_plan(target, info.orientation.swaps_dimensions()))
+        Ok(scale::stored_plan(target, info.orientation.swaps_dimensions()))
     }
 
     /// Resamples `source`, which shows the whole `full`-sized image at any scale, to `plan`.
@@ -211,8 +228,7 @@ impl Processor {
         full: (u32, u32),
         filter: Filter,
     ) -> Result<DynamicImage> {
-        let (sx, sy) = scale_of((source.width(), source.height()), full);
-        let crop = plan.crop.map(|(cw, ch)| (cw * sx, ch * sy));
+        let crop = scale::crop_in(plan, (source.width(), source.height()), full);
         self.resizer.resize(source, plan.width, plan.height, crop, filter)
     }
 
@@ -260,30 +276,9 @@ impl Processor {
     }
 }
 
-/// Horizontal and vertical scale of an image of size `at` that shows the whole `full`-sized image.
-fn scale_of(at: (u32, u32), full: (u32, u32)) -> (f64, f64) {
-    (
-        f64::from(at.0) / f64::from(full.0.max(1)),
-        f64::from(at.1) / f64::from(full.1.max(1)),
-    )
-}
-
-/// `(available, needed)` per axis: the source pixels a rendition covers in an image of size `at` showing
-/// the whole `full`-sized image, and the rendition's size.
-fn needs(plan: &Plan, full: (u32, u32), at: (u32, u32)) -> [(f64, f64); 2] {
-    let (sx, sy) = scale_of(at, full);
-    let (cw, ch) = plan.crop.unwrap_or((f64::from(full.0), f64::from(full.1)));
-    [
-        (cw * sx, f64::from(plan.width)),
-        (ch * sy, f64::from(plan.height)),
-    ]
-}
-
 /// Whether `source` still has `margin` times the pixels `plan` needs on both axes.
-fn holds(source: &DynamicImage, plan: &Plan, full: (u32, u32), margin: f64) -> bool {
-    needs(plan, full, (source.width(), source.height()))
-        .iter()
-        .all(|&(available, needed)| available >= needed * margin.max(1.0))
+fn holds(source: &DynamicImage, plan: &Plan, full: (u32, u32), margin: Margin) -> bool {
+    scale::holds((source.width(), source.height()), plan, full, margin)
 }
 
 #[cfg(test)]
@@ -387,7 +382,7 @@ mod tests {
     #[test]
     fn renditions_come_back_in_spec_order_with_their_sizes() {
         let mut p = Processor::new(Limits::default());
-        let bytes = crate::doc_png(400, 300);
+        let bytes = imgkit_testkit::png(400, 300);
         let specs = [
             Spec::width(100),
             Spec::size(50, 50).fit(Fit::Cover),
@@ -403,19 +398,6 @@ mod tests {
     }
 
     #[test]
-    fn outputs_carry_no_input_metadata() {
-        let mut p = Processor::new(Limits::default());
-        let jpeg = p
-            .process(
-                &crate::doc_png(64, 64),
-                &Spec::width(32).format(OutputFormat::Jpeg { quality: 80 }),
-            )
-            .unwrap();
-        let has = |needle: &[u8]| jpeg.bytes.windows(needle.len()).any(|w| w == needle);
-        assert!(!has(b"Exif") && !has(b"ICC_PROFILE") && !has(b"http://ns.adobe.com"));
-    }
-
-    #[test]
     fn same_format_follows_the_input() {
         assert_eq!(OutputFormat::Same.resolve(Format::Gif), OutputFormat::Png);
         assert_eq!(
@@ -426,7 +408,9 @@ mod tests {
         );
         let mut p = Processor::new(Limits::default());
         assert_eq!(
-            p.process(&crate::doc_png(8, 8), &Spec::width(4)).unwrap().format,
+            p.process(&imgkit_testkit::png(8, 8), &Spec::width(4))
+                .unwrap()
+                .format,
             Format::Png
         );
     }

@@ -4,7 +4,7 @@ use fast_image_resize as fr;
 use image::DynamicImage;
 
 use crate::error::{Error, Result};
-use crate::{Filter, Plan};
+use crate::Filter;
 
 /// Owns fast_image_resize's scratch buffers, so a [`Processor`](crate::Processor) reuses them across images.
 #[derive(Default)]
@@ -121,20 +121,6 @@ fn support(filter: Filter) -> f64 {
     }
 }
 
-/// The plan's crop and size in stored orientation: orientations 5–8 swap the axes, and since crops are
-/// always centred, swapping width and height is the whole mapping.
-pub(crate) fn stored_plan(plan: Plan, swaps: bool) -> Plan {
-    if swaps {
-        Plan {
-            width: plan.height,
-            height: plan.width,
-            crop: plan.crop.map(|(w, h)| (h, w)),
-        }
-    } else {
-        plan
-    }
-}
-
 fn algorithm(filter: Filter) -> fr::ResizeAlg {
     use fr::FilterType as F;
     match filter {
@@ -183,7 +169,7 @@ pub fn fuzz_resize(
     };
     let swaps = orientation.swaps_dimensions();
     let (dw, dh) = if swaps { (height, width) } else { (width, height) };
-    let stored = stored_plan(crate::plan(dw, dh, target.0, target.1, fit, enlarge), swaps);
+    let stored = crate::scale::stored_plan(crate::plan(dw, dh, target.0, target.1, fit, enlarge), swaps);
     let mut out = Resizer::default().resize(&src, stored.width, stored.height, stored.crop, filter)?;
     crate::orient::apply(&mut out, orientation);
     Ok((out.width(), out.height()))
@@ -328,24 +314,6 @@ mod tests {
             out.pixels().all(|p| p[1] > 200 && p[0] < 60 && p[2] < 60),
             "{:?}",
             out.get_pixel(0, 0)
-        );
-    }
-
-    #[test]
-    fn stored_plan_swaps_for_transposing_orientations() {
-        let p = Plan {
-            width: 40,
-            height: 30,
-            crop: Some((400.0, 300.0)),
-        };
-        assert_eq!(stored_plan(p, false), p);
-        assert_eq!(
-            stored_plan(p, true),
-            Plan {
-                width: 30,
-                height: 40,
-                crop: Some((300.0, 400.0))
-            }
         );
     }
 }

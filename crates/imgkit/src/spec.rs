@@ -33,6 +33,100 @@ pub enum Filter {
     Nearest,
 }
 
+impl Filter {
+    /// Every filter, sharpest first.
+    pub const ALL: [Filter; 6] = [
+        Filter::Lanczos3,
+        Filter::CatmullRom,
+        Filter::Mitchell,
+        Filter::Bilinear,
+        Filter::Box,
+        Filter::Nearest,
+    ];
+
+    /// The name [`FromStr`] reads and [`Display`](fmt::Display) writes: `lanczos3`, `catmullrom`,
+    /// `mitchell`, `bilinear`, `box`, `nearest`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Filter::Lanczos3 => "lanczos3",
+            Filter::CatmullRom => "catmullrom",
+            Filter::Mitchell => "mitchell",
+            Filter::Bilinear => "bilinear",
+            Filter::Box => "box",
+            Filter::Nearest => "nearest",
+        }
+    }
+}
+
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A filter's name, any case; also `lanczos`, `catmull-rom` and `bicubic`.
+///
+/// ```
+/// use imgkit::Filter;
+/// assert_eq!("Bicubic".parse::<Filter>()?, Filter::CatmullRom);
+/// assert!("sinc".parse::<Filter>().is_err());
+/// # Ok::<(), imgkit::Error>(())
+/// ```
+impl FromStr for Filter {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Filter> {
+        let lower = s.trim().to_ascii_lowercase();
+        let alias = match lower.as_str() {
+            "lanczos" => Some(Filter::Lanczos3),
+            "catmull-rom" | "bicubic" => Some(Filter::CatmullRom),
+            _ => None,
+        };
+        alias
+            .or_else(|| Filter::ALL.into_iter().find(|f| f.name() == lower))
+            .ok_or_else(|| {
+                let names: Vec<&str> = Filter::ALL.iter().map(|f| f.name()).collect();
+                Error::spec(
+                    "filter",
+                    format!("must be one of {}, got {s:?}", names.join(", ")),
+                )
+            })
+    }
+}
+
+/// A background colour, `RRGGBB` in hexadecimal (an optional leading `#`).
+///
+/// ```
+/// use imgkit::Rgb;
+/// assert_eq!("#ff8000".parse::<Rgb>()?, Rgb([255, 128, 0]));
+/// assert_eq!(Rgb([255, 128, 0]).to_string(), "ff8000");
+/// assert!("orange".parse::<Rgb>().is_err());
+/// # Ok::<(), imgkit::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Rgb(pub [u8; 3]);
+
+impl FromStr for Rgb {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Rgb> {
+        let hex = s.trim().trim_start_matches('#');
+        let bad = || Error::spec("background", format!("must be 6 hex digits RRGGBB, got {hex:?}"));
+        if hex.len() != 6 || !hex.is_ascii() {
+            return Err(bad());
+        }
+        let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| bad());
+        Ok(Rgb([byte(0)?, byte(2)?, byte(4)?]))
+    }
+}
+
+impl fmt::Display for Rgb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [r, g, b] = self.0;
+        write!(f, "{r:02x}{g:02x}{b:02x}")
+    }
+}
+
 /// The encoded format of an output.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -55,7 +149,59 @@ pub enum OutputFormat {
     },
 }
 
+/// `same`, `png`, `jpeg` or `jpg`, `webp`, any case; JPEG and WebP take an optional `:quality` (1–100,
+/// default [`DEFAULT_QUALITY`]).
+///
+/// ```
+/// use imgkit::OutputFormat;
+/// assert_eq!("webp:70".parse::<OutputFormat>()?, OutputFormat::WebP { quality: 70 });
+/// assert_eq!("JPG".parse::<OutputFormat>()?, OutputFormat::Jpeg { quality: imgkit::DEFAULT_QUALITY });
+/// assert!("gif".parse::<OutputFormat>().is_err());
+/// # Ok::<(), imgkit::Error>(())
+/// ```
+impl FromStr for OutputFormat {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<OutputFormat> {
+        let lower = s.trim().to_ascii_lowercase();
+        let (name, quality) = match lower.split_once(':') {
+            Some((n, q)) => {
+                let q = match q.parse::<u64>() {
+                    Ok(v) => u8::try_from(v)
+                        .ok()
+                        .filter(|v| (1..=100).contains(v))
+                        .ok_or_else(|| Error::spec("quality", format!("must be 1..=100, got {v}")))?,
+                    Err(_) => return Err(Error::spec("quality", format!("must be 1..=100, got {q:?}"))),
+                };
+                (n, Some(q))
+            }
+            None => (lower.as_str(), None),
+        };
+        let quality = quality.unwrap_or(DEFAULT_QUALITY);
+        match (name, quality) {
+            ("same", _) if lower == "same" => Ok(OutputFormat::Same),
+            ("png", _) if lower == "png" => Ok(OutputFormat::Png),
+            ("jpeg" | "jpg", quality) => Ok(OutputFormat::Jpeg { quality }),
+            ("webp", quality) => Ok(OutputFormat::WebP { quality }),
+            _ => Err(Error::spec(
+                "format",
+                format!("must be same, png, jpeg[:Q] or webp[:Q], got {s:?}"),
+            )),
+        }
+    }
+}
+
 impl OutputFormat {
+    /// The same format at `quality` where it has one (JPEG, WebP); others unchanged.
+    #[must_use]
+    pub fn with_quality(self, quality: u8) -> OutputFormat {
+        match self {
+            OutputFormat::Jpeg { .. } => OutputFormat::Jpeg { quality },
+            OutputFormat::WebP { .. } => OutputFormat::WebP { quality },
+            other => other,
+        }
+    }
+
     /// The concrete format written for an input of format `input`.
     pub fn resolve(self, input: Format) -> OutputFormat {
         match (self, input) {
@@ -283,39 +429,24 @@ impl FromStr for Spec {
         let mut spec = parse_size(size)?;
         for token in tokens {
             let lower = token.to_ascii_lowercase();
-            let (name, arg) = match lower.split_once(':') {
-                Some((n, a)) => (n, Some(a)),
-                None => (lower.as_str(), None),
-            };
-            let quality = || -> Result<u8> {
-                match arg {
-                    None => Ok(DEFAULT_QUALITY),
-                    Some(q) => q
-                        .parse::<u8>()
-                        .map_err(|_| Error::spec("quality", format!("must be 1..=100, got {q:?}"))),
-                }
-            };
-            spec = match name {
-                "inside" | "contain" => spec.fit(Fit::Inside),
-                "cover" => spec.fit(Fit::Cover),
-                "fill" => spec.fit(Fit::Fill),
-                "same" => spec.format(OutputFormat::Same),
-                "png" => spec.format(OutputFormat::Png),
-                "jpeg" | "jpg" => spec.format(OutputFormat::Jpeg { quality: quality()? }),
-                "webp" => spec.format(OutputFormat::WebP { quality: quality()? }),
-                "lanczos3" | "lanczos" => spec.filter(Filter::Lanczos3),
-                "catmullrom" | "catmull-rom" | "bicubic" => spec.filter(Filter::CatmullRom),
-                "mitchell" => spec.filter(Filter::Mitchell),
-                "bilinear" => spec.filter(Filter::Bilinear),
-                "box" => spec.filter(Filter::Box),
-                "nearest" => spec.filter(Filter::Nearest),
-                "enlarge" => spec.enlarge(true),
-                _ if name.starts_with("bg=") => spec.background(parse_rgb(&name[3..])?),
-                _ => {
-                    return Err(Error::spec(
-                        "option",
-                        format!("is not one of fit/format/filter/enlarge/bg=, got {token:?}"),
-                    ))
+            spec = if let Some(rgb) = lower.strip_prefix("bg=") {
+                spec.background(rgb.parse::<Rgb>()?.0)
+            } else if lower == "enlarge" {
+                spec.enlarge(true)
+            } else if let Ok(fit) = lower.parse::<Fit>() {
+                spec.fit(fit)
+            } else if let Ok(filter) = lower.parse::<Filter>() {
+                spec.filter(filter)
+            } else {
+                match lower.parse::<OutputFormat>() {
+                    Ok(format) => spec.format(format),
+                    Err(e @ Error::InvalidSpec { field: "quality", .. }) => return Err(e),
+                    Err(_) => {
+                        return Err(Error::spec(
+                            "option",
+                            format!("is not one of fit/format/filter/enlarge/bg=, got {token:?}"),
+                        ))
+                    }
                 }
             };
         }
@@ -342,16 +473,6 @@ fn parse_size(token: &str) -> Result<Spec> {
     }
 }
 
-fn parse_rgb(hex: &str) -> Result<[u8; 3]> {
-    let hex = hex.trim_start_matches('#');
-    let bad = || Error::spec("background", format!("must be 6 hex digits RRGGBB, got {hex:?}"));
-    if hex.len() != 6 || !hex.is_ascii() {
-        return Err(bad());
-    }
-    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| bad());
-    Ok([byte(0)?, byte(2)?, byte(4)?])
-}
-
 /// A named spec, e.g. `thumb=200x200,cover,webp`: the unit of configuration in the CLI and the Lambda.
 ///
 /// ```
@@ -364,7 +485,7 @@ fn parse_rgb(hex: &str) -> Result<[u8; 3]> {
 pub struct Rendition {
     /// Name, used in output paths: ASCII letters, digits, `-` and `_`, 1–64 characters.
     pub name: String,
-    /// The spec.
+    /// What the rendition looks like: size, fit, filter, format, background.
     pub spec: Spec,
 }
 
@@ -425,20 +546,7 @@ impl fmt::Display for Spec {
             (None, Some(h)) => write!(f, "{h}h")?,
             (None, None) => f.write_str("0w")?,
         }
-        let fit = match self.fit {
-            Fit::Inside => "inside",
-            Fit::Cover => "cover",
-            Fit::Fill => "fill",
-        };
-        let filter = match self.filter {
-            Filter::Lanczos3 => "lanczos3",
-            Filter::CatmullRom => "catmullrom",
-            Filter::Mitchell => "mitchell",
-            Filter::Bilinear => "bilinear",
-            Filter::Box => "box",
-            Filter::Nearest => "nearest",
-        };
-        write!(f, ",{fit},{filter}")?;
+        write!(f, ",{},{}", self.fit, self.filter)?;
         match self.format {
             OutputFormat::Same => f.write_str(",same")?,
             OutputFormat::Jpeg { quality } => write!(f, ",jpeg:{quality}")?,
@@ -448,8 +556,7 @@ impl fmt::Display for Spec {
         if self.enlarge {
             f.write_str(",enlarge")?;
         }
-        let [r, g, b] = self.background;
-        write!(f, ",bg={r:02x}{g:02x}{b:02x}")
+        write!(f, ",bg={}", Rgb(self.background))
     }
 }
 

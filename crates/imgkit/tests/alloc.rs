@@ -4,79 +4,25 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a test failure
 
-mod common;
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use imgkit_testkit::manifest;
 
 use imgkit::{ErrorKind, Limit, Limits, Processor, Spec};
+use imgkit_testkit::memory::{peak_heap_during, CountingAlloc};
 use proptest::prelude::*;
 
-struct Counting;
-
-thread_local! {
-    // const-initialised Cells never allocate, so using them inside the allocator cannot recurse.
-    static CURRENT: Cell<isize> = const { Cell::new(0) };
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-}
-
-fn grow(bytes: usize) {
-    let _ = CURRENT.try_with(|c| {
-        let now = c.get() + bytes as isize;
-        c.set(now);
-        let _ = PEAK.try_with(|p| p.set(p.get().max(now)));
-    });
-}
-
-fn shrink(bytes: usize) {
-    let _ = CURRENT.try_with(|c| c.set(c.get() - bytes as isize));
-}
-
-// SAFETY: defers every call to the system allocator unchanged; only counts sizes.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            grow(layout.size());
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        shrink(layout.size());
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            if new_size > layout.size() {
-                grow(new_size - layout.size());
-            } else {
-                shrink(layout.size() - new_size);
-            }
-        }
-        new
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: CountingAlloc = CountingAlloc;
 
 const MIB: usize = 1024 * 1024;
 
 /// Peak heap of this thread above its baseline while `f` runs.
 fn peak_of(f: impl FnOnce()) -> usize {
-    let base = CURRENT.with(Cell::get);
-    PEAK.with(|p| p.set(base));
-    f();
-    (PEAK.with(Cell::get) - base).max(0) as usize
+    peak_heap_during(f).1
 }
 
 #[test]
 fn no_corpus_file_allocates_past_the_limits() {
-    let entries = common::manifest();
+    let entries = manifest::rows();
     // A tight budget, so "max_alloc plus a small constant" is a real bound for every file.
     let tight = Limits {
         max_alloc: 8 * MIB as u64,

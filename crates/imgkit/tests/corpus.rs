@@ -7,11 +7,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a test failure
 
-mod common;
+use imgkit_testkit::manifest;
 
-use common::{manifest, Entry};
 use imgkit::{probe, Class, Limits, OutputFormat, Processor, Spec};
 use libtest_mimic::{Arguments, Failed, Trial};
+use manifest::Row as Entry;
 
 fn check(entry: &Entry) -> Result<(), Failed> {
     let bytes = entry.bytes();
@@ -19,7 +19,9 @@ fn check(entry: &Entry) -> Result<(), Failed> {
     let mut processor = Processor::new(limits);
     match &entry.expect {
         Ok(format) => {
-            let info = probe(&bytes, &limits).map_err(|e| format!("probe failed: {e}"))?;
+            let info = probe(&bytes, &limits)
+                .map_err(|e| format!("probe failed: {e}"))?
+                .into_info();
             if info.format.name() != format {
                 return Err(format!("format: expected {format}, probed {}", info.format).into());
             }
@@ -100,7 +102,7 @@ fn check(entry: &Entry) -> Result<(), Failed> {
 
 fn main() {
     let args = Arguments::from_args();
-    let entries = manifest();
+    let entries = manifest::rows();
     let hostile = entries.iter().filter(|e| e.is_hostile()).count();
     assert!(
         entries.len() >= 60 && hostile >= 20,
@@ -109,16 +111,16 @@ fn main() {
     );
     let mut listed: Vec<String> = entries.iter().map(|e| e.file.clone()).collect();
     listed.sort();
-    let mut on_disk: Vec<String> = common::FOLDERS
+    let mut on_disk: Vec<String> = manifest::FOLDERS
         .iter()
         .flat_map(|dir| {
-            std::fs::read_dir(common::corpus_dir().join(dir))
+            std::fs::read_dir(manifest::corpus_dir().join(dir))
                 .into_iter()
                 .flatten()
                 .flatten()
                 .map(move |e| format!("{dir}/{}", e.file_name().to_string_lossy()))
         })
-        .filter(|f| !common::MANIFESTS.contains(&f.as_str()))
+        .filter(|f| !manifest::MANIFESTS.contains(&f.as_str()))
         .collect();
     on_disk.sort();
     assert_eq!(

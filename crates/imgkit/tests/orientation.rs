@@ -4,14 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a test failure
 
-mod common;
+use imgkit_testkit::manifest;
 
 use imgkit::{Limits, OutputFormat, Processor, Spec};
 
 #[test]
 fn every_orientation_comes_out_upright() {
     let mut processor = Processor::new(Limits::default());
-    let files: Vec<common::Entry> = common::manifest()
+    let files: Vec<manifest::Row> = manifest::rows()
         .into_iter()
         .filter(|e| e.file.contains("orientation-") && e.file.starts_with("valid/"))
         .collect();

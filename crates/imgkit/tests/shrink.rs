@@ -7,25 +7,8 @@ use std::sync::OnceLock;
 use image::{DynamicImage, RgbImage};
 use imgkit::{Fit, Limits, OutputFormat, Processor, Spec};
 
-/// Deterministic photo-like content: smooth gradients, soft shapes, fine texture and sensor-like noise,
-/// so that both low and high frequencies are present.
 fn photo(width: u32, height: u32) -> RgbImage {
-    let mut seed = 0x2545_f491_u32;
-    RgbImage::from_fn(width, height, |x, y| {
-        seed ^= seed << 13;
-        seed ^= seed >> 17;
-        seed ^= seed << 5;
-        let noise = f64::from(seed % 9) - 4.0;
-        let (fx, fy) = (f64::from(x) / f64::from(width), f64::from(y) / f64::from(height));
-        let blob = (-((fx - 0.6).powi(2) + (fy - 0.4).powi(2)) * 18.0).exp();
-        let texture = ((f64::from(x) * 0.21).sin() * (f64::from(y) * 0.17).cos()) * 10.0;
-        let channel = |base: f64| (base + texture + noise).clamp(0.0, 255.0) as u8;
-        image::Rgb([
-            channel(40.0 + 150.0 * fx + 60.0 * blob),
-            channel(70.0 + 100.0 * fy + 40.0 * blob),
-            channel(160.0 - 90.0 * fx * fy + 80.0 * blob),
-        ])
-    })
+    imgkit_testkit::photo(width, height, 1)
 }
 
 /// The 2400x1800 test photo as JPEG, made once for all tests.

@@ -439,12 +439,7 @@ fn webp_anim(canvas: (u32, u32), frames: usize) -> Result<Vec<u8>> {
     let one = webpw::lossless(&Picture::photo(1, 1, 67), false)?;
     let vp8l = webpw::chunk(b"VP8L", webpw::find_chunk(&one, b"VP8L")?);
     // VP8X flags: only "animation" (bit 1); no alpha, ICC, EXIF or XMP.
-    let vp8x = [
-        &[0x02, 0, 0, 0][..],
-        &webpw::u24(canvas.0 - 1),
-        &webpw::u24(canvas.1 - 1),
-    ]
-    .concat();
+    let vp8x = webpw::vp8x(0x02, canvas.0, canvas.1);
     let mut chunks = vec![
         webpw::chunk(b"VP8X", &vp8x),
         webpw::chunk(b"ANIM", &[0, 0, 0, 0, 0, 0]),

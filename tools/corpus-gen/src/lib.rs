@@ -13,9 +13,9 @@ mod gifw;
 mod hostile;
 mod jpeg;
 pub mod manifest;
+mod metadata;
 mod picture;
 mod pngw;
-mod prng;
 mod valid;
 mod webpw;
 
@@ -49,6 +49,7 @@ pub struct Entry {
 /// Builds the whole corpus in memory, checking that names are unique and well-placed.
 pub fn build() -> Result<Vec<Entry>> {
     let mut entries = valid::entries()?;
+    entries.extend(metadata::entries()?);
     entries.extend(hostile::entries()?);
     let mut seen = BTreeSet::new();
     for e in &entries {

@@ -6,7 +6,6 @@ use gif::DisposalMethod;
 use jpeg_encoder::SamplingFactor;
 use png::{BitDepth, ColorType};
 
-use crate::exif;
 use crate::gifw::{self, GifFrame, TRANSPARENT};
 use crate::jpeg::{self, Color, Options};
 use crate::manifest::{Expect, Format, Row};
@@ -16,7 +15,13 @@ use crate::webpw;
 use crate::{err, Entry, Result};
 
 /// An `ok` entry under `valid/` whose displayed size is `pic`'s size.
-fn ok(name: &str, format: Format, (width, height): (u32, u32), bytes: Vec<u8>, note: &str) -> Entry {
+pub(crate) fn ok(
+    name: &str,
+    format: Format,
+    (width, height): (u32, u32),
+    bytes: Vec<u8>,
+    note: &str,
+) -> Entry {
     Entry {
         row: Row {
             file: format!("valid/{name}"),
@@ -31,7 +36,7 @@ fn ok(name: &str, format: Format, (width, height): (u32, u32), bytes: Vec<u8>, n
     }
 }
 
-fn size(p: &Picture) -> (u32, u32) {
+pub(crate) fn size(p: &Picture) -> (u32, u32) {
     (p.width, p.height)
 }
 
@@ -57,8 +62,6 @@ pub(crate) fn display_p3_icc() -> Result<Vec<u8>> {
 /// Every valid file, in no particular order (the manifest sorts).
 pub(crate) fn entries() -> Result<Vec<Entry>> {
     let mut out = jpegs()?;
-    out.extend(exif_orientations()?);
-    out.extend(webp_png_orientations()?);
     out.extend(pngs()?);
     out.extend(gifs()?);
     out.extend(webps()?);
@@ -172,95 +175,6 @@ fn jpegs() -> Result<Vec<Entry>> {
         Options::default(),
         "Very tall and narrow JPEG already narrower than the thumbnail width.",
     )?;
-    Ok(out)
-}
-
-/// The upright reference picture for the orientation files: white, a pure red block in the
-/// top-left region and a pure blue block in the bottom-right corner. Solid colours with a lot
-/// of white around them survive JPEG well, so a test can check them by sampling pixels.
-pub(crate) fn orientation_target() -> Picture {
-    Picture::from_fn(64, 48, |x, y| {
-        if x < 16 && y < 12 {
-            [1.0, 0.0, 0.0, 1.0]
-        } else if x >= 48 && y >= 36 {
-            [0.0, 0.0, 1.0, 1.0]
-        } else {
-            [1.0, 1.0, 1.0, 1.0]
-        }
-    })
-}
-
-fn exif_orientations() -> Result<Vec<Entry>> {
-    let upright = orientation_target();
-    (1..=8u16)
-        .map(|o| {
-            let stored = exif::stored_for(&upright, o);
-            let opts = Options { quality: 95, app_segments: vec![(1, exif::orientation_app1(o))], ..Options::default() };
-            let note = format!(
-                "EXIF orientation {o}, pixels stored {}x{} so that applying it shows the picture upright: red top-left, blue bottom-right.",
-                stored.width, stored.height
-            );
-            Ok(ok(&format!("jpeg-exif-orientation-{o}.jpg"), Format::Jpeg, size(&upright), jpeg::encode(&stored, opts)?, &note))
-        })
-        .collect()
-}
-
-/// The same eight orientations in the two other formats that carry EXIF: WebP (an `EXIF` chunk in
-/// the VP8X extended format) and PNG (an `eXIf` chunk before the image data), both holding bare TIFF.
-/// Plus orientation 6 with JPEG's `Exif\0\0` header kept in the block, as some writers leave it.
-fn webp_png_orientations() -> Result<Vec<Entry>> {
-    let upright = orientation_target();
-    let mut out = Vec::new();
-    let variants = (1..=8u16)
-        .map(|o| (o, exif::orientation_tiff(o), "exif"))
-        .chain([(6, exif::orientation_app1(6), "exif-header")]);
-    for (o, block, label) in variants {
-        let stored = exif::stored_for(&upright, o);
-        let how = if label == "exif" {
-            ""
-        } else {
-            " (keeping JPEG's Exif\\0\\0 header, as some writers do)"
-        };
-        let note = |format: &str, chunk: &str| {
-            format!(
-                "{format} with EXIF orientation {o} in its {chunk} chunk{how}, pixels stored {}x{}: displayed upright, red top-left, blue bottom-right.",
-                stored.width, stored.height
-            )
-        };
-        // VP8X (flags: EXIF present) + the lossless image + EXIF.
-        let lossless = webpw::lossless(&stored, false)?;
-        let mut vp8x = vec![0x08, 0, 0, 0];
-        vp8x.extend_from_slice(&webpw::u24(stored.width - 1));
-        vp8x.extend_from_slice(&webpw::u24(stored.height - 1));
-        let webp = webpw::riff(&[
-            webpw::chunk(b"VP8X", &vp8x),
-            webpw::chunk(b"VP8L", webpw::find_chunk(&lossless, b"VP8L")?),
-            webpw::chunk(b"EXIF", &block),
-        ]);
-        let name = |ext: &str| format!("{ext}-{label}-orientation-{o}.{ext}");
-        out.push(ok(
-            &name("webp"),
-            Format::Webp,
-            size(&upright),
-            webp,
-            &note("Lossless WebP", "EXIF"),
-        ));
-        let rgb = stored.rgb8();
-        let png = PngBuilder::new(&pngw::ihdr(stored.width, stored.height, 8, 2, 0))
-            .chunk(b"eXIf", &block)
-            .chunk(
-                b"IDAT",
-                &pngw::zlib(&pngw::scanlines(&rgb, stored.width as usize * 3)),
-            )
-            .finish();
-        out.push(ok(
-            &name("png"),
-            Format::Png,
-            size(&upright),
-            png,
-            &note("PNG", "eXIf"),
-        ));
-    }
     Ok(out)
 }
 

@@ -76,6 +76,15 @@ pub(crate) fn riff(chunks: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
+/// A VP8X chunk's payload: `flags` (ICC 0x20, alpha 0x10, EXIF 0x08, XMP 0x04, animation 0x02) and the
+/// canvas size.
+pub(crate) fn vp8x(flags: u8, width: u32, height: u32) -> Vec<u8> {
+    let mut payload = vec![flags, 0, 0, 0];
+    payload.extend_from_slice(&u24(width - 1));
+    payload.extend_from_slice(&u24(height - 1));
+    payload
+}
+
 /// Little-endian 24-bit field, as used by VP8X and ANMF.
 pub(crate) fn u24(v: u32) -> [u8; 3] {
     let b = v.to_le_bytes();

@@ -23,7 +23,7 @@ pub enum Fault {
 /// A stored object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredObject {
-    /// The body.
+    /// The object's bytes.
     pub body: Bytes,
     /// `Content-Type`.
     pub content_type: String,

@@ -41,7 +41,7 @@ pub struct Head {
 /// A GET: the object, only if its ETag still is `if_match` (so the bytes are those the HEAD described).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GetRequest {
-    /// The object.
+    /// The object to read.
     pub object: ObjectId,
     /// Required ETag, without quotes.
     pub if_match: Option<String>,
@@ -77,7 +77,7 @@ pub enum StoreError {
     /// The body is longer than the cap: `seen` bytes had arrived when reading stopped.
     #[error("more than {cap} bytes ({seen} seen)")]
     TooLarge {
-        /// The cap.
+        /// The most bytes allowed.
         cap: u64,
         /// Bytes received when reading stopped.
         seen: u64,

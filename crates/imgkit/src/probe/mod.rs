@@ -4,57 +4,12 @@ mod scan;
 mod sniff;
 
 use std::io::Cursor;
+use std::time::{Duration, Instant};
 
 use image::{ImageDecoder, ImageReader};
 
 use crate::error::{Error, Result};
-use crate::{Format, Limits, Orientation};
-
-/// What [`probe`] learned about an input from its header and container structure.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ImageInfo {
-    /// The format, identified from magic bytes by two sniffers that agreed.
-    pub format: Format,
-    /// Width as stored (before EXIF orientation).
-    pub width: u32,
-    /// Height as stored (before EXIF orientation).
-    pub height: u32,
-    /// Channels the decoder produces: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA.
-    pub channels: u8,
-    /// Bits per sample the decoder produces (8, 16 or 32).
-    pub bits_per_sample: u8,
-    /// Whether the decoder produces an alpha channel.
-    pub has_alpha: bool,
-    /// Frames declared or counted (1 for still images; counting stops past `max_frames`).
-    pub frames: u32,
-    /// EXIF orientation; invalid or unreadable EXIF counts as [`Orientation::Normal`].
-    pub orientation: Orientation,
-    /// Whether the input embeds an ICC colour profile.
-    pub has_icc_profile: bool,
-    /// Size of the decoded pixel buffer in bytes.
-    pub decoded_bytes: u64,
-    /// PNG ancillary chunks other than image data (0 for other formats).
-    pub chunks: u32,
-    /// Metadata bytes after inflation (PNG text and ICC chunks; 0 for other formats).
-    pub metadata_bytes: u64,
-}
-
-impl ImageInfo {
-    /// `width × height` of one frame.
-    pub fn pixels(&self) -> u64 {
-        u64::from(self.width) * u64::from(self.height)
-    }
-
-    /// Width and height as displayed, i.e. after applying the EXIF orientation.
-    pub fn display_size(&self) -> (u32, u32) {
-        if self.orientation.swaps_dimensions() {
-            (self.height, self.width)
-        } else {
-            (self.width, self.height)
-        }
-    }
-}
+use crate::{Format, ImageInfo, Limits, Orientation};
 
 /// Reads the header of `bytes` and checks it against `limits`, without decoding any pixels.
 ///
@@ -63,15 +18,65 @@ impl ImageInfo {
 /// container structure (chunk count, inflated metadata, frame count, JPEG completeness), then the header's
 /// width, height, pixels, frames and decoded size. Allocates nothing proportional to declared sizes.
 ///
+/// The answer holds the bytes and their decoder, ready: hand it to
+/// [`Processor::process_probed`](crate::Processor::process_probed) to decode exactly what was probed,
+/// without reading the header again.
+///
 /// ```
 /// use imgkit::{probe, Format, Limits};
-/// # let png = imgkit::doc_png(64, 48);
-/// let info = probe(&png, &Limits::default())?;
+/// # let png = imgkit_testkit::png(64, 48);
+/// let probed = probe(&png, &Limits::default())?;
+/// let info = probed.info();
 /// assert_eq!((info.format, info.width, info.height), (Format::Png, 64, 48));
 /// # Ok::<(), imgkit::Error>(())
 /// ```
-pub fn probe(bytes: &[u8], limits: &Limits) -> Result<ImageInfo> {
-    Checked::new(bytes, limits).map(|checked| checked.info)
+pub fn probe<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Probed<'a>> {
+    let start = Instant::now();
+    let checked = Checked::new(bytes, limits)?;
+    Ok(Probed {
+        checked,
+        limits: *limits,
+        took: start.elapsed(),
+    })
+}
+
+/// An input that passed [`probe`]: its bytes, what its header says, and its decoder, ready. Only
+/// [`probe`] makes one, so whatever decodes it decodes bytes that were checked against the limits.
+pub struct Probed<'a> {
+    pub(crate) checked: Checked<'a>,
+    pub(crate) limits: Limits,
+    pub(crate) took: Duration,
+}
+
+impl<'a> Probed<'a> {
+    /// What the header and container said.
+    pub fn info(&self) -> &ImageInfo {
+        &self.checked.info
+    }
+
+    /// The probed bytes.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.checked.bytes
+    }
+
+    /// The limits it was checked against.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// What the header and container said, keeping nothing else.
+    pub fn into_info(self) -> ImageInfo {
+        self.checked.info
+    }
+}
+
+impl std::fmt::Debug for Probed<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Probed")
+            .field("info", self.info())
+            .field("bytes", &self.bytes().len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// How many leading bytes [`sniff`] looks at: pass at least this many (or the whole input, if shorter).
@@ -84,7 +89,7 @@ pub const SNIFF_LEN: usize = 512;
 ///
 /// ```
 /// use imgkit::{sniff, ErrorKind, Format, Limits};
-/// # let png = imgkit::doc_png(64, 48);
+/// # let png = imgkit_testkit::png(64, 48);
 /// assert_eq!(sniff(&png[..16], &Limits::default())?, Format::Png);
 /// let err = sniff(b"hello, world", &Limits::default()).unwrap_err();
 /// assert_eq!(err.kind(), ErrorKind::UnknownFormat);

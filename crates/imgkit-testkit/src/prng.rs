@@ -1,18 +1,19 @@
-//! A tiny fixed-seed PRNG.
+//! A tiny fixed-seed PRNG, so generated pictures are byte-identical on every run and platform.
 //!
 //! The corpus must be byte-identical on every run, so nothing may come from the OS (time,
 //! `RandomState`, `getrandom`). xorshift64 is plenty for "mild noise" and fits in a few lines.
 
 /// Marsaglia xorshift64: not cryptographic, just reproducible.
-pub(crate) struct XorShift(u64);
+pub struct XorShift(u64);
 
 impl XorShift {
     /// A zero state would stay zero forever, so it is nudged to a fixed non-zero constant.
-    pub(crate) fn new(seed: u64) -> Self {
+    pub fn new(seed: u64) -> Self {
         Self(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed })
     }
 
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    /// The next 64 bits.
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
@@ -22,12 +23,12 @@ impl XorShift {
     }
 
     /// Uniform in `[0, 1)` with 53 bits of precision (exact in f64, so platform independent).
-    pub(crate) fn next_f64(&mut self) -> f64 {
+    pub fn next_f64(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// Uniform in `[-amplitude, amplitude)`.
-    pub(crate) fn symmetric(&mut self, amplitude: f64) -> f64 {
+    pub fn symmetric(&mut self, amplitude: f64) -> f64 {
         (self.next_f64() * 2.0 - 1.0) * amplitude
     }
 }

@@ -12,9 +12,10 @@ const IMAGE_EXTENSIONS: &[&str] = &[
     "jpg", "jpeg", "jpe", "jfif", "png", "apng", "gif", "webp", "tif", "tiff", "bmp", "svg", "avif", "heic",
 ];
 
-/// One input file and where its outputs go, relative to the output directory.
+/// One input file, and its path relative to its input root (where its outputs go under the output
+/// directory).
 #[derive(Debug, Clone)]
-pub struct Item {
+pub struct Input {
     pub path: PathBuf,
     pub relative: PathBuf,
 }
@@ -59,14 +60,14 @@ pub fn globs(patterns: &[String], flag: &str) -> Result<Option<GlobSet>> {
     Ok(Some(set.build().with_context(|| flag.to_string())?))
 }
 
-pub fn collect(inputs: &[PathBuf], options: &WalkOptions) -> Result<Vec<Item>> {
-    let mut items = Vec::new();
+pub fn collect(inputs: &[PathBuf], options: &WalkOptions) -> Result<Vec<Input>> {
+    let mut inputs_found = Vec::new();
     for input in inputs {
         let meta = std::fs::metadata(input).with_context(|| format!("{}", input.display()))?;
         if meta.is_file() {
             let name = input.file_name().map(PathBuf::from).unwrap_or_default();
             if options.selects(&name) {
-                items.push(Item {
+                inputs_found.push(Input {
                     path: input.clone(),
                     relative: name,
                 });
@@ -91,13 +92,13 @@ pub fn collect(inputs: &[PathBuf], options: &WalkOptions) -> Result<Vec<Item>> {
             if !options.selects(&relative) {
                 continue;
             }
-            items.push(Item {
+            inputs_found.push(Input {
                 path: entry.path().to_path_buf(),
                 relative,
             });
         }
     }
-    Ok(items)
+    Ok(inputs_found)
 }
 
 fn is_hidden(path: &Path, root: &Path) -> bool {

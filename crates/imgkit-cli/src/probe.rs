@@ -48,7 +48,8 @@ fn probe_file(path: &std::path::Path, limits: &Limits) -> Probed {
         Ok(bytes) => bytes,
         Err(e) => return verdict(None, None, Some(format!("cannot read: {e}"))),
     };
-    match probe(&bytes, limits) {
+    let probed = probe(&bytes, limits).map(imgkit::Probed::into_info);
+    match probed {
         Ok(info) => verdict(Some(info), None, None),
         // Over a size limit: read the header again with the size limits lifted, to show what the file
         // declares. Only the header is parsed; the container limits that keep the probe itself cheap stay.
@@ -61,7 +62,11 @@ fn probe_file(path: &std::path::Path, limits: &Limits) -> Probed {
                 max_frames: u32::MAX,
                 ..*limits
             };
-            verdict(probe(&bytes, &relaxed).ok(), Some(&e), None)
+            verdict(
+                probe(&bytes, &relaxed).ok().map(imgkit::Probed::into_info),
+                Some(&e),
+                None,
+            )
         }
         Err(e) => verdict(None, Some(&e), None),
     }

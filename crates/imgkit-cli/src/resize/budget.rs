@@ -23,6 +23,9 @@ pub struct Budget {
     total: u64,
     used: Mutex<u64>,
     freed: Condvar,
+    /// Workers waiting in [`Budget::reserve`], for tests that act while one waits.
+    #[cfg(test)]
+    waiting: std::sync::atomic::AtomicUsize,
 }
 
 /// Memory held by one file's work; returned to the budget when dropped.
@@ -39,7 +42,15 @@ impl Budget {
             total,
             used: Mutex::new(0),
             freed: Condvar::new(),
+            #[cfg(test)]
+            waiting: std::sync::atomic::AtomicUsize::new(0),
         }
+    }
+
+    /// Workers waiting in [`Budget::reserve`] right now.
+    #[cfg(test)]
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Waits until `bytes` fit beside the other reservations, then holds them. A request larger than the
@@ -56,7 +67,11 @@ impl Budget {
         // updated in one statement), so a poisoned lock is still usable.
         let mut used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
         while *used + bytes > self.total {
+            #[cfg(test)]
+            self.waiting.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             used = self.freed.wait(used).unwrap_or_else(PoisonError::into_inner);
+            #[cfg(test)]
+            self.waiting.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         }
         *used += bytes;
         Ok(Reservation { budget: self, bytes })
@@ -218,8 +233,10 @@ mod tests {
 
     #[test]
     fn the_estimate_grows_with_the_image_and_the_renditions() {
-        let png = imgkit::doc_png(400, 300);
-        let info = imgkit::probe(&png, &imgkit::Limits::default()).unwrap();
+        let png = imgkit_testkit::png(400, 300);
+        let info = imgkit::probe(&png, &imgkit::Limits::default())
+            .unwrap()
+            .into_info();
         let one = estimate(&info, png.len() as u64, &[Spec::width(100)]);
         let two = estimate(&info, png.len() as u64, &[Spec::width(100), Spec::width(200)]);
         assert!(one >= 400 * 300 * 3 + FIXED_COST);

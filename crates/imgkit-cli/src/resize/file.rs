@@ -1,0 +1,272 @@
+//! One input file, start to end: size check, memory reservation, read, probe once, output names from that
+//! probe, resume check, decode and render exactly the probed bytes, atomic writes.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use imgkit::{probe, Class, Error, Format, OutputFormat, Probed, Processor, Spec};
+
+use super::budget::{estimate, Budget};
+use super::outcome::{FileOutcome, FileReport, OutputEntry};
+use super::walk::Input;
+use super::write::atomic_write;
+use super::Job;
+
+/// Processes one input; every way it can end is in the report.
+pub fn process(
+    processor: &mut Processor,
+    job: &Job,
+    specs: &[Spec],
+    budget: &Budget,
+    input: &Input,
+) -> FileReport {
+    let mut report = FileReport::new(input, FileOutcome::NotStarted);
+    report.outcome = match run(processor, job, specs, budget, input, &mut report) {
+        Ok(outcome) | Err(outcome) => outcome,
+    };
+    report
+}
+
+fn failed(what: &str, e: &dyn std::fmt::Display) -> FileOutcome {
+    FileOutcome::Failed(format!("{what}: {e}"))
+}
+
+fn rejected(e: Error) -> FileOutcome {
+    FileOutcome::Rejected(e.kind().to_string(), e.to_string())
+}
+
+fn over_budget(why: String) -> FileOutcome {
+    FileOutcome::Rejected("limit:max_memory".into(), why)
+}
+
+fn run(
+    processor: &mut Processor,
+    job: &Job,
+    specs: &[Spec],
+    budget: &Budget,
+    input: &Input,
+    report: &mut FileReport,
+) -> Result<FileOutcome, FileOutcome> {
+    let meta = std::fs::metadata(&input.path).map_err(|e| failed("cannot read", &e))?;
+    // Checked before reading, so an oversized file is never loaded into memory.
+    processor
+        .limits()
+        .check_input_len(usize::try_from(meta.len()).unwrap_or(usize::MAX))
+        .map_err(rejected)?;
+    let mut reservation = budget.reserve(meta.len()).map_err(over_budget)?;
+    let read = || std::fs::read(&input.path).map_err(|e| failed("cannot read", &e));
+    let mut bytes = read()?;
+    let mut probed = probe(&bytes, processor.limits()).map_err(rejected)?;
+    record(report, &bytes, &probed);
+    let destinations = destinations(job, input, &probed);
+    if !job.force && up_to_date(&destinations, meta.modified().ok()) {
+        report.outputs = destinations.iter().map(|d| OutputEntry::existing(d)).collect();
+        return Ok(FileOutcome::Skipped);
+    }
+    let cost = estimate(probed.info(), report.bytes_in, specs);
+    let mut destinations = destinations;
+    if !reservation.try_grow(cost.saturating_sub(report.bytes_in)) {
+        // Wait holding nothing, so that workers never block each other with partial reservations. The
+        // file may change meanwhile: read and probe it again, and name its outputs from what is decoded.
+        drop(probed);
+        drop(bytes);
+        drop(reservation);
+        reservation = budget.reserve(cost).map_err(over_budget)?;
+        if job.dry_run {
+            report.outputs = destinations.iter().map(|d| OutputEntry::existing(d)).collect();
+            return Ok(FileOutcome::Processed);
+        }
+        bytes = read()?;
+        probed = probe(&bytes, processor.limits()).map_err(rejected)?;
+        record(report, &bytes, &probed);
+        destinations = self::destinations(job, input, &probed);
+    }
+    if job.dry_run {
+        report.outputs = destinations.iter().map(|d| OutputEntry::existing(d)).collect();
+        return Ok(FileOutcome::Processed);
+    }
+    let outputs = processor
+        .process_probed(probed, specs)
+        .map_err(|e| match e.class() {
+            Class::Rejected => rejected(e),
+            _ => FileOutcome::Failed(e.to_string()),
+        })?;
+    drop(bytes);
+    for (((name, _), output), dest) in job.renditions.iter().zip(&outputs).zip(&destinations) {
+        atomic_write(dest, &output.bytes).map_err(|e| FileOutcome::Failed(format!("{e:#}")))?;
+        report
+            .outputs
+            .push(OutputEntry::written(name.as_deref(), dest, output));
+    }
+    drop(reservation);
+    Ok(FileOutcome::Processed)
+}
+
+/// What the probe learnt, for the report.
+fn record(report: &mut FileReport, bytes: &[u8], probed: &Probed<'_>) {
+    report.bytes_in = bytes.len() as u64;
+    report.source_size = Some(probed.info().display_size());
+    report.format = Some(probed.info().format);
+}
+
+/// Every output path of `input`, in rendition order, from its probed format.
+fn destinations(job: &Job, input: &Input, probed: &Probed<'_>) -> Vec<PathBuf> {
+    job.renditions
+        .iter()
+        .map(|(name, spec)| {
+            let format = resolve(spec.output_format(), probed.info().format);
+            destination(&job.output, name.as_deref(), &input.relative, format.extension())
+        })
+        .collect()
+}
+
+/// The format `process_probed` will write, known before decoding so finished outputs can be found.
+fn resolve(requested: OutputFormat, input: Format) -> Format {
+    requested.resolve(input).format().unwrap_or(Format::Png)
+}
+
+/// Every output exists and is at least as new as the input.
+fn up_to_date(destinations: &[PathBuf], input_modified: Option<SystemTime>) -> bool {
+    let Some(input_modified) = input_modified else {
+        return false;
+    };
+    destinations.iter().all(|d| {
+        std::fs::metadata(d)
+            .and_then(|m| m.modified())
+            .is_ok_and(|out| out >= input_modified)
+    })
+}
+
+/// `OUTPUT_DIR[/rendition]/relative/path.<ext>`: the input's whole relative path, its extension kept,
+/// and the extension of the format written appended (`photos/a.jpg` → `photos/a.jpg.webp`), the key
+/// scheme of the Lambda adapter. Inputs that differ in name never share an output, whatever their
+/// extensions.
+pub fn destination(output: &Path, rendition: Option<&str>, relative: &Path, extension: &str) -> PathBuf {
+    let mut dest = output.to_path_buf();
+    if let Some(name) = rendition {
+        dest.push(name);
+    }
+    dest.push(relative);
+    let mut dest = dest.into_os_string();
+    dest.push(".");
+    dest.push(extension);
+    PathBuf::from(dest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    use crate::resize::WalkOptions;
+
+    fn job(output: &Path) -> Job {
+        Job {
+            inputs: Vec::new(),
+            output: output.to_path_buf(),
+            renditions: vec![(None, Spec::width(16))],
+            limits: imgkit::Limits::default(),
+            walk: WalkOptions::default(),
+            jobs: Some(1),
+            max_memory: 0,
+            force: false,
+            dry_run: false,
+            report: None,
+            verbose: false,
+            quiet: true,
+        }
+    }
+
+    /// A file replaced while its worker waits for memory is read again after the wait: its outputs are
+    /// named from what is then decoded, never from the first read (a PNG's name on JPEG bytes).
+    #[test]
+    fn outputs_are_named_from_the_bytes_that_are_decoded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("upload");
+        let png = imgkit_testkit::png(64, 48);
+        let jpeg = imgkit_testkit::jpeg(64, 48);
+        std::fs::write(&path, &png).unwrap();
+        let input = Input {
+            path: path.clone(),
+            relative: PathBuf::from("upload"),
+        };
+        let job = job(&dir.path().join("out"));
+        let specs = [Spec::width(16)];
+        // Room for the file's bytes, not for its whole estimate: the worker reads, probes, then waits.
+        let info = probe(&png, &job.limits).unwrap().into_info();
+        let cost = estimate(&info, png.len() as u64, &specs).max(estimate(
+            &probe(&jpeg, &job.limits).unwrap().into_info(),
+            jpeg.len() as u64,
+            &specs,
+        ));
+        let budget = Budget::new(cost);
+        let held = budget.reserve(cost - png.len() as u64).unwrap();
+        let report = std::thread::scope(|scope| {
+            let worker = scope.spawn(|| {
+                let mut processor = Processor::new(job.limits);
+                process(&mut processor, &job, &specs, &budget, &input)
+            });
+            while budget.waiting() == 0 {
+                assert!(!worker.is_finished(), "the worker did not wait");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            std::fs::write(&path, &jpeg).unwrap();
+            drop(held);
+            worker.join().unwrap()
+        });
+        assert_eq!(report.outcome, FileOutcome::Processed, "{report:?}");
+        assert_eq!(report.format, Some(Format::Jpeg));
+        let written = &report.outputs[0].path;
+        assert_eq!(written, &dir.path().join("out/upload.jpg"));
+        let out = probe(&std::fs::read(written).unwrap(), &job.limits)
+            .unwrap()
+            .into_info();
+        assert_eq!(out.format, Format::Jpeg);
+        assert!(!dir.path().join("out/upload.png").exists());
+    }
+
+    #[test]
+    fn destination_mirrors_and_appends_the_extension() {
+        let d = destination(
+            Path::new("out"),
+            Some("thumb"),
+            Path::new("a/b/photo.jpeg"),
+            "webp",
+        );
+        assert_eq!(d, Path::new("out/thumb/a/b/photo.jpeg.webp"));
+        assert_eq!(
+            destination(Path::new("out"), None, Path::new("x.png"), "jpg"),
+            Path::new("out/x.png.jpg")
+        );
+        assert_eq!(
+            destination(Path::new("out"), None, Path::new("noext"), "png"),
+            Path::new("out/noext.png")
+        );
+    }
+
+    #[test]
+    fn same_format_resolves_like_the_core() {
+        let png = imgkit_testkit::png(8, 8);
+        let out = Processor::new(imgkit::Limits::default())
+            .process(&png, &Spec::width(4))
+            .unwrap();
+        assert_eq!(resolve(OutputFormat::Same, Format::Png), out.format);
+        assert_eq!(resolve(OutputFormat::Same, Format::Gif), Format::Png);
+        assert_eq!(resolve(OutputFormat::Png, Format::Jpeg), Format::Png);
+    }
+
+    #[test]
+    fn missing_or_older_outputs_are_not_up_to_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("a.jpg");
+        let now = SystemTime::now();
+        assert!(!up_to_date(std::slice::from_ref(&out), Some(now)));
+        std::fs::write(&out, b"x").unwrap();
+        let written = std::fs::metadata(&out).unwrap().modified().unwrap();
+        assert!(up_to_date(std::slice::from_ref(&out), Some(written)));
+        assert!(!up_to_date(
+            std::slice::from_ref(&out),
+            Some(written + Duration::from_secs(5))
+        ));
+    }
+}

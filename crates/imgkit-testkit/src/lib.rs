@@ -1,0 +1,27 @@
+//! # imgkit-testkit
+//!
+//! The one copy of what imgkit's tests, benchmarks, `imgkit sizing` calibration and corpus generator
+//! share (unpublished, `publish = false`):
+//!
+//! - [`photo`]: deterministic, platform-independent photo-like pictures, and [`encode`] to turn them into
+//!   the files cameras, phones and web pages produce;
+//! - [`manifest`]: the corpus manifests (`corpus/manifest.tsv`, `corpus/regression/manifest.tsv`), read
+//!   once, so expectations live there and not in test code;
+//! - [`memory`]: the process's peak resident memory, and a counting allocator for peak heap.
+//!
+//! ```
+//! let jpeg = imgkit_testkit::encode::photo_jpeg(320, 240, 85);
+//! assert_eq!(&jpeg[..2], b"\xFF\xD8");
+//! let png = imgkit_testkit::png(64, 48);
+//! assert_eq!(&png[1..4], b"PNG");
+//! ```
+
+pub mod encode;
+pub mod manifest;
+pub mod memory;
+pub mod photo;
+mod prng;
+
+pub use encode::{jpeg, png};
+pub use photo::{photo, Picture};
+pub use prng::XorShift;

@@ -1,0 +1,131 @@
+//! The corpus manifests: what every file under `corpus/` must come to (its format and sizes, or the
+//! reason it is rejected). Tests read expectations from here, never from copies in their own code.
+
+use std::path::PathBuf;
+
+/// The manifests: the generated corpus, and the hand-kept regressions found by fuzzing.
+pub const MANIFESTS: [&str; 2] = ["manifest.tsv", "regression/manifest.tsv"];
+
+/// The folders under `corpus/` whose files the manifests list exactly.
+pub const FOLDERS: [&str; 3] = ["valid", "hostile", "regression"];
+
+/// The text every metadata block (EXIF, XMP, ICC description aside, text chunks, comments, IPTC) of the
+/// corpus's `*-all-metadata.*` files holds, so a test can look for any of it in an output.
+pub const METADATA_CANARY: &str = "imgkit-metadata-canary";
+
+/// One manifest row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// Path relative to `corpus/`.
+    pub file: String,
+    /// `Ok` with the format name (`jpeg`, …), or `Err` with the error kind (`limit:max_width`,
+    /// `malformed`, …).
+    pub expect: Result<String, String>,
+    /// Displayed size (EXIF orientation applied), for ok rows.
+    pub source: Option<(u32, u32)>,
+    /// Size of the thumbnail at width 40, for ok rows.
+    pub thumb: Option<(u32, u32)>,
+    /// What the file is.
+    pub note: String,
+}
+
+impl Row {
+    /// The file's path.
+    pub fn path(&self) -> PathBuf {
+        corpus_dir().join(&self.file)
+    }
+
+    /// The file's bytes.
+    ///
+    /// # Panics
+    /// If the file cannot be read.
+    pub fn bytes(&self) -> Vec<u8> {
+        std::fs::read(self.path()).unwrap_or_else(|e| panic!("{}: {e}", self.file))
+    }
+
+    /// Whether the file is under `hostile/`.
+    pub fn is_hostile(&self) -> bool {
+        self.file.starts_with("hostile/")
+    }
+
+    /// Whether imgkit must accept it.
+    pub fn is_ok(&self) -> bool {
+        self.expect.is_ok()
+    }
+
+    /// The error kind it must be rejected with, if it must.
+    pub fn reason(&self) -> Option<&str> {
+        self.expect.as_ref().err().map(String::as_str)
+    }
+}
+
+/// The workspace's `corpus/` folder.
+pub fn corpus_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus")
+}
+
+/// Every row of both manifests.
+///
+/// # Panics
+/// On a missing manifest or a malformed row, naming the file and line.
+pub fn rows() -> Vec<Row> {
+    MANIFESTS.iter().flat_map(|name| read(name)).collect()
+}
+
+/// The row of `file` (relative to `corpus/`).
+///
+/// # Panics
+/// If no manifest lists it.
+pub fn row(file: &str) -> Row {
+    rows()
+        .into_iter()
+        .find(|r| r.file == file)
+        .unwrap_or_else(|| panic!("{file} is in no corpus manifest"))
+}
+
+fn size(s: &str) -> Option<(u32, u32)> {
+    let (w, h) = s.split_once('x')?;
+    Some((w.parse().ok()?, h.parse().ok()?))
+}
+
+/// The rows of one manifest, `name` relative to `corpus/`.
+///
+/// # Panics
+/// On a missing manifest or a malformed row, naming the file and line.
+pub fn read(name: &str) -> Vec<Row> {
+    let path = corpus_dir().join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut rows = Vec::new();
+    for (n, line) in text.lines().enumerate().skip(1) {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let at = || format!("{name} line {}", n + 1);
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert!(
+            cols.len() >= 6,
+            "{}: expected 6 columns, got {}",
+            at(),
+            cols.len()
+        );
+        let expect = match cols[1] {
+            "ok" => Ok(cols[2].to_string()),
+            "reject" => Err(cols[2].to_string()),
+            other => panic!("{}: expect must be ok or reject, got {other:?}", at()),
+        };
+        let row = Row {
+            file: cols[0].into(),
+            source: size(cols[3]),
+            thumb: size(cols[4]),
+            note: cols[5].into(),
+            expect,
+        };
+        assert!(
+            row.expect.is_err() || (row.source.is_some() && row.thumb.is_some()),
+            "{}: ok rows need sizes",
+            at()
+        );
+        rows.push(row);
+    }
+    rows
+}

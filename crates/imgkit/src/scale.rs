@@ -1,0 +1,150 @@
+//! Where each rendition's pixels come from: the DCT scale a JPEG is decoded at, which larger rendition a
+//! smaller one may start from, and a plan's crop box in the pixels of either. The one place that does
+//! this arithmetic; everything else asks it.
+
+use crate::Plan;
+
+/// How many times a rendition's size its source must stay when imgkit decodes at reduced scale or
+/// resizes from a larger rendition: at least 1 (a source smaller than the rendition would enlarge).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Margin(f64);
+
+impl Margin {
+    /// `margin`, or 1 when smaller; `fallback` when not a number.
+    pub(crate) fn new(margin: f64, fallback: f64) -> Margin {
+        Margin(if margin.is_nan() { fallback } else { margin }.max(1.0))
+    }
+}
+
+/// The plan's crop and size in stored orientation: orientations 5–8 swap the axes, and since crops are
+/// always centred, swapping width and height is the whole mapping.
+pub(crate) fn stored_plan(plan: Plan, swaps: bool) -> Plan {
+    if swaps {
+        Plan {
+            width: plan.height,
+            height: plan.width,
+            crop: plan.crop.map(|(w, h)| (h, w)),
+        }
+    } else {
+        plan
+    }
+}
+
+/// Horizontal and vertical scale of an image of size `at` that shows the whole `full`-sized image.
+fn scale_of(at: (u32, u32), full: (u32, u32)) -> (f64, f64) {
+    (
+        f64::from(at.0) / f64::from(full.0.max(1)),
+        f64::from(at.1) / f64::from(full.1.max(1)),
+    )
+}
+
+/// `plan`'s crop box in an image of size `at` that shows the whole `full`-sized image (`None`: all of it).
+pub(crate) fn crop_in(plan: &Plan, at: (u32, u32), full: (u32, u32)) -> Option<(f64, f64)> {
+    let (sx, sy) = scale_of(at, full);
+    plan.crop.map(|(cw, ch)| (cw * sx, ch * sy))
+}
+
+/// `(available, needed)` per axis: the source pixels a rendition covers in an image of size `at` showing
+/// the whole `full`-sized image, and the rendition's size.
+fn needs(plan: &Plan, at: (u32, u32), full: (u32, u32)) -> [(f64, f64); 2] {
+    let (sx, sy) = scale_of(at, full);
+    let (cw, ch) = plan.crop.unwrap_or((f64::from(full.0), f64::from(full.1)));
+    [
+        (cw * sx, f64::from(plan.width)),
+        (ch * sy, f64::from(plan.height)),
+    ]
+}
+
+/// Whether an image of size `at` (showing the whole `full`-sized image) still has `margin` times the
+/// pixels `plan` needs on both axes.
+pub(crate) fn holds(at: (u32, u32), plan: &Plan, full: (u32, u32), margin: Margin) -> bool {
+    needs(plan, at, full)
+        .iter()
+        .all(|&(available, needed)| available >= needed * margin.0)
+}
+
+/// The largest DCT scale denominator (8, 4, 2, else 1) at which every plan still has `margin` times its
+/// pixels; `None` (exact) decodes at full size.
+///
+/// Keeping `margin` ≥ 2 (the rule of libvips' `thumbnail`) leaves the exact Lanczos resize enough pixels
+/// to keep the result indistinguishable from resizing the full image; decoding straight down to the
+/// target costs sharpness.
+pub(crate) fn decode_shrink<'a>(
+    plans: impl IntoIterator<Item = &'a Plan>,
+    full: (u32, u32),
+    margin: Option<Margin>,
+) -> u32 {
+    let Some(margin) = margin else {
+        return 1;
+    };
+    let allowed = plans
+        .into_iter()
+        .flat_map(|p| needs(p, full, full))
+        .map(|(available, needed)| available / (needed * margin.0))
+        .fold(f64::INFINITY, f64::min);
+    [8, 4, 2]
+        .into_iter()
+        .find(|&d| f64::from(d) <= allowed)
+        .unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(width: u32, height: u32) -> Plan {
+        Plan {
+            width,
+            height,
+            crop: None,
+        }
+    }
+
+    #[test]
+    fn shrink_keeps_the_margin_for_every_plan() {
+        let full = (4000, 3000);
+        let two = Some(Margin::new(2.0, 2.0));
+        assert_eq!(decode_shrink(&[plan(400, 300)], full, two), 4);
+        assert_eq!(decode_shrink(&[plan(250, 188)], full, two), 4);
+        assert_eq!(decode_shrink(&[plan(250, 187)], full, two), 8);
+        assert_eq!(decode_shrink(&[plan(400, 300), plan(1600, 1200)], full, two), 1);
+        assert_eq!(decode_shrink(&[plan(400, 300)], full, None), 1);
+        // Below 1 counts as 1; not a number takes the fallback.
+        assert_eq!(
+            decode_shrink(&[plan(500, 375)], full, Some(Margin::new(0.2, 2.0))),
+            8
+        );
+        assert_eq!(Margin::new(f64::NAN, 2.0), Margin::new(2.0, 2.0));
+    }
+
+    #[test]
+    fn a_crop_counts_only_the_pixels_it_covers() {
+        let full = (4000, 3000);
+        let cover = Plan {
+            width: 300,
+            height: 300,
+            crop: Some((3000.0, 3000.0)),
+        };
+        assert!(holds((1000, 750), &cover, full, Margin::new(2.0, 2.0)));
+        assert!(!holds((500, 375), &cover, full, Margin::new(2.0, 2.0)));
+        assert_eq!(crop_in(&cover, (1000, 750), full), Some((750.0, 750.0)));
+    }
+
+    #[test]
+    fn stored_plan_swaps_for_transposing_orientations() {
+        let p = Plan {
+            width: 40,
+            height: 30,
+            crop: Some((400.0, 300.0)),
+        };
+        assert_eq!(stored_plan(p, false), p);
+        assert_eq!(
+            stored_plan(p, true),
+            Plan {
+                width: 30,
+                height: 40,
+                crop: Some((300.0, 400.0))
+            }
+        );
+    }
+}
