@@ -402,8 +402,9 @@ fn a_killed_run_leaves_no_partial_output_and_a_rerun_cleans_up() {
 
 #[test]
 fn probe_reports_sizes_and_verdicts() {
-    let valid = corpus().join("valid/jpeg-320x200.jpg");
-    let flood = corpus().join("hostile/png-flood-65535x65535.png");
+    let valid_row = imgkit_testkit::manifest::row("valid/jpeg-320x200.jpg");
+    let flood_row = imgkit_testkit::manifest::row("hostile/png-flood-65535x65535.png");
+    let (valid, flood) = (valid_row.path(), flood_row.path());
     let res = run(imgkit().arg("probe").arg("--json").arg(&valid).arg(&flood));
     assert_eq!(res.status.code(), Some(1), "one file fails the limits");
     let list: Value = serde_json::from_slice(&res.stdout).unwrap();
@@ -413,10 +414,13 @@ fn probe_reports_sizes_and_verdicts() {
             list[0]["info"]["width"].clone(),
             list[0]["info"]["height"].clone()
         ),
-        (320.into(), 200.into())
+        (
+            valid_row.source.unwrap().0.into(),
+            valid_row.source.unwrap().1.into()
+        )
     );
     assert_eq!(list[1]["ok"], false);
-    assert_eq!(list[1]["kind"], "limit:max_width");
+    assert_eq!(list[1]["kind"], flood_row.reason().unwrap());
     assert_eq!(
         list[1]["info"]["width"], 65535,
         "the declared size is still shown"

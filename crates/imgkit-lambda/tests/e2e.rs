@@ -134,7 +134,9 @@ fn awkward_uploads(prefix: &str, dir: &Path) -> Vec<Upload> {
         legacy(rejected(
             "legacy/old-bad.gif",
             corpus("hostile/gif-truncated.gif"),
-            "malformed",
+            imgkit_testkit::manifest::row("hostile/gif-truncated.gif")
+                .reason()
+                .unwrap(),
         )),
     ]
 }

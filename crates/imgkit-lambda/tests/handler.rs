@@ -316,6 +316,7 @@ async fn anything_under_the_prefix_ends_in_renditions_or_a_record_without_a_full
     let mut heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec();
     heic.resize(100_000, 0);
     let text = "not an image\n".repeat(10_000).into_bytes();
+    let empty_reason = reason("hostile/empty.jpg");
     let cases = [
         (
             "uploads/IMG_0001",
@@ -325,7 +326,12 @@ async fn anything_under_the_prefix_ends_in_renditions_or_a_record_without_a_full
         ),
         ("uploads/photo.heic", heic, "rejected", "unsupported_format"),
         ("uploads/notes.txt", text, "rejected", "unknown_format"),
-        ("uploads/empty.jpg", Vec::new(), "rejected", "unknown_format"),
+        (
+            "uploads/empty.jpg",
+            corpus("hostile/empty.jpg"),
+            "rejected",
+            empty_reason.as_str(),
+        ),
         (
             "uploads/huge.jpg",
             vec![0xFF; 2_000_001],

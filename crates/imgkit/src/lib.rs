@@ -47,10 +47,10 @@ pub use decode::{decode, decode_scaled, Decoded};
 pub use error::{Cause, Class, Error, ErrorKind, Limit, Result};
 pub use format::{Format, Formats};
 pub use geometry::{plan, Fit, Plan};
+pub use info::ImageInfo;
 pub use limits::Limits;
 pub use orient::Orientation;
 pub use pipeline::{Output, Processor, Timings, DEFAULT_SHRINK_MARGIN};
-pub use info::ImageInfo;
 pub use probe::{probe, sniff, Probed, SNIFF_LEN};
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

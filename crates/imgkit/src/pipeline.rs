@@ -228,8 +228,9 @@ impl Processor {
         full: (u32, u32),
         filter: Filter,
     ) -> Result<DynamicImage> {
-        let crop = scale::crop_in(plan, (source.width(), source.height()), full);
-        self.resizer.resize(source, plan.width, plan.height, crop, filter)
+        let region = scale::source_region(plan, (source.width(), source.height()), full);
+        self.resizer
+            .resize(source, plan.width, plan.height, region, filter)
     }
 
     fn finish(

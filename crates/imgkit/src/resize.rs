@@ -4,6 +4,7 @@ use fast_image_resize as fr;
 use image::DynamicImage;
 
 use crate::error::{Error, Result};
+use crate::scale::Region;
 use crate::Filter;
 
 /// Owns fast_image_resize's scratch buffers, so a [`Processor`](crate::Processor) reuses them across images.
@@ -14,7 +15,7 @@ pub(crate) struct Resizer {
 }
 
 impl Resizer {
-    /// Resamples `src` (stored orientation) to `width × height`, using the centred crop of `plan`.
+    /// Resamples the `region` of `src` (stored orientation) to `width × height`.
     ///
     /// Alpha is premultiplied before filtering and divided out after (fast_image_resize's `mul_div_alpha`),
     /// so transparent pixels' colours cannot bleed into edges as dark fringes.
@@ -23,15 +24,19 @@ impl Resizer {
         src: &DynamicImage,
         width: u32,
         height: u32,
-        crop: Option<(f64, f64)>,
+        region: Region,
         filter: Filter,
     ) -> Result<DynamicImage> {
-        if (width, height) == (src.width(), src.height()) && crop.is_none() {
+        let size = (src.width(), src.height());
+        if (width, height) == size && region.is_whole(size) {
             return Ok(src.clone());
         }
-        let (sw, sh) = (f64::from(src.width()), f64::from(src.height()));
-        let (cw, ch) = crop.unwrap_or((sw, sh));
-        let (left, top) = ((sw - cw) / 2.0, (sh - ch) / 2.0);
+        let Region {
+            left,
+            top,
+            width: cw,
+            height: ch,
+        } = region;
         let horizontal = f64::from(width) != cw || left != left.round();
         let vertical = f64::from(height) != ch || top != top.round();
         let mut dst = DynamicImage::new(width, height, src.color());
@@ -170,7 +175,8 @@ pub fn fuzz_resize(
     let swaps = orientation.swaps_dimensions();
     let (dw, dh) = if swaps { (height, width) } else { (width, height) };
     let stored = crate::scale::stored_plan(crate::plan(dw, dh, target.0, target.1, fit, enlarge), swaps);
-    let mut out = Resizer::default().resize(&src, stored.width, stored.height, stored.crop, filter)?;
+    let region = Region::centred((width, height), stored.crop);
+    let mut out = Resizer::default().resize(&src, stored.width, stored.height, region, filter)?;
     crate::orient::apply(&mut out, orientation);
     Ok((out.width(), out.height()))
 }
@@ -220,7 +226,13 @@ mod tests {
                 Filter::Box,
             ] {
                 let out = Resizer::default()
-                    .resize(&noise(270, 2, color), plan.width, plan.height, plan.crop, filter)
+                    .resize(
+                        &noise(270, 2, color),
+                        plan.width,
+                        plan.height,
+                        Region::centred((270, 2), plan.crop),
+                        filter,
+                    )
                     .unwrap();
                 assert_eq!((out.width(), out.height()), (769, 512), "{color:?} {filter:?}");
             }
@@ -240,7 +252,7 @@ mod tests {
             for (sw, sh, w, h, crop) in cases {
                 let src = noise(sw, sh, color);
                 let ours = Resizer::default()
-                    .resize(&src, w, h, crop, Filter::Lanczos3)
+                    .resize(&src, w, h, Region::centred((sw, sh), crop), Filter::Lanczos3)
                     .unwrap();
                 let mut theirs = DynamicImage::new(w, h, color);
                 let (cw, ch) = crop.unwrap_or((f64::from(sw), f64::from(sh)));
@@ -277,7 +289,13 @@ mod tests {
             }
         }
         let out = Resizer::default()
-            .resize(&DynamicImage::ImageRgba8(img), 21, 21, None, Filter::Lanczos3)
+            .resize(
+                &DynamicImage::ImageRgba8(img),
+                21,
+                21,
+                Region::centred((64, 64), None),
+                Filter::Lanczos3,
+            )
             .unwrap()
             .to_rgba8();
         for p in out.pixels().filter(|p| p[3] >= 16) {
@@ -305,7 +323,7 @@ mod tests {
                 &DynamicImage::ImageRgb8(img),
                 10,
                 10,
-                Some((30.0, 30.0)),
+                Region::centred((90, 30), Some((30.0, 30.0))),
                 Filter::Bilinear,
             )
             .unwrap()

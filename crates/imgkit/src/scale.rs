@@ -38,10 +38,39 @@ fn scale_of(at: (u32, u32), full: (u32, u32)) -> (f64, f64) {
     )
 }
 
-/// `plan`'s crop box in an image of size `at` that shows the whole `full`-sized image (`None`: all of it).
-pub(crate) fn crop_in(plan: &Plan, at: (u32, u32), full: (u32, u32)) -> Option<(f64, f64)> {
+/// A rectangle of source pixels; its edges may fall between pixels.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Region {
+    pub(crate) left: f64,
+    pub(crate) top: f64,
+    pub(crate) width: f64,
+    pub(crate) height: f64,
+}
+
+impl Region {
+    /// A `crop` of (width, height) centred in an image of `size`; all of it when `None`.
+    pub(crate) fn centred(size: (u32, u32), crop: Option<(f64, f64)>) -> Region {
+        let (w, h) = (f64::from(size.0), f64::from(size.1));
+        let (cw, ch) = crop.unwrap_or((w, h));
+        Region {
+            left: (w - cw) / 2.0,
+            top: (h - ch) / 2.0,
+            width: cw,
+            height: ch,
+        }
+    }
+
+    /// Whether it is exactly the whole image of `size`.
+    pub(crate) fn is_whole(&self, size: (u32, u32)) -> bool {
+        *self == Region::centred(size, None)
+    }
+}
+
+/// The region of an image of size `at` (showing the whole `full`-sized image) that `plan` reads: its crop,
+/// scaled to `at` and centred, or all of it.
+pub(crate) fn source_region(plan: &Plan, at: (u32, u32), full: (u32, u32)) -> Region {
     let (sx, sy) = scale_of(at, full);
-    plan.crop.map(|(cw, ch)| (cw * sx, ch * sy))
+    Region::centred(at, plan.crop.map(|(cw, ch)| (cw * sx, ch * sy)))
 }
 
 /// `(available, needed)` per axis: the source pixels a rendition covers in an image of size `at` showing
@@ -127,7 +156,10 @@ mod tests {
         };
         assert!(holds((1000, 750), &cover, full, Margin::new(2.0, 2.0)));
         assert!(!holds((500, 375), &cover, full, Margin::new(2.0, 2.0)));
-        assert_eq!(crop_in(&cover, (1000, 750), full), Some((750.0, 750.0)));
+        let region = source_region(&cover, (1000, 750), full);
+        assert_eq!((region.width, region.height), (750.0, 750.0));
+        assert_eq!((region.left, region.top), (125.0, 0.0));
+        assert!(source_region(&plan(10, 10), (40, 30), full).is_whole((40, 30)));
     }
 
     #[test]
