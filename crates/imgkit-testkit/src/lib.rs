@@ -17,6 +17,7 @@
 //! ```
 
 pub mod encode;
+pub mod exif;
 pub mod manifest;
 pub mod memory;
 pub mod photo;

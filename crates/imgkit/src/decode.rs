@@ -13,6 +13,8 @@ use crate::{Format, ImageInfo, Limit, Limits};
 /// RGBA), in stored orientation.
 pub struct Decoded {
     pub(crate) image: DynamicImage,
+    /// The DCT scale denominator the decode applied (1: full size).
+    pub(crate) shrink: u32,
     pub(crate) info: ImageInfo,
     pub(crate) icc_profile: Option<Vec<u8>>,
 }
@@ -88,6 +90,7 @@ pub(crate) fn decode_checked(checked: Checked<'_>, shrink: u32) -> Result<Decode
         if let Some(image) = decode_jpeg_scaled(bytes, &info, shrink, max_alloc)? {
             return Ok(Decoded {
                 image,
+                shrink,
                 info,
                 icc_profile,
             });
@@ -96,6 +99,7 @@ pub(crate) fn decode_checked(checked: Checked<'_>, shrink: u32) -> Result<Decode
     let image = DynamicImage::from_decoder(decoder).map_err(|e| Error::from_decoder(info.format, e))?;
     Ok(Decoded {
         image: to_8bit(image),
+        shrink: 1,
         info,
         icc_profile,
     })

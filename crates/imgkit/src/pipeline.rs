@@ -7,7 +7,7 @@ use image::DynamicImage;
 use crate::decode::{decode_checked, Decoded};
 use crate::error::{Error, Limit, Result};
 use crate::resize::Resizer;
-use crate::scale::{self, Margin};
+use crate::scale::{self, Margin, View};
 use crate::{color, encode, orient, Filter, Format, ImageInfo, Limits, Plan, Probed, Spec};
 
 /// One encoded rendition.
@@ -171,19 +171,26 @@ impl Processor {
         // Full-frame renditions (before orientation and colour conversion) that a later, smaller one can
         // start from; kept only when one will.
         let mut sources: Vec<DynamicImage> = Vec::new();
+        let decoded_view = View::decoded((decoded.width(), decoded.height()), decoded.shrink);
+        let view_of = |image: &DynamicImage| View::resized((image.width(), image.height()), full);
         for (k, &i) in order.iter().enumerate() {
             let resize_start = Instant::now();
-            let source = self
+            let (source, view) = self
                 .shrink_margin
-                .and_then(|m| sources.iter().rev().find(|s| holds(s, &plans[i], full, m)))
-                .unwrap_or(&decoded.image);
+                .and_then(|m| {
+                    sources
+                        .iter()
+                        .rev()
+                        .find(|s| scale::holds(view_of(s), &plans[i], full, m))
+                })
+                .map_or((&decoded.image, decoded_view), |s| (s, view_of(s)));
             let from = (source.width(), source.height());
-            let resized = self.resize(source, &plans[i], full, specs[i].filter_kind())?;
+            let resized = self.resize(source, view, &plans[i], full, specs[i].filter_kind())?;
             let reusable = self.shrink_margin.is_some_and(|m| {
                 plans[i].crop.is_none()
                     && order[k + 1..]
                         .iter()
-                        .any(|&j| holds(&resized, &plans[j], full, m))
+                        .any(|&j| scale::holds(view_of(&resized), &plans[j], full, m))
             });
             if reusable {
                 sources.push(resized.clone());
@@ -207,7 +214,8 @@ impl Processor {
         let start = Instant::now();
         let full = (decoded.info.width, decoded.info.height);
         let from = (decoded.width(), decoded.height());
-        let resized = self.resize(&decoded.image, &plan, full, spec.filter_kind())?;
+        let view = View::decoded(from, decoded.shrink);
+        let resized = self.resize(&decoded.image, view, &plan, full, spec.filter_kind())?;
         self.finish(resized, decoded, spec, Timings::default(), start, from)
     }
 
@@ -220,15 +228,16 @@ impl Processor {
         Ok(scale::stored_plan(target, info.orientation.swaps_dimensions()))
     }
 
-    /// Resamples `source`, which shows the whole `full`-sized image at any scale, to `plan`.
+    /// Resamples `source`, which shows the whole `full`-sized image as `view` says, to `plan`.
     fn resize(
         &mut self,
         source: &DynamicImage,
+        view: View,
         plan: &Plan,
         full: (u32, u32),
         filter: Filter,
     ) -> Result<DynamicImage> {
-        let region = scale::source_region(plan, (source.width(), source.height()), full);
+        let region = scale::source_region(plan, view, full);
         self.resizer
             .resize(source, plan.width, plan.height, region, filter)
     }
@@ -275,11 +284,6 @@ impl Processor {
         }
         Ok(())
     }
-}
-
-/// Whether `source` still has `margin` times the pixels `plan` needs on both axes.
-fn holds(source: &DynamicImage, plan: &Plan, full: (u32, u32), margin: Margin) -> bool {
-    scale::holds((source.width(), source.height()), plan, full, margin)
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! legal), so that the expected error never depends on the order the checks run in. The floods
 //! that exceed several dimension limits at once rely only on the documented "width first" order.
 
-use crate::exif;
 use crate::gifw::{self, GifFrame};
 use crate::jpeg::{self, Color, Options, COM, SOF0};
 use crate::manifest::{Expect, Format, Reject, Row};
@@ -10,6 +9,7 @@ use crate::picture::Picture;
 use crate::pngw::{self, PngBuilder};
 use crate::webpw;
 use crate::{err, Entry, Result};
+use imgkit_testkit::exif;
 
 const MIB: u64 = 1 << 20;
 

@@ -8,7 +8,6 @@
 //! it is never obtained by running imgkit.
 
 mod check;
-mod exif;
 mod gifw;
 mod hostile;
 mod jpeg;

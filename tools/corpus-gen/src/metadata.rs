@@ -1,7 +1,6 @@
 //! Valid files that carry metadata: EXIF orientations 1-8 in every format that has EXIF (JPEG, WebP,
 //! PNG), and one file per format with every kind of metadata it can hold.
 
-use crate::exif;
 use crate::jpeg::{self, Options};
 use crate::manifest::Format;
 use crate::picture::Picture;
@@ -9,6 +8,7 @@ use crate::pngw::{self, PngBuilder};
 use crate::valid::{display_p3_icc, ok, size};
 use crate::webpw;
 use crate::{Entry, Result};
+use imgkit_testkit::exif;
 
 /// Every file of this module.
 pub(crate) fn entries() -> Result<Vec<Entry>> {

@@ -3,7 +3,7 @@
 //! Written by hand rather than with an EXIF library so that the hostile variants (IFD loops,
 //! absurd counts, out-of-range orientations) can be expressed at all.
 
-use crate::picture::Picture;
+use crate::photo::Picture;
 
 /// TIFF field types used here (TIFF 6.0 section 2).
 const ASCII: u16 = 2;
@@ -46,14 +46,14 @@ fn app1(entries: &[Entry], next_ifd: u32) -> Vec<u8> {
 
 /// The TIFF structure alone, as WebP's `EXIF` chunk and PNG's `eXIf` chunk hold it (JPEG's APP1
 /// prefixes it with `Exif\0\0`).
-pub(crate) fn orientation_tiff(orientation: u16) -> Vec<u8> {
+pub fn orientation_tiff(orientation: u16) -> Vec<u8> {
     let mut app1 = orientation_app1(orientation);
     app1.drain(..6);
     app1
 }
 
 /// IFD0 with just the orientation tag. Values outside 1..=8 are written as-is on purpose.
-pub(crate) fn orientation_app1(orientation: u16) -> Vec<u8> {
+pub fn orientation_app1(orientation: u16) -> Vec<u8> {
     app1(
         &[Entry {
             tag: TAG_ORIENTATION,
@@ -67,7 +67,7 @@ pub(crate) fn orientation_app1(orientation: u16) -> Vec<u8> {
 
 /// IFD0 whose next-IFD pointer is its own offset: a naive walker never terminates.
 /// Orientation is 1 so that whatever a parser does, the displayed size equals the stored one.
-pub(crate) fn ifd_loop_app1() -> Vec<u8> {
+pub fn ifd_loop_app1() -> Vec<u8> {
     app1(
         &[Entry {
             tag: TAG_ORIENTATION,
@@ -83,7 +83,7 @@ pub(crate) fn ifd_loop_app1() -> Vec<u8> {
 /// (4 GiB / 8 GiB) lies far outside the segment, tempting a parser into a huge allocation or an
 /// out-of-bounds read. The orientation entry's inline value is 1, and a parser that rejects it
 /// also falls back to 1, so the displayed size equals the stored size either way.
-pub(crate) fn huge_count_app1() -> Vec<u8> {
+pub fn huge_count_app1() -> Vec<u8> {
     app1(
         &[
             Entry {
@@ -104,7 +104,7 @@ pub(crate) fn huge_count_app1() -> Vec<u8> {
 }
 
 /// Orientations 5..=8 rotate by 90 degrees, so the displayed size is the stored size swapped.
-pub(crate) fn swaps_axes(orientation: u16) -> bool {
+pub fn swaps_axes(orientation: u16) -> bool {
     (5..=8).contains(&orientation)
 }
 
@@ -125,7 +125,7 @@ fn displayed_position(orientation: u16, x: u32, y: u32, w: u32, h: u32) -> (u32,
 
 /// The pixels to *store* so that a viewer applying `orientation` shows `upright`: each stored
 /// pixel takes the colour of the upright pixel it will be displayed at (the inverse transform).
-pub(crate) fn stored_for(upright: &Picture, orientation: u16) -> Picture {
+pub fn stored_for(upright: &Picture, orientation: u16) -> Picture {
     let (w, h) = if swaps_axes(orientation) {
         (upright.height, upright.width)
     } else {
