@@ -50,9 +50,10 @@ pub use geometry::{plan, Fit, Plan};
 pub use info::ImageInfo;
 pub use limits::Limits;
 pub use orient::Orientation;
-pub use pipeline::{Output, Processor, Timings, DEFAULT_SHRINK_MARGIN};
+pub use pipeline::{Output, Processor, Timings};
 pub use probe::{probe, sniff, Probed, SNIFF_LEN};
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub use resize::fuzz_resize;
+pub use scale::{ShrinkOnLoad, MEASURED_MIN_RESIDUAL};
 pub use spec::{Filter, OutputFormat, Rendition, Rgb, Spec, DEFAULT_QUALITY, MAX_SIDE};

@@ -7,7 +7,7 @@ use image::DynamicImage;
 use crate::decode::{decode_checked, Decoded};
 use crate::error::{Error, Limit, Result};
 use crate::resize::Resizer;
-use crate::scale::{self, Margin, View};
+use crate::scale::{self, ShrinkOnLoad, View};
 use crate::{color, encode, orient, Filter, Format, ImageInfo, Limits, Plan, Probed, Spec};
 
 /// One encoded rendition.
@@ -64,12 +64,8 @@ pub struct Timings {
 pub struct Processor {
     limits: Limits,
     resizer: Resizer,
-    shrink_margin: Option<Margin>,
+    shrink: ShrinkOnLoad,
 }
-
-/// How much larger than a rendition its source must stay when imgkit decodes at reduced scale or resizes
-/// from a larger rendition; see [`Processor::shrink_on_load`].
-pub const DEFAULT_SHRINK_MARGIN: f64 = 2.0;
 
 impl Processor {
     /// A processor enforcing `limits`.
@@ -77,27 +73,31 @@ impl Processor {
         Processor {
             limits,
             resizer: Resizer::default(),
-            shrink_margin: Some(Margin::new(DEFAULT_SHRINK_MARGIN, DEFAULT_SHRINK_MARGIN)),
+            shrink: ShrinkOnLoad::Measured,
         }
     }
 
-    /// Sets shrink-on-load: a JPEG is decoded at the smallest DCT scale (1/2, 1/4 or 1/8) that leaves
-    /// every rendition `margin` times its size (default [`DEFAULT_SHRINK_MARGIN`]; values below 1 count
-    /// as 1), and smaller renditions start from larger ones under the same rule. `None` decodes at full
-    /// size and resizes every rendition from it: exact, and slower.
+    /// Sets shrink-on-load: how far below full size a JPEG is decoded (1/2, 1/4 or 1/8, in the DCT domain,
+    /// which skips most of the decode), and whether smaller renditions start from larger ones (when one
+    /// keeps twice their size, or `margin` times under [`ShrinkOnLoad::Margin`]).
+    ///
+    /// The default, [`ShrinkOnLoad::Measured`], takes the fastest scale whose residual shrink (what the
+    /// resize still does) is at least [`MEASURED_MIN_RESIDUAL`](crate::MEASURED_MIN_RESIDUAL) for that
+    /// scale; `None` (or [`ShrinkOnLoad::Exact`]) decodes at full size and resizes every rendition from it:
+    /// exact, and slower; `Some(margin)` keeps every rendition `margin` times its size (libvips' rule is 2).
     ///
     /// ```
     /// use imgkit::{Limits, Processor, Spec};
     /// # let jpeg = imgkit_testkit::jpeg(1600, 1200);
     /// let thumb = Processor::new(Limits::default()).process(&jpeg, &Spec::width(200))?;
-    /// assert_eq!(thumb.resized_from, (400, 300)); // decoded at 1/4: still 2x the target
+    /// assert_eq!(thumb.resized_from, (400, 300)); // 1/4: 2x left to resize (1/8 would leave 1x)
     ///
     /// let exact = Processor::new(Limits::default()).shrink_on_load(None).process(&jpeg, &Spec::width(200))?;
     /// assert_eq!(exact.resized_from, (1600, 1200));
     /// # Ok::<(), imgkit::Error>(())
     /// ```
-    pub fn shrink_on_load(mut self, margin: Option<f64>) -> Processor {
-        self.shrink_margin = margin.map(|m| Margin::new(m, DEFAULT_SHRINK_MARGIN));
+    pub fn shrink_on_load(mut self, rule: impl Into<ShrinkOnLoad>) -> Processor {
+        self.shrink = rule.into();
         self
     }
 
@@ -157,7 +157,8 @@ impl Processor {
             .iter()
             .map(|spec| self.stored_target(&checked.info, spec))
             .collect::<Result<Vec<_>>>()?;
-        let shrink = scale::decode_shrink(&plans, full, self.shrink_margin);
+        let shrink = scale::decode_shrink(&plans, full, self.shrink);
+        let cascade = scale::cascade_margin(self.shrink);
         let decoded = decode_checked(checked, shrink)?;
         let shared = Timings {
             probe: probe_time,
@@ -175,8 +176,7 @@ impl Processor {
         let view_of = |image: &DynamicImage| View::resized((image.width(), image.height()), full);
         for (k, &i) in order.iter().enumerate() {
             let resize_start = Instant::now();
-            let (source, view) = self
-                .shrink_margin
+            let (source, view) = cascade
                 .and_then(|m| {
                     sources
                         .iter()
@@ -186,7 +186,7 @@ impl Processor {
                 .map_or((&decoded.image, decoded_view), |s| (s, view_of(s)));
             let from = (source.width(), source.height());
             let resized = self.resize(source, view, &plans[i], full, specs[i].filter_kind())?;
-            let reusable = self.shrink_margin.is_some_and(|m| {
+            let reusable = cascade.is_some_and(|m| {
                 plans[i].crop.is_none()
                     && order[k + 1..]
                         .iter()

@@ -4,6 +4,42 @@
 
 use crate::Plan;
 
+/// How far below full size a JPEG may be decoded (shrink-on-load): see
+/// [`Processor::shrink_on_load`](crate::Processor::shrink_on_load).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub enum ShrinkOnLoad {
+    /// Decode at full size and resize every rendition from it: exact, and the slowest.
+    Exact,
+    /// The fastest DCT scale 1/s at which every rendition's residual shrink factor (the reduction the
+    /// resize still makes after the decode) is at least [`MEASURED_MIN_RESIDUAL`] for s: the rule measured
+    /// to keep thumbnails within 38 dB of the exact ones and never coarser than sharp's default.
+    #[default]
+    Measured,
+    /// Every rendition keeps `margin` times its size at the decode scale (libvips' `thumbnail` keeps 2;
+    /// values below 1 count as 1).
+    Margin(f64),
+}
+
+/// `None` is [`ShrinkOnLoad::Exact`], `Some(margin)` [`ShrinkOnLoad::Margin`].
+impl From<Option<f64>> for ShrinkOnLoad {
+    fn from(margin: Option<f64>) -> Self {
+        margin.map_or(ShrinkOnLoad::Exact, ShrinkOnLoad::Margin)
+    }
+}
+
+/// The smallest residual shrink factor at which [`ShrinkOnLoad::Measured`] decodes at 1/s, per s: at
+/// 1/8, 1.4 (below it a sharp 3 MP photo fell under 38 dB: 37.9 dB at 1.35); at 1/4, 1.25 (38 dB needs
+/// 1.14; sharp's rule, decode at 1/s when the shrink is at least s + 1, asks 1.25); at 1/2, 1.5 (sharp's
+/// rule; 42 dB and more from 1.0). Measured on seven camera photos, thumbnails 150-1600 px wide
+/// (`cargo run --release -p imgkit-benches --bin fidelity -- DIR`; README, "Shrink-on-load").
+pub const MEASURED_MIN_RESIDUAL: [(u32, f64); 3] = [(8, 1.4), (4, 1.25), (2, 1.5)];
+
+/// How many times its size a source must keep for a smaller rendition to start from it, under every rule
+/// but [`ShrinkOnLoad::Exact`] (libvips' margin): resizing an already-resized image costs less than a
+/// coarse DCT scale, and 2 keeps such cascades within 40 dB of the exact thumbnail.
+pub(crate) const CASCADE_MARGIN: f64 = 2.0;
+
 /// How many times a rendition's size its source must stay when imgkit decodes at reduced scale or
 /// resizes from a larger rendition: at least 1 (a source smaller than the rendition would enlarge).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -127,29 +163,41 @@ pub(crate) fn holds(view: View, plan: &Plan, full: (u32, u32), margin: Margin) -
         .all(|&(available, needed)| available >= needed * margin.0)
 }
 
-/// The largest DCT scale denominator (8, 4, 2, else 1) at which every plan still has `margin` times its
-/// pixels; `None` (exact) decodes at full size.
-///
-/// Keeping `margin` ≥ 2 (the rule of libvips' `thumbnail`) leaves the exact Lanczos resize enough pixels
-/// to keep the result indistinguishable from resizing the full image; decoding straight down to the
-/// target costs sharpness.
+/// The DCT scale denominator (8, 4, 2, else 1) a JPEG is decoded at for `plans` under `rule`: the
+/// largest at which every plan's residual shrink factor on both axes (the pixels it reads at full size
+/// over its output size, divided by the denominator) meets the rule's minimum.
 pub(crate) fn decode_shrink<'a>(
     plans: impl IntoIterator<Item = &'a Plan>,
     full: (u32, u32),
-    margin: Option<Margin>,
+    rule: ShrinkOnLoad,
 ) -> u32 {
-    let Some(margin) = margin else {
-        return 1;
-    };
-    let allowed = plans
+    // The total reduction of the most demanding plan on its most demanding axis.
+    let factor = plans
         .into_iter()
         .flat_map(|p| needs(p, View::full(full), full))
-        .map(|(available, needed)| available / (needed * margin.0))
+        .map(|(available, needed)| available / needed)
         .fold(f64::INFINITY, f64::min);
+    let min_residual = |s: u32| match rule {
+        ShrinkOnLoad::Exact => f64::INFINITY,
+        ShrinkOnLoad::Margin(m) => Margin::new(m, CASCADE_MARGIN).0,
+        ShrinkOnLoad::Measured => MEASURED_MIN_RESIDUAL
+            .iter()
+            .find(|(d, _)| *d == s)
+            .map_or(f64::INFINITY, |(_, r)| *r),
+    };
     [8, 4, 2]
         .into_iter()
-        .find(|&d| f64::from(d) <= allowed)
+        .find(|&s| factor / f64::from(s) >= min_residual(s))
         .unwrap_or(1)
+}
+
+/// The margin cascades keep under `rule` (`None`: no cascades, every rendition from the decode).
+pub(crate) fn cascade_margin(rule: ShrinkOnLoad) -> Option<Margin> {
+    match rule {
+        ShrinkOnLoad::Exact => None,
+        ShrinkOnLoad::Margin(m) => Some(Margin::new(m, CASCADE_MARGIN)),
+        ShrinkOnLoad::Measured => Some(Margin::new(CASCADE_MARGIN, CASCADE_MARGIN)),
+    }
 }
 
 #[cfg(test)]
@@ -167,18 +215,35 @@ mod tests {
     #[test]
     fn shrink_keeps_the_margin_for_every_plan() {
         let full = (4000, 3000);
-        let two = Some(Margin::new(2.0, 2.0));
+        let two = ShrinkOnLoad::Margin(2.0);
         assert_eq!(decode_shrink(&[plan(400, 300)], full, two), 4);
         assert_eq!(decode_shrink(&[plan(250, 188)], full, two), 4);
         assert_eq!(decode_shrink(&[plan(250, 187)], full, two), 8);
         assert_eq!(decode_shrink(&[plan(400, 300), plan(1600, 1200)], full, two), 1);
-        assert_eq!(decode_shrink(&[plan(400, 300)], full, None), 1);
+        assert_eq!(decode_shrink(&[plan(400, 300)], full, ShrinkOnLoad::Exact), 1);
         // Below 1 counts as 1; not a number takes the fallback.
         assert_eq!(
-            decode_shrink(&[plan(500, 375)], full, Some(Margin::new(0.2, 2.0))),
+            decode_shrink(&[plan(500, 375)], full, ShrinkOnLoad::Margin(0.2)),
             8
         );
+        assert_eq!(ShrinkOnLoad::from(None), ShrinkOnLoad::Exact);
         assert_eq!(Margin::new(f64::NAN, 2.0), Margin::new(2.0, 2.0));
+    }
+
+    #[test]
+    fn the_measured_rule_takes_the_fastest_scale_that_keeps_its_residual() {
+        let full = (4000, 3000);
+        let measured = |plans: &[Plan]| decode_shrink(plans, full, ShrinkOnLoad::Measured);
+        // 4000 -> 400: 10x; at 1/8 the resize would have 1.25x left (< 1.4), at 1/4 2.5x.
+        assert_eq!(measured(&[plan(400, 300)]), 4);
+        // 4000 -> 280: 14.3x; 1/8 leaves 1.79x.
+        assert_eq!(measured(&[plan(280, 210)]), 8);
+        // 4000 -> 1000: 4x; 1/4 leaves 1.0x (< 1.25), 1/2 leaves 2x.
+        assert_eq!(measured(&[plan(1000, 750)]), 2);
+        // 4000 -> 2700: 1.48x; 1/2 would leave 0.74x.
+        assert_eq!(measured(&[plan(2700, 2025)]), 1);
+        // The most demanding rendition decides.
+        assert_eq!(measured(&[plan(280, 210), plan(1000, 750)]), 2);
     }
 
     #[test]

@@ -52,18 +52,21 @@ fn png_spec(spec: Spec) -> Spec {
     spec.format(OutputFormat::Png)
 }
 
+/// The default rule: the fastest DCT scale whose residual shrink meets `MEASURED_MIN_RESIDUAL` (1/8: 1.4,
+/// 1/4: 1.25, 1/2: 1.5), and the fidelity it promises, at least 38 dB against the exact thumbnail.
 #[test]
-fn jpeg_is_decoded_at_the_smallest_scale_that_keeps_twice_the_target() {
+fn jpeg_is_decoded_at_the_fastest_scale_the_measured_rule_allows() {
     let src = photo_jpeg();
     let exact = &mut Processor::new(Limits::default()).shrink_on_load(None);
     let fast = &mut Processor::new(Limits::default());
-    // (spec, the size the fast path must resample from)
+    // (spec, the size the fast path must resample from), for the 2400x1800 photo.
     let cases = [
-        (Spec::width(200), (600, 450)),    // 1/4: 600 >= 2 x 200; 1/8 (300) would not be
-        (Spec::width(400), (1200, 900)),   // 1/2
-        (Spec::width(1000), (2400, 1800)), // no DCT scale keeps 2 x 1000
-        (Spec::size(200, 200).fit(Fit::Cover), (600, 450)), // the 1800x1800 crop needs 400
-        (Spec::height(100), (300, 225)),   // 1/8
+        (Spec::width(200), (300, 225)),                     // 12x: 1/8 leaves 1.5x
+        (Spec::height(100), (300, 225)),                    // 18x: 1/8 leaves 2.25x
+        (Spec::width(400), (600, 450)),                     // 6x: 1/8 would leave 0.75x, 1/4 leaves 1.5x
+        (Spec::size(200, 200).fit(Fit::Cover), (600, 450)), // the 1800 crop: 9x, 1/8 leaves 1.125x
+        (Spec::width(700), (1200, 900)),                    // 3.4x: 1/4 would leave 0.86x, 1/2 leaves 1.7x
+        (Spec::width(1000), (2400, 1800)),                  // 2.4x: 1/2 would leave 1.2x
     ];
     for (spec, from) in cases {
         let spec = png_spec(spec);
@@ -73,7 +76,7 @@ fn jpeg_is_decoded_at_the_smallest_scale_that_keeps_twice_the_target() {
         assert_eq!(b.resized_from, (2400, 1800));
         assert_eq!((a.width, a.height), (b.width, b.height), "{spec:?}");
         let db = psnr(&a.bytes, &b.bytes);
-        assert!(db >= 40.0, "{spec:?}: {db:.1} dB");
+        assert!(db >= 38.0, "{spec:?}: {db:.1} dB");
     }
 }
 
