@@ -2,9 +2,9 @@
 //   node sharp_worker.js SPECS INPUT ITERS WARMUP OUT_PREFIX
 // SPECS: comma-separated WIDTH:jpeg:QUALITY or WIDTH:png. One thread: sharp.concurrency(1) here, and
 // UV_THREADPOOL_SIZE=1 in the environment (it must be set before node starts). Each rendition is its own
-// pipeline from the same input bytes. Lanczos3, aspect ratio kept, fastShrinkOnLoad: false (JPEG
-// shrink-on-load leaves >= 2x the target for the real resize), EXIF orientation applied, metadata not kept,
-// baseline 4:2:0 JPEG without optimised Huffman tables (as imgkit, pyvips and Pillow write).
+// pipeline from the same input bytes. Lanczos3, aspect ratio kept, sharp's default shrink-on-load
+// (fastShrinkOnLoad: decode at 1/s when the integer shrink exceeds s), EXIF orientation applied, metadata
+// not kept, baseline 4:2:0 JPEG without optimised Huffman tables (as imgkit, pyvips and Pillow write).
 'use strict';
 const fs = require('fs');
 const sharp = require('sharp');
@@ -23,7 +23,6 @@ function pipeline(bytes, spec) {
   const img = sharp(bytes, { autoOrient: true }).resize({
     width: spec.width,
     kernel: 'lanczos3',
-    fastShrinkOnLoad: false,
   });
   if (spec.format === 'png') {
     return img.png({ compressionLevel: pngLevel }).toBuffer({ resolveWithObject: true });

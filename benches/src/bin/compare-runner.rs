@@ -4,7 +4,13 @@
 //! ```text
 //! compare-runner gen DIR
 //!     writes the deterministic photo-like inputs: DIR/jpeg-12mp.jpg (4032x3024, q90 4:2:0),
-//!     DIR/jpeg-3mp.jpg (2048x1536) and DIR/png-14mp.png (4608x3072 RGB, default compression).
+//!     DIR/jpeg-3mp.jpg (2048x1536), DIR/jpeg-12mp-progressive.jpg (the 12 MP one, progressive) and
+//!     DIR/png-14mp.png (4608x3072 RGB, default compression).
+//! compare-runner exact WIDTH HEIGHT INPUT OUT
+//!     writes the exact WIDTHxHEIGHT rendition of INPUT (full-size decode, Lanczos3, the whole image:
+//!     the fidelity reference for a tool's output of that size) to OUT as PNG.
+//! compare-runner psnr A B
+//!     prints the PSNR in dB of image B against image A (same size; RGB).
 //! compare-runner run SPECS INPUT ITERS WARMUP OUT_PREFIX
 //!     SPECS is a comma-separated list of renditions, each WIDTH:jpeg:QUALITY or WIDTH:png
 //!     (aspect ratio kept, Lanczos3). Runs WARMUP untimed and ITERS timed iterations in this
@@ -20,12 +26,21 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use imgkit::{Limits, OutputFormat, Processor, Spec};
+use imgkit::{Fit, Limits, OutputFormat, Processor, Spec};
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["gen", dir] => generate(Path::new(dir)),
+        ["exact", width, height, input, out] => exact(
+            (width.parse().context("WIDTH")?, height.parse().context("HEIGHT")?),
+            Path::new(input),
+            Path::new(out),
+        ),
+        ["psnr", a, b] => {
+            println!("{:.3}", psnr(Path::new(a), Path::new(b))?);
+            Ok(())
+        }
         ["run", specs, input, iters, warmup, out_prefix] => run(
             specs,
             Path::new(input),
@@ -42,6 +57,10 @@ fn generate(dir: &Path) -> Result<()> {
     for (name, w, h) in [("jpeg-12mp.jpg", 4032, 3024), ("jpeg-3mp.jpg", 2048, 1536)] {
         write(&dir.join(name), &imgkit_testkit::encode::photo_jpeg(w, h, 90))?;
     }
+    write(
+        &dir.join("jpeg-12mp-progressive.jpg"),
+        &imgkit_testkit::encode::photo_jpeg_progressive(4032, 3024, 90),
+    )?;
     write(
         &dir.join("png-14mp.png"),
         &imgkit_testkit::encode::photo_png(4608, 3072),
@@ -69,6 +88,25 @@ fn parse_spec(text: &str) -> Result<Spec> {
         _ => bail!("spec {text:?} is not WIDTH:jpeg:QUALITY or WIDTH:png"),
     };
     Ok(Spec::width(width).format(format))
+}
+
+/// The fidelity reference: the whole image, full-size decode, Lanczos3, at exactly `size` (tools round
+/// the free side differently, so each is compared with the exact rendition of its own size).
+fn exact(size: (u32, u32), input: &Path, out: &Path) -> Result<()> {
+    let bytes = std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
+    let spec = Spec::size(size.0, size.1)
+        .fit(Fit::Fill)
+        .format(OutputFormat::Png);
+    let rendition = Processor::new(Limits::default())
+        .shrink_on_load(None)
+        .process(&bytes, &spec)?;
+    std::fs::write(out, &rendition.bytes).with_context(|| format!("writing {}", out.display()))
+}
+
+/// PSNR of `b` against `a`, over RGB.
+fn psnr(a: &Path, b: &Path) -> Result<f64> {
+    let read = |p: &Path| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
+    Ok(imgkit_testkit::psnr_encoded(&read(a)?, &read(b)?))
 }
 
 fn run(specs: &str, input: &Path, iters: usize, warmup: usize, out_prefix: &str) -> Result<()> {

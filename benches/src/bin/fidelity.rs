@@ -15,25 +15,10 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use imgkit::{Limits, OutputFormat, Processor, Spec};
+use imgkit_testkit::psnr_encoded;
 
 const WIDTHS: [u32; 7] = [200, 320, 400, 640, 800, 1024, 1600];
 const FLOOR_DB: f64 = 38.0;
-
-fn psnr(a: &[u8], b: &[u8]) -> Result<f64> {
-    let a = image::load_from_memory(a)?.to_rgb8();
-    let b = image::load_from_memory(b)?.to_rgb8();
-    if a.dimensions() != b.dimensions() {
-        bail!("sizes differ: {:?} and {:?}", a.dimensions(), b.dimensions());
-    }
-    let mse = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(&p, &q)| (f64::from(p) - f64::from(q)).powi(2))
-        .sum::<f64>()
-        / a.as_raw().len() as f64;
-    Ok(10.0 * (255.0 * 255.0 / mse.max(1e-9)).log10())
-}
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -83,7 +68,7 @@ fn main() -> Result<()> {
                 name.clone(),
                 width,
                 ours.resized_from,
-                psnr(&ours.bytes, &reference.bytes)?,
+                psnr_encoded(&ours.bytes, &reference.bytes),
             ));
             for (s, decoded) in &decodes {
                 let residual = f64::from(display_w) / f64::from(*s) / f64::from(width);
@@ -91,7 +76,7 @@ fn main() -> Result<()> {
                     continue;
                 }
                 let out = render.render(decoded, &spec)?;
-                let db = psnr(&out.bytes, &reference.bytes)?;
+                let db = psnr_encoded(&out.bytes, &reference.bytes);
                 println!("{name}\t{width}\t{s}\t{residual:.3}\t{db:.2}");
                 points.push((*s, residual, db));
             }

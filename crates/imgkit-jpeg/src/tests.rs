@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
+use imgkit_testkit::psnr;
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
 /// Deterministic photo-like RGB (the testkit's: gradients, hard edges, stripes, mild noise).
@@ -41,17 +42,6 @@ fn reference(jpeg: &[u8], scale: u16) -> (usize, usize, Vec<u8>) {
         .scale(info.width.div_ceil(scale), info.height.div_ceil(scale))
         .unwrap();
     (usize::from(w), usize::from(h), d.decode().unwrap())
-}
-
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    let mse = a
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
-        .sum::<f64>()
-        / a.len() as f64;
-    10.0 * (255.0f64 * 255.0 / mse.max(1e-9)).log10()
 }
 
 /// Averages `scale`×`scale` boxes of a full-size decode: what a scaled decode should approximate.

@@ -13,7 +13,16 @@ const SEED: u64 = 1;
 /// # Panics
 /// If a side exceeds JPEG's 65,535.
 pub fn photo_jpeg(width: u32, height: u32, quality: u8) -> Vec<u8> {
-    jpeg_of(&photo(width, height, SEED), quality, None)
+    jpeg_of(&photo(width, height, SEED), quality, None, false)
+}
+
+/// [`photo_jpeg`] written progressive (spectral selection and successive approximation scans, as
+/// `jpegtran -progressive` and many web tools write).
+///
+/// # Panics
+/// If a side exceeds JPEG's 65,535.
+pub fn photo_jpeg_progressive(width: u32, height: u32, quality: u8) -> Vec<u8> {
+    jpeg_of(&photo(width, height, SEED), quality, None, true)
 }
 
 /// [`photo_jpeg`] carrying an EXIF orientation tag (APP1) of `orientation`: the pixels are stored as
@@ -24,15 +33,16 @@ pub fn photo_jpeg(width: u32, height: u32, quality: u8) -> Vec<u8> {
 /// If a side exceeds JPEG's 65,535.
 pub fn photo_jpeg_oriented(width: u32, height: u32, quality: u8, orientation: u16) -> Vec<u8> {
     let app1 = crate::exif::orientation_app1(orientation);
-    jpeg_of(&photo(width, height, SEED), quality, Some(app1))
+    jpeg_of(&photo(width, height, SEED), quality, Some(app1), false)
 }
 
-fn jpeg_of(img: &image::RgbImage, quality: u8, app1: Option<Vec<u8>>) -> Vec<u8> {
+fn jpeg_of(img: &image::RgbImage, quality: u8, app1: Option<Vec<u8>>, progressive: bool) -> Vec<u8> {
     let (width, height) = img.dimensions();
     let side = |v: u32| u16::try_from(v).unwrap_or_else(|_| panic!("JPEG sides are at most 65535, got {v}"));
     let mut out = Vec::new();
     let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality);
     encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+    encoder.set_progressive(progressive);
     if let Some(app1) = app1 {
         encoder
             .add_app_segment(1, app1)

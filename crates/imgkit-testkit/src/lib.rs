@@ -22,7 +22,9 @@ pub mod manifest;
 pub mod memory;
 pub mod photo;
 mod prng;
+pub mod quality;
 
 pub use encode::{jpeg, png};
 pub use photo::{photo, Picture};
 pub use prng::XorShift;
+pub use quality::{psnr, psnr_encoded};

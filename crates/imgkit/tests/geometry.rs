@@ -6,20 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a test failure
 
 use imgkit::{Fit, Limits, OutputFormat, Processor, Spec};
-
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    let a = image::load_from_memory(a).unwrap().to_rgb8();
-    let b = image::load_from_memory(b).unwrap().to_rgb8();
-    assert_eq!(a.dimensions(), b.dimensions());
-    let mse = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(&p, &q)| (f64::from(p) - f64::from(q)).powi(2))
-        .sum::<f64>()
-        / a.as_raw().len() as f64;
-    10.0 * (255.0 * 255.0 / mse.max(1e-9)).log10()
-}
+use imgkit_testkit::psnr_encoded as psnr;
 
 /// 2017x1129: both sides leave a partial pixel at every DCT scale (2017/8 = 252.125).
 const SIZE: (u32, u32) = (2017, 1129);

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use image::{DynamicImage, RgbImage};
 use imgkit::{Fit, Limits, OutputFormat, Processor, Spec};
+use imgkit_testkit::psnr_encoded as psnr;
 
 fn photo(width: u32, height: u32) -> RgbImage {
     imgkit_testkit::photo(width, height, 1)
@@ -32,20 +33,6 @@ fn gray_jpeg(img: &RgbImage) -> Vec<u8> {
         .encode_image(&gray)
         .unwrap();
     out
-}
-
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    let a = image::load_from_memory(a).unwrap().to_rgb8();
-    let b = image::load_from_memory(b).unwrap().to_rgb8();
-    assert_eq!(a.dimensions(), b.dimensions());
-    let mse = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(&p, &q)| (f64::from(p) - f64::from(q)).powi(2))
-        .sum::<f64>()
-        / a.as_raw().len() as f64;
-    10.0 * (255.0 * 255.0 / mse.max(1e-9)).log10()
 }
 
 fn png_spec(spec: Spec) -> Spec {
