@@ -25,6 +25,9 @@ pub const PRICE_PER_MILLION_REQUESTS: f64 = 0.20;
 /// Headroom on the concurrency derived from `--images-per-second`.
 pub const CONCURRENCY_HEADROOM: f64 = 1.5;
 
+/// The memory sizes tabulated when the workload names none, MB.
+pub const DEFAULT_MEMORY_SIZES: [u32; 10] = [512, 1024, 1536, 1769, 2048, 3008, 3538, 5307, 7076, 10240];
+
 /// What the model needs to know about the workload and the calibration.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Model {
@@ -248,7 +251,7 @@ mod tests {
     }
 
     fn sizes() -> Vec<u32> {
-        crate::DEFAULT_MEMORY_SIZES.to_vec()
+        DEFAULT_MEMORY_SIZES.to_vec()
     }
 
     #[test]

@@ -1,0 +1,287 @@
+//! The sizing run: a workload in, calibration on this machine, the model over memory sizes, a
+//! recommendation out.
+
+use std::path::Path;
+
+use anyhow::{anyhow, bail, ensure, Context, Result};
+use imgkit::Limits;
+
+use crate::calibrate::{
+    calibrate_point, dimensions, parse_renditions, ChildCommand, Line, Point, SampleFormat,
+};
+use crate::model::{
+    cheapest, fastest_fitting, max_concurrency, timeout_s, visibility_timeout_s, Model, Params,
+    LAMBDA_MAX_TIMEOUT_S, LAMBDA_MEMORY_MB, SQS_CONCURRENCY, SQS_MAX_VISIBILITY_S,
+};
+use crate::report::{Estimate, Sizing};
+
+/// The renditions sized when the workload names none.
+pub const DEFAULT_RENDITIONS: [&str; 3] = [
+    "large=1600w,jpeg:85",
+    "medium=800w,webp:80",
+    "thumb=200x200,cover,webp:80",
+];
+
+/// Calibration sizes as fractions of the largest image's area.
+const CALIBRATION_FRACTIONS: [f64; 3] = [0.125, 0.25, 0.5];
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// What to size for.
+#[derive(Clone, Debug)]
+pub struct Workload {
+    /// Largest input, in megapixels.
+    pub max_megapixels: f64,
+    /// Aspect ratio (W/H) of the largest input.
+    pub aspect: f64,
+    /// Input format to calibrate with.
+    pub format: SampleFormat,
+    /// `[NAME=]SPEC` renditions made from every input.
+    pub renditions: Vec<String>,
+    /// Images per invocation (the SQS event source's BatchSize).
+    pub batch_size: u32,
+    /// Latency target for one invocation (a batch of largest images), ms.
+    pub latency_ms: f64,
+    /// Safety factor on the peak memory per image.
+    pub safety: f64,
+    /// Allowance for the Lambda runtime and the S3 client on top of the measured baseline, MB.
+    pub runtime_overhead_mb: f64,
+    /// Timeout = max(`min_timeout`, ceil(margin × batch latency)).
+    pub timeout_margin: f64,
+    /// Smallest Timeout recommended, s.
+    pub min_timeout: u32,
+    /// Sustained arrival rate, when known: derives MaxConcurrency.
+    pub images_per_second: Option<f64>,
+    /// MaxConcurrency without a rate.
+    pub max_concurrency: u32,
+    /// Memory sizes to tabulate, MB.
+    pub memory_sizes: Vec<u32>,
+    /// Timed runs per calibration size.
+    pub iterations: u32,
+    /// Also measure the largest image itself (not only the extrapolation).
+    pub check: bool,
+}
+
+impl Workload {
+    /// Refuses values the model cannot use, naming the flag of `imgkit sizing` that set them.
+    pub fn validate(&self) -> Result<()> {
+        let limits = Limits::default();
+        parse_renditions(&self.renditions)?;
+        let mp = self.max_megapixels;
+        ensure!(
+            mp.is_finite() && mp >= 0.1,
+            "--max-megapixels must be at least 0.1, got {mp}"
+        );
+        let (max_width, max_height) = dimensions(mp, self.aspect);
+        let pixels = u64::from(max_width) * u64::from(max_height);
+        ensure!(
+            pixels <= limits.max_pixels && max_width <= limits.max_width && max_height <= limits.max_height,
+            "{max_width}x{max_height} ({mp} MP) is beyond the default limits ({} MP, {}x{}): imgkit would reject it",
+            limits.max_pixels as f64 / 1e6,
+            limits.max_width,
+            limits.max_height
+        );
+        ensure!(
+            self.format != SampleFormat::Webp || (max_width <= 16383 && max_height <= 16383),
+            "WebP images cannot be larger than 16383 pixels a side"
+        );
+        ensure!(
+            (1..=10_000).contains(&self.batch_size),
+            "--batch-size must be 1-10000 (SQS's limit)"
+        );
+        ensure!(
+            self.latency_ms.is_finite() && self.latency_ms > 0.0,
+            "--latency-ms must be positive"
+        );
+        ensure!(
+            self.safety.is_finite() && self.safety >= 1.0,
+            "--safety must be at least 1"
+        );
+        ensure!(
+            self.runtime_overhead_mb.is_finite() && self.runtime_overhead_mb >= 0.0,
+            "--runtime-overhead-mb must not be negative"
+        );
+        ensure!(
+            self.timeout_margin.is_finite() && self.timeout_margin >= 1.0,
+            "--timeout-margin must be at least 1"
+        );
+        ensure!(
+            (1..=LAMBDA_MAX_TIMEOUT_S).contains(&self.min_timeout),
+            "--min-timeout must be 1-{LAMBDA_MAX_TIMEOUT_S} s"
+        );
+        ensure!(
+            SQS_CONCURRENCY.contains(&self.max_concurrency),
+            "--max-concurrency must be 2-1000 (SQS's range)"
+        );
+        if let Some(rate) = self.images_per_second {
+            ensure!(
+                rate.is_finite() && rate > 0.0,
+                "--images-per-second must be positive"
+            );
+        }
+        ensure!(!self.memory_sizes.is_empty(), "--memory-sizes is empty");
+        if let Some(bad) = self.memory_sizes.iter().find(|mb| !LAMBDA_MEMORY_MB.contains(mb)) {
+            bail!("--memory-sizes: {bad} MB is outside Lambda's 128-10240 MB");
+        }
+        ensure!((1..=100).contains(&self.iterations), "--iterations must be 1-100");
+        Ok(())
+    }
+
+    /// The largest image's width and height.
+    pub fn max_size(&self) -> (u32, u32) {
+        dimensions(self.max_megapixels, self.aspect)
+    }
+}
+
+/// Calibrates on this machine (each size in a process made by `child`) and sizes the function.
+pub fn size(workload: &Workload, child: &ChildCommand<'_>) -> Result<Sizing> {
+    workload.validate()?;
+    let limits = Limits::default();
+    let (max_width, max_height) = workload.max_size();
+    let max_mp = f64::from(max_width) * f64::from(max_height) / 1e6;
+    let aspect = f64::from(max_width) / f64::from(max_height);
+    let dir = tempfile::tempdir().context("creating a temporary directory")?;
+    calibrate_and_model(
+        workload,
+        child,
+        dir.path(),
+        &limits,
+        (max_width, max_height),
+        max_mp,
+        aspect,
+    )
+}
+
+fn calibrate_and_model(
+    workload: &Workload,
+    child: &ChildCommand<'_>,
+    dir: &Path,
+    limits: &Limits,
+    (max_width, max_height): (u32, u32),
+    max_mp: f64,
+    aspect: f64,
+) -> Result<Sizing> {
+    let point = |name: &str, size: (u32, u32)| {
+        let r = &workload.renditions;
+        calibrate_point(
+            child,
+            dir,
+            name,
+            workload.format,
+            size,
+            r,
+            workload.iterations,
+            limits,
+        )
+    };
+    let too_big = |(width, height): (u32, u32), bytes: u64| {
+        anyhow!(
+            "a {width}x{height} {} calibration image is {:.1} MiB, over the default max_input_bytes \
+             ({:.0} MiB): imgkit rejects such inputs; lower --max-megapixels",
+            workload.format,
+            bytes as f64 / MIB,
+            limits.max_input_bytes as f64 / MIB
+        )
+    };
+    let mut points = Vec::new();
+    for (i, fraction) in CALIBRATION_FRACTIONS.iter().enumerate() {
+        let size = dimensions(max_mp * fraction, aspect);
+        points.push(point(&format!("calibration-{i}"), size)?.map_err(|bytes| too_big(size, bytes))?);
+    }
+
+    // Extrapolate from the two larger sizes, the regime nearest the largest image: at the smallest,
+    // a rendition may not even be a downscale. The smallest size shows how straight the line is.
+    let fit = |near: &[Point], y: fn(&Point) -> f64| {
+        Line::fit(&near.iter().map(|p| (p.megapixels(), y(p))).collect::<Vec<_>>())
+    };
+    let time = fit(&points[1..], |p| p.ms);
+    let memory = fit(&points[1..], |p| p.peak_mb);
+    let linearity = memory.at(points[0].megapixels()) / points[0].peak_mb - 1.0;
+    let input = fit(&points, |p| p.input_bytes as f64);
+    // Never predict less at the largest size than was measured at a smaller one.
+    let largest = points.iter().fold((0.0_f64, 0.0_f64), |acc, p| {
+        (acc.0.max(p.ms), acc.1.max(p.peak_mb))
+    });
+    let predicted = Estimate {
+        ms: time.at(max_mp).max(largest.0),
+        peak_mb: memory.at(max_mp).max(largest.1),
+    };
+    let process_baseline_mb = points.iter().map(|p| p.baseline_mb).fold(0.0, f64::max);
+    let input_bytes_at_max = input.at(max_mp).max(0.0);
+
+    // The check: the largest image itself. JPEG shrink-on-load makes memory a sawtooth in megapixels
+    // (each DCT scale step quarters the decode), which no line through smaller sizes follows.
+    let check = if workload.check {
+        point("largest", (max_width, max_height))?.ok()
+    } else {
+        None
+    };
+    let used = match &check {
+        Some(c) => Estimate {
+            ms: predicted.ms.max(c.ms),
+            peak_mb: predicted.peak_mb.max(c.peak_mb),
+        },
+        None => predicted,
+    };
+
+    let model = Model {
+        baseline_mb: process_baseline_mb + workload.runtime_overhead_mb,
+        peak_mb_per_image: used.peak_mb,
+        ms_per_image: used.ms,
+        batch_size: workload.batch_size,
+        safety: workload.safety,
+        latency_target_ms: workload.latency_ms,
+    };
+    let rows = model.table(&workload.memory_sizes);
+    let (chosen, meets) = match cheapest(&rows) {
+        Some(i) => (i, true),
+        None => match fastest_fitting(&rows) {
+            Some(i) => (i, false),
+            None => bail!(
+                "no memory size fits: one largest image needs {:.0} MB; add a larger --memory-sizes entry \
+                 or lower --max-megapixels",
+                model.row(*LAMBDA_MEMORY_MB.end()).needed_mb
+            ),
+        },
+    };
+    let row = &rows[chosen];
+    let timeout = timeout_s(row.batch_ms, workload.timeout_margin, workload.min_timeout)?;
+    let visibility = visibility_timeout_s(timeout);
+    ensure!(
+        visibility <= SQS_MAX_VISIBILITY_S,
+        "visibility timeout {visibility} s exceeds SQS's {SQS_MAX_VISIBILITY_S} s"
+    );
+    let params = Params {
+        memory_mb: row.memory_mb,
+        timeout_s: timeout,
+        visibility_timeout_s: visibility,
+        max_concurrency: max_concurrency(
+            workload.images_per_second,
+            row,
+            workload.batch_size,
+            workload.max_concurrency,
+        ),
+        architecture: row.architecture(),
+        batch_size: workload.batch_size,
+    };
+    Ok(Sizing {
+        workload: workload.clone(),
+        max_width,
+        max_height,
+        max_mp,
+        points,
+        time,
+        memory,
+        process_baseline_mb,
+        input_bytes_at_max,
+        linearity,
+        predicted,
+        check,
+        model,
+        rows,
+        chosen,
+        meets,
+        params,
+        max_input_bytes: limits.max_input_bytes,
+    })
+}
