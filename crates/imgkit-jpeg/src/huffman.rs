@@ -103,6 +103,9 @@ pub(crate) struct Bits<'a> {
     at_marker: bool,
     /// Zero bits fed after the marker; consuming them means the scan was cut short.
     padded: u32,
+    /// This restart interval's data was lost (a restart marker missing or out of order): it decodes as
+    /// zeros on purpose, as libjpeg's resynchronisation does, which is not a truncated file.
+    lost_interval: bool,
 }
 
 impl<'a> Bits<'a> {
@@ -114,6 +117,7 @@ impl<'a> Bits<'a> {
             count: 0,
             at_marker: false,
             padded: 0,
+            lost_interval: false,
         }
     }
 
@@ -355,10 +359,15 @@ impl<'a> Bits<'a> {
 
     /// True when the scan so far needed bits past the end of its data: the file was cut short.
     pub(crate) fn overran(&self) -> bool {
-        self.padded > self.count
+        !self.lost_interval && self.padded > self.count
     }
 
-    /// Drops buffered bits and steps over the restart marker `RSTn` expected at the byte position.
+    /// At the start of restart interval `n` (0-7): drops buffered bits and steps over the restart marker
+    /// `RSTn` expected at the byte position. When it is missing or out of order, resynchronises as libjpeg
+    /// does (`jpeg_resync_to_restart`): stray data is skipped to the next marker; a marker one or two
+    /// restarts ahead (or any other marker) is left for later and this interval decodes as zeros; one one
+    /// or two behind is skipped; anything else is taken for `RSTn`. Only an interval with no marker after
+    /// it at all is an error: the file was cut short.
     pub(crate) fn restart(&mut self, n: u8) -> Result<()> {
         // Every whole byte still buffered was loaded past the interval's padding bits; give them back.
         let unread_bytes = (self.count.saturating_sub(self.padded)) / 8;
@@ -369,14 +378,48 @@ impl<'a> Bits<'a> {
         self.count = 0;
         self.padded = 0;
         self.at_marker = false;
-        while self.data.get(self.pos) == Some(&0xFF) && self.data.get(self.pos + 1) == Some(&0xFF) {
-            self.pos += 1;
+        self.lost_interval = false;
+        let rst = |k: u8| 0xD0 + (k & 7);
+        loop {
+            let at = self
+                .next_marker()
+                .ok_or(Error::Malformed("scan data ends early (truncated file?)"))?;
+            let marker = self.data[at + 1];
+            let (ahead1, ahead2, behind1, behind2) = (
+                rst(n.wrapping_add(1)),
+                rst(n.wrapping_add(2)),
+                rst(n.wrapping_sub(1)),
+                rst(n.wrapping_sub(2)),
+            );
+            let is_rst = (0xD0..=0xD7).contains(&marker);
+            if marker == rst(n) || (is_rst && ![ahead1, ahead2, behind1, behind2].contains(&marker)) {
+                // The restart wanted, or one too far off to place: take it as this interval's.
+                self.pos = at + 2;
+                return Ok(());
+            }
+            if marker < 0xC0 || marker == behind1 || marker == behind2 {
+                // Not a marker that can end an interval, or a restart already passed: look further.
+                self.pos = at + 2;
+                continue;
+            }
+            // A restart still to come, or the scan's end: this interval's data is lost.
+            self.pos = at;
+            self.at_marker = true;
+            self.lost_interval = true;
+            return Ok(());
         }
-        if self.data.get(self.pos) == Some(&0xFF) && self.data.get(self.pos + 1) == Some(&(0xD0 + n)) {
-            self.pos += 2;
-            Ok(())
-        } else {
-            Err(Error::Malformed("restart marker missing or out of order"))
+    }
+
+    /// Position of the next marker (0xFF followed by neither 0x00 nor 0xFF) at or after the current
+    /// position, skipping stuffed bytes and stray data.
+    fn next_marker(&self) -> Option<usize> {
+        let mut at = self.pos;
+        loop {
+            let i = at + self.data.get(at..)?.iter().position(|&b| b == 0xFF)?;
+            match self.data.get(i + 1)? {
+                0x00 | 0xFF => at = i + 1,
+                _ => return Some(i),
+            }
         }
     }
 }

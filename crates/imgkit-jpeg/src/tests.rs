@@ -152,6 +152,61 @@ fn restart_intervals_are_followed() {
     }
 }
 
+/// The positions of the RSTn markers in the entropy-coded data (after the last DHT/SOS header).
+fn restart_markers(jpeg: &[u8]) -> Vec<usize> {
+    let sos = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+    (sos..jpeg.len() - 1)
+        .filter(|&i| jpeg[i] == 0xFF && (0xD0..=0xD7).contains(&jpeg[i + 1]))
+        .collect()
+}
+
+/// Asserts that two RGB decodes differ, and only in rows within `rows`.
+fn assert_differ_only_in(a: &Image, b: &Image, rows: std::ops::Range<usize>) {
+    let row = a.width as usize * 3;
+    let differing: Vec<usize> = (0..a.height as usize)
+        .filter(|&y| a.pixels[y * row..(y + 1) * row] != b.pixels[y * row..(y + 1) * row])
+        .collect();
+    assert!(
+        !differing.is_empty() && differing.iter().all(|y| rows.contains(y)),
+        "rows {differing:?} differ, expected some of {rows:?}"
+    );
+}
+
+/// A restart marker missing, or one out of order, costs the interval it belongs to (libjpeg's
+/// resynchronisation), not the image: every other MCU row decodes as if nothing happened.
+#[test]
+fn restart_markers_missing_or_out_of_order_lose_one_interval_not_the_image() {
+    // 150x96 at 4:2:0: ten MCUs a row, six rows; one interval per MCU row.
+    let jpeg = encode(150, 96, ColorType::Rgb, |e| {
+        e.set_sampling_factor(SamplingFactor::F_2_2);
+        e.set_restart_interval(10);
+    });
+    let intact = decode(&jpeg, 1, u64::MAX).unwrap();
+    let markers = restart_markers(&jpeg);
+    assert_eq!(markers.len(), 5);
+
+    // RST2 (between MCU rows 2 and 3) dropped: the data of row 3 follows row 2 directly.
+    let mut missing = jpeg.clone();
+    missing.drain(markers[2]..markers[2] + 2);
+    let got = decode(&missing, 1, u64::MAX).unwrap();
+    assert_differ_only_in(&intact, &got, 48..64);
+
+    // RST1 relabelled RST5, too far from RST1 to be a neighbour's: taken for RST1, nothing lost.
+    let mut relabelled = jpeg.clone();
+    relabelled[markers[1] + 1] = 0xD5;
+    assert_eq!(decode(&relabelled, 1, u64::MAX).unwrap(), intact);
+
+    // Garbage where RST3 was: skipped to the next marker, so row 4 is lost and row 5 intact.
+    let mut garbled = jpeg.clone();
+    garbled[markers[3] + 1] = 0x00;
+    let got = decode(&garbled, 1, u64::MAX).unwrap();
+    assert_differ_only_in(&intact, &got, 64..80);
+
+    // Scaled decodes resynchronise the same way.
+    let quarter = decode(&missing, 4, u64::MAX).unwrap();
+    assert_eq!((quarter.width, quarter.height), (38, 24));
+}
+
 #[test]
 fn what_it_does_not_handle_is_unsupported_not_malformed() {
     let progressive = encode(64, 64, ColorType::Rgb, |e| e.set_progressive(true));
