@@ -1,15 +1,13 @@
 //! Arbitrary bytes into the scaled JPEG decode (shrink-on-load): imgkit-jpeg, and jpeg-decoder behind it
-//! for what it declines, after the limits. The first byte picks the scale; the rest is the file.
+//! for what it declines, after the limits. The input is the file, whole; its length picks the scale, so the
+//! corpus's JPEGs (baseline, progressive, restart intervals) seed it as they are.
 #![no_main]
 
 use imgkit::{decode_scaled, Limits};
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let Some((&pick, file)) = data.split_first() else {
-        return;
-    };
-    let scale = [1u32, 2, 4, 8][usize::from(pick % 4)];
+fuzz_target!(|file: &[u8]| {
+    let scale = [1u32, 2, 4, 8][file.len() % 4];
     let limits = Limits {
         max_alloc: 64 << 20,
         max_pixels: 16_000_000,

@@ -92,6 +92,24 @@ fn extend(v: u32, size: u32) -> i32 {
     }
 }
 
+/// Where the entropy-coded data starting at `start` ends without decoding it: the first marker that is
+/// neither a stuffed byte, fill, nor a restart marker (or the end of the data).
+pub(crate) fn skip_scan(data: &[u8], start: usize) -> usize {
+    let mut at = start;
+    while let Some(i) = data
+        .get(at..)
+        .and_then(|rest| rest.iter().position(|&b| b == 0xFF))
+    {
+        let marker = at + i;
+        match data.get(marker + 1) {
+            Some(0x00 | 0xFF | 0xD0..=0xD7) => at = marker + 1,
+            Some(_) => return marker,
+            None => break,
+        }
+    }
+    data.len()
+}
+
 /// Reads the entropy-coded bits of a scan, undoing 0xFF00 stuffing and stopping at the next marker.
 pub(crate) struct Bits<'a> {
     data: &'a [u8],
@@ -208,7 +226,7 @@ impl<'a> Bits<'a> {
 
     /// Reads `n` (≤ 16) raw bits.
     #[inline(always)]
-    fn bits(&mut self, n: u32) -> u32 {
+    pub(crate) fn bits(&mut self, n: u32) -> u32 {
         if n == 0 {
             return 0;
         }

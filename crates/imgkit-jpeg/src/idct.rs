@@ -2,7 +2,10 @@
 //! `h`×`v` block of pixels (h, v ∈ {1, 2, 4, 8}).
 //!
 //! Each output pixel samples the block's continuous cosine series at the centre of the larger pixel it
-//! stands for, which is what libjpeg's scaled IDCTs compute; at size 1 that is the block mean.
+//! stands for, which is what libjpeg's scaled IDCTs compute; at size 1 that is the block mean. The full
+//! 8×8 transform is the Arai-Agui-Nakajima factorisation (libjpeg's float IDCT) run on eight columns, then
+//! eight rows, at once, so each step is one operation on eight lanes; its per-coefficient scale factors
+//! are folded into dequantisation ([`prescale`]).
 
 use std::f32::consts::PI;
 
@@ -35,6 +38,8 @@ impl Basis {
     /// into `w`×`h` pixels written to `out` with row stride `stride`, level-shifted and clamped.
     /// `nonzero_rows` has bit `v` set when row `v` of `coef` holds a non-zero AC coefficient; 0 means the
     /// block is flat (DC only).
+    ///
+    /// The coefficients must have been multiplied by [`prescale`] for the block's size.
     #[inline]
     pub(crate) fn transform(
         &self,
@@ -47,7 +52,8 @@ impl Basis {
     ) {
         if nonzero_rows == 0 {
             // Flat block, the common case in smooth areas and most chroma blocks.
-            let value = to_pixel(coef[0] / 8.0);
+            let dc = if (w, h) == (8, 8) { coef[0] } else { coef[0] / 8.0 };
+            let value = to_pixel(dc);
             for row in out.chunks_mut(stride).take(h) {
                 row[..w].fill(value);
             }
@@ -64,8 +70,7 @@ impl Basis {
             (4, 4) => self.sized::<4, 4>(coef, nonzero_rows, out, stride),
             (8, 4) => self.sized::<8, 4>(coef, nonzero_rows, out, stride),
             (4, 8) => self.sized::<4, 8>(coef, nonzero_rows, out, stride),
-            (8, 8) => self.sized::<8, 8>(coef, nonzero_rows, out, stride),
-            _ => self.sized::<8, 8>(coef, nonzero_rows, out, stride),
+            _ => aan_8x8(coef, out, stride),
         }
     }
 
@@ -116,6 +121,109 @@ impl Basis {
     }
 }
 
+/// What each coefficient of a `w`×`h` corner (row-major) is multiplied by before [`Basis::transform`]:
+/// 1 for the reduced sizes; for 8×8 the AAN scale factors of its row and column, and the final /8.
+pub(crate) fn prescale(w: usize, h: usize) -> [f32; 64] {
+    let mut out = [1f32; 64];
+    if (w, h) == (8, 8) {
+        let aan = |k: usize| {
+            if k == 0 {
+                1.0
+            } else {
+                (k as f64 * std::f64::consts::PI / 16.0).cos() * std::f64::consts::SQRT_2
+            }
+        };
+        for (i, cell) in out.iter_mut().enumerate() {
+            *cell = (aan(i / 8) * aan(i % 8) / 8.0) as f32;
+        }
+    }
+    out
+}
+
+/// Eight values side by side: one per column (first pass) or per row (second pass).
+type Lanes = [f32; 8];
+
+#[inline(always)]
+fn add(a: Lanes, b: Lanes) -> Lanes {
+    let mut r = a;
+    for (r, b) in r.iter_mut().zip(b) {
+        *r += b;
+    }
+    r
+}
+
+#[inline(always)]
+fn sub(a: Lanes, b: Lanes) -> Lanes {
+    let mut r = a;
+    for (r, b) in r.iter_mut().zip(b) {
+        *r -= b;
+    }
+    r
+}
+
+#[inline(always)]
+fn mul(a: Lanes, k: f32) -> Lanes {
+    a.map(|v| v * k)
+}
+
+/// The 8-point AAN inverse DCT (libjpeg's `jidctflt.c`) of eight signals at once: `v[k]` holds frequency
+/// `k` of each, prescaled; the result holds sample `n` of each in `[n]`.
+#[inline(always)]
+fn aan8(v: &[Lanes; 8]) -> [Lanes; 8] {
+    const SQRT2: f32 = std::f32::consts::SQRT_2;
+    // Even part.
+    let (t10, t11) = (add(v[0], v[4]), sub(v[0], v[4]));
+    let t13 = add(v[2], v[6]);
+    let t12 = sub(mul(sub(v[2], v[6]), SQRT2), t13);
+    let (e0, e3) = (add(t10, t13), sub(t10, t13));
+    let (e1, e2) = (add(t11, t12), sub(t11, t12));
+    // Odd part.
+    let (z13, z10) = (add(v[5], v[3]), sub(v[5], v[3]));
+    let (z11, z12) = (add(v[1], v[7]), sub(v[1], v[7]));
+    let o7 = add(z11, z13);
+    let t11 = mul(sub(z11, z13), SQRT2);
+    let z5 = mul(add(z10, z12), 1.847_759);
+    let t10 = sub(mul(z12, 1.082_392_2), z5);
+    let t12 = add(mul(z10, -2.613_126), z5);
+    let o6 = sub(t12, o7);
+    let o5 = sub(t11, o6);
+    let o4 = add(t10, o5);
+    [
+        add(e0, o7),
+        add(e1, o6),
+        add(e2, o5),
+        sub(e3, o4),
+        add(e3, o4),
+        sub(e2, o5),
+        sub(e1, o6),
+        sub(e0, o7),
+    ]
+}
+
+/// The full 8×8 inverse DCT of prescaled coefficients, to level-shifted, clamped pixels.
+#[inline(always)]
+fn aan_8x8(coef: &[f32; 64], out: &mut [u8], stride: usize) {
+    let mut rows = [[0f32; 8]; 8];
+    for (row, src) in rows.iter_mut().zip(coef.chunks_exact(8)) {
+        row.copy_from_slice(src);
+    }
+    // Columns: lane u of row v is coefficient (v, u); the result's row y is spatial row y.
+    let cols = aan8(&rows);
+    // Rows: transposed, lane y of row u is frequency u of spatial row y; the result's [x][y] is the pixel.
+    let mut t = [[0f32; 8]; 8];
+    for (y, row) in cols.iter().enumerate() {
+        for (u, &v) in row.iter().enumerate() {
+            t[u][y] = v;
+        }
+    }
+    let pixels = aan8(&t);
+    for (y, line) in out.chunks_mut(stride).take(8).enumerate() {
+        for (x, px) in line[..8].iter_mut().enumerate() {
+            *px = to_pixel(pixels[x][y]);
+        }
+    }
+}
+
 #[inline(always)]
 fn to_pixel(v: f32) -> u8 {
     (v + 128.5) as u8 // saturating
@@ -150,16 +258,28 @@ mod tests {
 
     #[test]
     fn full_size_matches_the_definition() {
-        let mut coef = [0f32; 64];
-        for (i, c) in coef.iter_mut().enumerate() {
+        let mut mixed = [0f32; 64];
+        for (i, c) in mixed.iter_mut().enumerate() {
             *c = ((i * 37 % 23) as f32 - 11.0) * 3.0;
         }
-        let mut out = [0u8; 64];
-        Basis::new().transform(&coef, 8, 8, 0xFF, &mut out, 8);
-        let want = reference(&coef);
-        for (got, want) in out.iter().zip(want) {
-            let want = (want + 128.0).round().clamp(0.0, 255.0);
-            assert!((f32::from(*got) - want).abs() <= 1.0, "{got} vs {want}");
+        // Every basis function on its own, then all of them together.
+        let singles = (0..64).map(|i| {
+            let mut coef = [0f32; 64];
+            coef[i] = if i == 0 { 400.0 } else { 150.0 };
+            coef
+        });
+        for coef in singles.chain([mixed]) {
+            let mut scaled = coef;
+            for (c, k) in scaled.iter_mut().zip(prescale(8, 8)) {
+                *c *= k;
+            }
+            let mut out = [0u8; 64];
+            Basis::new().transform(&scaled, 8, 8, 0xFF, &mut out, 8);
+            let want = reference(&coef);
+            for (got, want) in out.iter().zip(want) {
+                let want = (want + 128.0).round().clamp(0.0, 255.0);
+                assert!((f32::from(*got) - want).abs() <= 1.0, "{got} vs {want}");
+            }
         }
     }
 

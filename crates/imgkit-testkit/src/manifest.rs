@@ -3,11 +3,12 @@
 
 use std::path::PathBuf;
 
-/// The manifests: the generated corpus, and the hand-kept regressions found by fuzzing.
-pub const MANIFESTS: [&str; 2] = ["manifest.tsv", "regression/manifest.tsv"];
+/// The manifests: the generated corpus, the hand-kept regressions found by fuzzing, and the hand-kept
+/// files made by other encoders.
+pub const MANIFESTS: [&str; 3] = ["manifest.tsv", "regression/manifest.tsv", "external/manifest.tsv"];
 
 /// The folders under `corpus/` whose files the manifests list exactly.
-pub const FOLDERS: [&str; 3] = ["valid", "hostile", "regression"];
+pub const FOLDERS: [&str; 4] = ["valid", "hostile", "regression", "external"];
 
 /// The text every metadata block (EXIF, XMP, ICC description aside, text chunks, comments, IPTC) of the
 /// corpus's `*-all-metadata.*` files holds, so a test can look for any of it in an output.

@@ -122,9 +122,11 @@ fn to_8bit(image: DynamicImage) -> DynamicImage {
     }
 }
 
-/// DCT-scaled decode. Baseline JPEGs (what cameras and phones write) go through our own single-threaded
-/// decoder, `imgkit-jpeg`; the rest (progressive, CMYK, odd sampling) and anything it finds broken go to
-/// `jpeg-decoder`, so a damaged file gets the same, more lenient verdict as before. `Ok(None)` means "use
+/// DCT-scaled decode. Baseline and progressive JPEGs (what cameras, phones and the web write) go through
+/// our own single-threaded decoder, `imgkit-jpeg`; the rest (CMYK, arithmetic coding, odd sampling) and
+/// anything it finds broken go to `jpeg-decoder`, so a damaged file gets the same, more lenient verdict
+/// as before. A file over imgkit-jpeg's scan-count limit is rejected outright: handing it on would spend
+/// the time the limit saves. `Ok(None)` means "use
 /// the full decoder instead": the layouts neither can scale into ours (CMYK, 16-bit lossless) are rare
 /// and keep the exact path.
 fn decode_jpeg_scaled(
@@ -145,6 +147,9 @@ fn decode_jpeg_scaled(
                 })
         }
         Err(imgkit_jpeg::Error::TooLarge { needed, limit }) => Err(Error::limit(Limit::Alloc, limit, needed)),
+        Err(e @ imgkit_jpeg::Error::TooManyScans { .. }) => {
+            Err(Error::malformed(Format::Jpeg, e.to_string()))
+        }
         Err(_) => decode_jpeg_scaled_fallback(bytes, info, shrink, max_alloc),
     }
 }

@@ -1,0 +1,271 @@
+//! Progressive scans (spectral selection and successive approximation, Huffman coded, T.81 G.1.2):
+//! each scan adds a band of coefficients, or one more bit of them, to every block's store; once all
+//! scans are in, [`transform`] turns the stores into planes.
+//!
+//! Only the coefficients the scale uses are stored. For the others a bit per position records whether it
+//! is non-zero yet, which is all a refinement scan needs to stay in step. A component that needs no AC
+//! coefficient at all (luma at 1/8) has its AC scans stepped over unread ([`skippable`]). Other AC scans
+//! are decoded even when their band lies beyond the kept corner: a later refinement of a band that
+//! straddles the corner (libjpeg's scripts refine 1-63) needs the whole band's history.
+
+use crate::frame::{Component, Frame, SKIP};
+use crate::huffman::{Bits, Table};
+use crate::idct::Basis;
+use crate::scan::{walk, Scan};
+use crate::tables::Tables;
+use crate::{Error, Result};
+
+/// True when `scan` is an AC scan of components that use their DC alone: it can be stepped over unread.
+pub(crate) fn skippable(frame: &Frame, scan: &Scan) -> bool {
+    scan.ss > 0
+        && scan
+            .components
+            .iter()
+            .all(|sc| frame.components[sc.index].last == 0)
+}
+
+/// Decodes one progressive scan of `frame` from `bits` into the coefficient stores, with a restart
+/// every `interval` units. The scan's tables must have been built.
+pub(crate) fn decode(
+    frame: &mut Frame,
+    scan: &Scan,
+    tables: &Tables,
+    bits: &mut Bits,
+    interval: usize,
+) -> Result<()> {
+    let units = scan.units(frame);
+    if scan.ss == 0 {
+        return decode_dc(frame, scan, tables, bits, interval, units);
+    }
+    let sc = &scan.components[0];
+    let table = tables.ac(sc.ac)?;
+    let c = &mut frame.components[sc.index];
+    c.scanned = true;
+    let kept = c.kept();
+    let band = Band {
+        ss: scan.ss,
+        se: scan.se,
+        al: scan.al,
+    };
+    let mut eobrun = 0u32;
+    let Component {
+        blocks_x,
+        slot,
+        coefs,
+        nonzero,
+        ..
+    } = c;
+    walk(bits, units, interval, |bits, x, y, fresh| {
+        if fresh {
+            eobrun = 0;
+        }
+        let block = y * *blocks_x + x;
+        let store = Store {
+            slot,
+            coefs: &mut coefs[block * kept..(block + 1) * kept],
+            nonzero: &mut nonzero[block],
+        };
+        if scan.ah == 0 {
+            ac_first(bits, table, &band, store, &mut eobrun)
+        } else {
+            ac_refine(bits, table, &band, store, &mut eobrun)
+        }
+    })
+}
+
+/// A DC scan: the first bits of every component's DC (differences from the previous block's), or one
+/// more bit of each.
+fn decode_dc(
+    frame: &mut Frame,
+    scan: &Scan,
+    tables: &Tables,
+    bits: &mut Bits,
+    interval: usize,
+    units: (usize, usize),
+) -> Result<()> {
+    let first = scan.ah == 0;
+    let mut members: Vec<(usize, Option<&Table>, i32)> = Vec::new();
+    for sc in &scan.components {
+        frame.components[sc.index].scanned = true;
+        // A refinement reads raw bits: no table.
+        let table = if first { Some(tables.dc(sc.dc)?) } else { None };
+        members.push((sc.index, table, 0));
+    }
+    let interleaved = scan.interleaved();
+    let al = scan.al;
+    walk(bits, units, interval, |bits, ux, uy, fresh| {
+        for (index, table, pred) in &mut members {
+            if fresh {
+                *pred = 0;
+            }
+            let c = &mut frame.components[*index];
+            let (bh, bv) = if interleaved { (c.h, c.v) } else { (1, 1) };
+            let kept = c.kept();
+            for by in 0..bv {
+                for bx in 0..bh {
+                    let block = (uy * bv + by) * c.blocks_x + ux * bh + bx;
+                    let dc = &mut c.coefs[block * kept];
+                    if let Some(table) = table {
+                        let s = u32::from(bits.symbol(table)?);
+                        if s > 11 {
+                            return Err(Error::Malformed("DC difference too large"));
+                        }
+                        *pred = pred.wrapping_add(bits.receive_extend(s));
+                        *dc = (*pred << al) as i16;
+                    } else if bits.bits(1) == 1 {
+                        *dc |= 1 << al;
+                    }
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The zig-zag band an AC scan codes, and the bit position of its values.
+struct Band {
+    ss: usize,
+    se: usize,
+    al: u8,
+}
+
+/// One block's coefficient store.
+struct Store<'a> {
+    slot: &'a [u8; 64],
+    coefs: &'a mut [i16],
+    nonzero: &'a mut u64,
+}
+
+impl Store<'_> {
+    fn set(&mut self, k: usize, value: i32) {
+        *self.nonzero |= 1 << k;
+        if let Some(&at) = self.slot.get(k).filter(|&&at| at != SKIP) {
+            self.coefs[usize::from(at)] = value as i16;
+        }
+    }
+
+    fn is_nonzero(&self, k: usize) -> bool {
+        *self.nonzero & (1 << k) != 0
+    }
+
+    /// Adds a correction bit `p1` (with the coefficient's sign) unless the coefficient already has it.
+    fn refine(&mut self, k: usize, p1: i16) {
+        if let Some(&at) = self.slot.get(k).filter(|&&at| at != SKIP) {
+            let c = &mut self.coefs[usize::from(at)];
+            if *c & p1 == 0 {
+                *c = if *c >= 0 {
+                    c.wrapping_add(p1)
+                } else {
+                    c.wrapping_sub(p1)
+                };
+            }
+        }
+    }
+}
+
+/// The first scan of an AC band in one block (T.81 G.1.2.2), with end-of-band runs across blocks.
+fn ac_first(bits: &mut Bits, table: &Table, band: &Band, mut store: Store, eobrun: &mut u32) -> Result<()> {
+    if *eobrun > 0 {
+        *eobrun -= 1;
+        return Ok(());
+    }
+    let mut k = band.ss;
+    while k <= band.se {
+        let rs = bits.symbol(table)?;
+        let (run, size) = (u32::from(rs >> 4), u32::from(rs & 15));
+        if size == 0 {
+            if run < 15 {
+                // This block and the next 2^run - 1 + (run more bits) blocks end here.
+                *eobrun = (1 << run) - 1 + bits.bits(run);
+                break;
+            }
+            k += 16;
+            continue;
+        }
+        k += run as usize;
+        if k > band.se {
+            return Err(Error::Malformed("AC coefficients run past the band"));
+        }
+        store.set(k, bits.receive_extend(size) << band.al);
+        k += 1;
+    }
+    Ok(())
+}
+
+/// A refinement scan of an AC band in one block (T.81 G.1.2.3): a correction bit for every coefficient
+/// already non-zero, and new coefficients of magnitude 1 at this bit position.
+fn ac_refine(bits: &mut Bits, table: &Table, band: &Band, mut store: Store, eobrun: &mut u32) -> Result<()> {
+    let p1 = 1i16 << band.al;
+    let mut k = band.ss;
+    if *eobrun == 0 {
+        while k <= band.se {
+            let rs = bits.symbol(table)?;
+            let (mut run, size) = (i32::from(rs >> 4), rs & 15);
+            let value = match size {
+                0 if run < 15 => {
+                    *eobrun = (1 << run) + bits.bits(run as u32);
+                    break;
+                }
+                0 => 0, // sixteen zero-history coefficients
+                1 if bits.bits(1) == 1 => i32::from(p1),
+                1 => -i32::from(p1),
+                _ => return Err(Error::Malformed("refinement coefficient larger than one bit")),
+            };
+            // Step over `run` zero-history coefficients, refining the non-zero ones met on the way; the
+            // new value (if any) lands on the next zero-history one.
+            while k <= band.se {
+                if store.is_nonzero(k) {
+                    if bits.bits(1) == 1 {
+                        store.refine(k, p1);
+                    }
+                } else {
+                    if run == 0 {
+                        break;
+                    }
+                    run -= 1;
+                }
+                k += 1;
+            }
+            if value != 0 {
+                if k > band.se {
+                    return Err(Error::Malformed("AC coefficients run past the band"));
+                }
+                store.set(k, value);
+            }
+            k += 1;
+        }
+    }
+    if *eobrun > 0 {
+        // The rest of the band is in an end-of-band run: only correction bits.
+        while k <= band.se {
+            if store.is_nonzero(k) && bits.bits(1) == 1 {
+                store.refine(k, p1);
+            }
+            k += 1;
+        }
+        *eobrun -= 1;
+    }
+    Ok(())
+}
+
+/// Dequantises and transforms every block of every component into its plane, once all scans are in.
+pub(crate) fn transform(frame: &mut Frame, tables: &Tables, basis: &Basis) -> Result<()> {
+    let mut coef = [0f32; 64];
+    for c in &mut frame.components {
+        let deq = c.dequantiser(tables.quant(c.quant)?);
+        let kept = c.kept();
+        // Taken: the stores are done with, and the plane is written while they are read.
+        let coefs = std::mem::take(&mut c.coefs);
+        for (block, stored) in coefs.chunks_exact(kept).enumerate() {
+            let mut rows = 0u8;
+            for (i, ((out, &v), &d)) in coef.iter_mut().zip(stored).zip(&deq).enumerate() {
+                *out = f32::from(v) * d;
+                if v != 0 && i != 0 {
+                    rows |= 1 << (i / c.block_w);
+                }
+            }
+            c.put_block(basis, block % c.blocks_x, block / c.blocks_x, &coef, rows);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! Sequential scans (baseline and extended Huffman): each block is entropy-decoded, dequantised and
+//! transformed straight into its component's plane, skipping the coefficients the scale does not use.
+
+use crate::frame::{Frame, SKIP};
+use crate::huffman::{Bits, Table};
+use crate::idct::Basis;
+use crate::scan::{walk, Scan};
+use crate::tables::Tables;
+use crate::{Error, Result};
+
+/// A scan component's decoding state.
+struct Member<'t> {
+    index: usize,
+    dc: &'t Table,
+    ac: &'t Table,
+    deq: [f32; 64],
+    pred: i32,
+}
+
+/// Decodes a sequential scan of `frame` from `bits`, with a restart every `interval` units.
+pub(crate) fn decode(
+    frame: &mut Frame,
+    scan: &Scan,
+    tables: &Tables,
+    basis: &Basis,
+    bits: &mut Bits,
+    interval: usize,
+) -> Result<()> {
+    let mut members = Vec::new();
+    for sc in &scan.components {
+        let c = &mut frame.components[sc.index];
+        c.scanned = true;
+        members.push(Member {
+            index: sc.index,
+            dc: tables.dc(sc.dc)?,
+            ac: tables.ac(sc.ac)?,
+            deq: c.dequantiser(tables.quant(c.quant)?),
+            pred: 0,
+        });
+    }
+    let interleaved = scan.interleaved();
+    let mut coef = [0f32; 64];
+    walk(bits, scan.units(frame), interval, |bits, ux, uy, fresh| {
+        for m in &mut members {
+            if fresh {
+                m.pred = 0;
+            }
+            let c = &mut frame.components[m.index];
+            let (bh, bv) = if interleaved { (c.h, c.v) } else { (1, 1) };
+            for by in 0..bv {
+                for bx in 0..bh {
+                    coef[..c.kept()].fill(0.0);
+                    let s = u32::from(bits.symbol(m.dc)?);
+                    if s > 11 {
+                        return Err(Error::Malformed("DC difference too large"));
+                    }
+                    m.pred = m.pred.wrapping_add(bits.receive_extend(s));
+                    coef[0] = m.pred as f32 * m.deq[0];
+                    let mut rows = 0u8;
+                    let (slot, row_bit, deq) = (&c.slot, &c.row_bit, &m.deq);
+                    bits.ac(m.ac, c.last, |k, value| {
+                        let at = slot[k];
+                        if at != SKIP {
+                            coef[usize::from(at)] = value as f32 * deq[usize::from(at)];
+                            rows |= row_bit[k];
+                        }
+                    })?;
+                    c.put_block(basis, ux * bh + bx, uy * bv + by, &coef, rows);
+                }
+            }
+        }
+        Ok(())
+    })
+}
