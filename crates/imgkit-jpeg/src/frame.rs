@@ -151,7 +151,7 @@ impl Frame {
             for (k, &natural) in ZIGZAG.iter().enumerate() {
                 let (row, col) = (usize::from(natural) / 8, usize::from(natural) % 8);
                 if row < c.block_h && col < c.block_w {
-                    c.slot[k] = (row * c.block_w + col) as u8;
+                    c.slot[k] = crate::idct::slot(c.block_w, c.block_h, row, col) as u8;
                     c.row_bit[k] = 1 << row;
                     c.last = k;
                 }

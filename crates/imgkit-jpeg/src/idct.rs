@@ -9,6 +9,8 @@
 
 use std::f32::consts::PI;
 
+use wide::f32x8;
+
 /// `tables[log2 n][u][x]` = C(u)/2 · cos((2x+1)uπ / 2n) for output size n ∈ {1, 2, 4, 8}: one row per
 /// frequency, so a coefficient scales a whole row of outputs at once (which vectorises).
 pub(crate) struct Basis {
@@ -103,7 +105,7 @@ impl Basis {
         }
         // Then columns: out[y] = Σ_v by[v][y] · tmp[v].
         for (y, row) in out.chunks_mut(stride).take(H).enumerate() {
-            let mut acc = [128.5f32; W];
+            let mut acc = [0f32; W];
             for v in 0..H {
                 if rows & (1 << v) == 0 {
                     continue;
@@ -113,10 +115,7 @@ impl Basis {
                     acc[x] += b * tmp[v][x];
                 }
             }
-            for (px, a) in row[..W].iter_mut().zip(acc) {
-                // Float-to-int casts saturate: this clamps to 0..=255 (and the +0.5 in acc rounds).
-                *px = a as u8;
-            }
+            store(&acc, &mut row[..W]);
         }
     }
 }
@@ -141,92 +140,90 @@ pub(crate) fn prescale(w: usize, h: usize) -> [f32; 64] {
 }
 
 /// Eight values side by side: one per column (first pass) or per row (second pass).
-type Lanes = [f32; 8];
-
-#[inline(always)]
-fn add(a: Lanes, b: Lanes) -> Lanes {
-    let mut r = a;
-    for (r, b) in r.iter_mut().zip(b) {
-        *r += b;
-    }
-    r
-}
-
-#[inline(always)]
-fn sub(a: Lanes, b: Lanes) -> Lanes {
-    let mut r = a;
-    for (r, b) in r.iter_mut().zip(b) {
-        *r -= b;
-    }
-    r
-}
-
-#[inline(always)]
-fn mul(a: Lanes, k: f32) -> Lanes {
-    a.map(|v| v * k)
-}
+type Lanes = f32x8;
 
 /// The 8-point AAN inverse DCT (libjpeg's `jidctflt.c`) of eight signals at once: `v[k]` holds frequency
 /// `k` of each, prescaled; the result holds sample `n` of each in `[n]`.
 #[inline(always)]
 fn aan8(v: &[Lanes; 8]) -> [Lanes; 8] {
-    const SQRT2: f32 = std::f32::consts::SQRT_2;
+    let sqrt2 = f32x8::splat(std::f32::consts::SQRT_2);
     // Even part.
-    let (t10, t11) = (add(v[0], v[4]), sub(v[0], v[4]));
-    let t13 = add(v[2], v[6]);
-    let t12 = sub(mul(sub(v[2], v[6]), SQRT2), t13);
-    let (e0, e3) = (add(t10, t13), sub(t10, t13));
-    let (e1, e2) = (add(t11, t12), sub(t11, t12));
+    let (t10, t11) = (v[0] + v[4], v[0] - v[4]);
+    let t13 = v[2] + v[6];
+    let t12 = (v[2] - v[6]) * sqrt2 - t13;
+    let (e0, e3) = (t10 + t13, t10 - t13);
+    let (e1, e2) = (t11 + t12, t11 - t12);
     // Odd part.
-    let (z13, z10) = (add(v[5], v[3]), sub(v[5], v[3]));
-    let (z11, z12) = (add(v[1], v[7]), sub(v[1], v[7]));
-    let o7 = add(z11, z13);
-    let t11 = mul(sub(z11, z13), SQRT2);
-    let z5 = mul(add(z10, z12), 1.847_759);
-    let t10 = sub(mul(z12, 1.082_392_2), z5);
-    let t12 = add(mul(z10, -2.613_126), z5);
-    let o6 = sub(t12, o7);
-    let o5 = sub(t11, o6);
-    let o4 = add(t10, o5);
+    let (z13, z10) = (v[5] + v[3], v[5] - v[3]);
+    let (z11, z12) = (v[1] + v[7], v[1] - v[7]);
+    let o7 = z11 + z13;
+    let t11 = (z11 - z13) * sqrt2;
+    let z5 = (z10 + z12) * f32x8::splat(1.847_759);
+    let t10 = z12 * f32x8::splat(1.082_392_2) - z5;
+    let t12 = z10 * f32x8::splat(-2.613_126) + z5;
+    let o6 = t12 - o7;
+    let o5 = t11 - o6;
+    let o4 = t10 + o5;
     [
-        add(e0, o7),
-        add(e1, o6),
-        add(e2, o5),
-        sub(e3, o4),
-        add(e3, o4),
-        sub(e2, o5),
-        sub(e1, o6),
-        sub(e0, o7),
+        e0 + o7,
+        e1 + o6,
+        e2 + o5,
+        e3 - o4,
+        e3 + o4,
+        e2 - o5,
+        e1 - o6,
+        e0 - o7,
     ]
 }
 
-/// The full 8×8 inverse DCT of prescaled coefficients, to level-shifted, clamped pixels.
+/// Where coefficient (`row`, `col`) of a `w`×`h` corner goes in the array [`Basis::transform`] takes:
+/// row-major for the reduced sizes, column-major for 8×8 (so its first pass reads whole columns as lanes and
+/// only one transpose is needed between the passes).
+pub(crate) fn slot(w: usize, h: usize, row: usize, col: usize) -> usize {
+    if (w, h) == (8, 8) {
+        col * 8 + row
+    } else {
+        row * w + col
+    }
+}
+
+/// The full 8×8 inverse DCT of prescaled coefficients (column-major, see [`slot`]), to level-shifted,
+/// clamped pixels.
 #[inline(always)]
 fn aan_8x8(coef: &[f32; 64], out: &mut [u8], stride: usize) {
-    let mut rows = [[0f32; 8]; 8];
-    for (row, src) in rows.iter_mut().zip(coef.chunks_exact(8)) {
-        row.copy_from_slice(src);
+    let mut cols = [f32x8::ZERO; 8];
+    for (col, src) in cols.iter_mut().zip(coef.chunks_exact(8)) {
+        let mut lanes = [0f32; 8];
+        lanes.copy_from_slice(src);
+        *col = f32x8::new(lanes);
     }
-    // Columns: lane u of row v is coefficient (v, u); the result's row y is spatial row y.
-    let cols = aan8(&rows);
-    // Rows: transposed, lane y of row u is frequency u of spatial row y; the result's [x][y] is the pixel.
-    let mut t = [[0f32; 8]; 8];
-    for (y, row) in cols.iter().enumerate() {
-        for (u, &v) in row.iter().enumerate() {
-            t[u][y] = v;
-        }
-    }
-    let pixels = aan8(&t);
-    for (y, line) in out.chunks_mut(stride).take(8).enumerate() {
-        for (x, px) in line[..8].iter_mut().enumerate() {
-            *px = to_pixel(pixels[x][y]);
+    // Horizontal pass: lane v of cols[u] is coefficient (v, u); the result's [x] holds, in lane v, the
+    // row-frequency-v signal at column x. Transposed, lanes are columns for the vertical pass, whose
+    // result is rows of pixels.
+    let rows = aan8(&f32x8::transpose(aan8(&cols)));
+    let (offset, low, high) = (f32x8::splat(128.0), f32x8::ZERO, f32x8::splat(255.0));
+    for (line, row) in out.chunks_mut(stride).zip(rows) {
+        let rounded = (row + offset).max(low).min(high).round_int().to_array();
+        for (px, v) in line[..8].iter_mut().zip(rounded) {
+            *px = v as u8;
         }
     }
 }
 
+/// Level-shifts, clamps and rounds a row of samples into pixels.
+#[inline(always)]
+fn store<const N: usize>(row: &[f32; N], out: &mut [u8]) {
+    for (px, &v) in out.iter_mut().zip(row) {
+        *px = to_pixel(v);
+    }
+}
+
+/// Level-shifted, clamped and rounded: adding 1.5 * 2^23 leaves the rounded integer in the low mantissa
+/// bits, which vectorises where a float-to-integer cast does not.
 #[inline(always)]
 fn to_pixel(v: f32) -> u8 {
-    (v + 128.5) as u8 // saturating
+    let clamped = (v + 128.0).clamp(0.0, 255.0);
+    ((clamped + 12_582_912.0).to_bits() & 0xFF) as u8
 }
 
 #[cfg(test)]
@@ -269,9 +266,10 @@ mod tests {
             coef
         });
         for coef in singles.chain([mixed]) {
-            let mut scaled = coef;
-            for (c, k) in scaled.iter_mut().zip(prescale(8, 8)) {
-                *c *= k;
+            let mut scaled = [0f32; 64];
+            for (i, &c) in coef.iter().enumerate() {
+                let at = slot(8, 8, i / 8, i % 8);
+                scaled[at] = c * prescale(8, 8)[at];
             }
             let mut out = [0u8; 64];
             Basis::new().transform(&scaled, 8, 8, 0xFF, &mut out, 8);

@@ -19,12 +19,13 @@ pub(crate) fn image(frame: &Frame, width: usize, height: usize, ycbcr: bool) -> 
     } else {
         let views = [view(&planes[0]), view(&planes[1]), view(&planes[2])];
         let [mut s0, mut s1, mut s2] = [(); 3].map(|()| Scratch::default());
+        let mut planar = Vec::new();
         for (y, out) in pixels.chunks_exact_mut(width * 3).enumerate() {
             let a = upsample::row(&views[0], y, width, height, &mut s0);
             let b = upsample::row(&views[1], y, width, height, &mut s1);
             let c = upsample::row(&views[2], y, width, height, &mut s2);
             if ycbcr {
-                ycbcr_row(a, b, c, out);
+                ycbcr_row(a, b, c, out, &mut planar);
             } else {
                 for (((px, &r), &g), &b) in out.chunks_exact_mut(3).zip(a).zip(b).zip(c) {
                     px.copy_from_slice(&[r, g, b]);

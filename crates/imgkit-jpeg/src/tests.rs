@@ -419,7 +419,7 @@ fn adobe_rgb_is_not_colour_converted() {
     assert_ne!(ycc.pixels, raw.pixels);
     let (y, cb, cr) = (raw.pixels[0], raw.pixels[1], raw.pixels[2]);
     let mut converted = [0u8; 3];
-    colour::ycbcr_row(&[y], &[cb], &[cr], &mut converted);
+    colour::ycbcr_row(&[y], &[cb], &[cr], &mut converted, &mut Vec::new());
     for (a, b) in converted.iter().zip(&ycc.pixels[..3]) {
         assert!(a.abs_diff(*b) <= 1);
     }
