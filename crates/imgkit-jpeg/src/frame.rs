@@ -40,6 +40,8 @@ pub(crate) struct Component {
     pub(crate) row_bit: [u8; 64],
     /// The last zig-zag position the corner uses.
     pub(crate) last: usize,
+    /// The zig-zag positions the corner uses, as bits.
+    pub(crate) kept_mask: u64,
     /// Progressive frames only: each block's kept coefficients (`block_w × block_h`, by slot), quantised.
     pub(crate) coefs: Vec<i16>,
     /// Progressive frames only: each block's zig-zag positions that are non-zero so far, kept or not
@@ -117,6 +119,7 @@ impl Frame {
                 slot: [SKIP; 64],
                 row_bit: [0; 64],
                 last: 0,
+                kept_mask: 0,
                 coefs: Vec::new(),
                 nonzero: Vec::new(),
                 scanned: false,
@@ -154,6 +157,7 @@ impl Frame {
                     c.slot[k] = crate::idct::slot(c.block_w, c.block_h, row, col) as u8;
                     c.row_bit[k] = 1 << row;
                     c.last = k;
+                    c.kept_mask |= 1 << k;
                 }
             }
         }

@@ -51,6 +51,7 @@ pub(crate) fn decode(
     let Component {
         blocks_x,
         slot,
+        kept_mask,
         coefs,
         nonzero,
         ..
@@ -62,6 +63,7 @@ pub(crate) fn decode(
         let block = y * *blocks_x + x;
         let store = Store {
             slot,
+            kept: *kept_mask,
             coefs: &mut coefs[block * kept..(block + 1) * kept],
             nonzero: &mut nonzero[block],
         };
@@ -132,6 +134,8 @@ struct Band {
 /// One block's coefficient store.
 struct Store<'a> {
     slot: &'a [u8; 64],
+    /// The zig-zag positions `slot` keeps, as bits.
+    kept: u64,
     coefs: &'a mut [i16],
     nonzero: &'a mut u64,
 }
@@ -142,10 +146,6 @@ impl Store<'_> {
         if let Some(&at) = self.slot.get(k).filter(|&&at| at != SKIP) {
             self.coefs[usize::from(at)] = value as i16;
         }
-    }
-
-    fn is_nonzero(&self, k: usize) -> bool {
-        *self.nonzero & (1 << k) != 0
     }
 
     /// Adds a correction bit `p1` (with the coefficient's sign) unless the coefficient already has it.
@@ -194,16 +194,20 @@ fn ac_first(bits: &mut Bits, table: &Table, band: &Band, mut store: Store, eobru
 
 /// A refinement scan of an AC band in one block (T.81 G.1.2.3): a correction bit for every coefficient
 /// already non-zero, and new coefficients of magnitude 1 at this bit position.
+///
+/// Positions are found with masks rather than one by one: most of a band is zero, and the non-zero
+/// ones' correction bits are read together.
 fn ac_refine(bits: &mut Bits, table: &Table, band: &Band, mut store: Store, eobrun: &mut u32) -> Result<()> {
     let p1 = 1i16 << band.al;
+    let in_band = from(band.ss) & !from(band.se + 1);
     let mut k = band.ss;
     if *eobrun == 0 {
         while k <= band.se {
             let rs = bits.symbol(table)?;
-            let (mut run, size) = (i32::from(rs >> 4), rs & 15);
+            let (run, size) = (rs >> 4, rs & 15);
             let value = match size {
                 0 if run < 15 => {
-                    *eobrun = (1 << run) + bits.bits(run as u32);
+                    *eobrun = (1 << run) + bits.bits(u32::from(run));
                     break;
                 }
                 0 => 0, // sixteen zero-history coefficients
@@ -211,41 +215,75 @@ fn ac_refine(bits: &mut Bits, table: &Table, band: &Band, mut store: Store, eobr
                 1 => -i32::from(p1),
                 _ => return Err(Error::Malformed("refinement coefficient larger than one bit")),
             };
-            // Step over `run` zero-history coefficients, refining the non-zero ones met on the way; the
-            // new value (if any) lands on the next zero-history one.
-            while k <= band.se {
-                if store.is_nonzero(k) {
-                    if bits.bits(1) == 1 {
-                        store.refine(k, p1);
-                    }
-                } else {
-                    if run == 0 {
-                        break;
-                    }
-                    run -= 1;
-                }
-                k += 1;
+            // The new value (if any) lands on the zero-history coefficient after `run` others; the
+            // non-zero ones before it get their correction bits.
+            let ahead = in_band & from(k);
+            let mut zeros = ahead & !*store.nonzero;
+            for _ in 0..run {
+                zeros &= zeros.wrapping_sub(1);
             }
+            let target = if zeros == 0 {
+                band.se + 1
+            } else {
+                zeros.trailing_zeros() as usize
+            };
+            let refined = ahead & !from(target) & *store.nonzero;
+            correct(bits, &mut store, refined, p1);
             if value != 0 {
-                if k > band.se {
+                if target > band.se {
                     return Err(Error::Malformed("AC coefficients run past the band"));
                 }
-                store.set(k, value);
+                store.set(target, value);
             }
-            k += 1;
+            k = target + 1;
         }
     }
     if *eobrun > 0 {
         // The rest of the band is in an end-of-band run: only correction bits.
-        while k <= band.se {
-            if store.is_nonzero(k) && bits.bits(1) == 1 {
-                store.refine(k, p1);
-            }
-            k += 1;
-        }
+        let refined = in_band & from(k) & *store.nonzero;
+        correct(bits, &mut store, refined, p1);
         *eobrun -= 1;
     }
     Ok(())
+}
+
+/// The zig-zag positions from `k` on, as a mask (none when `k` is past the block).
+fn from(k: usize) -> u64 {
+    u64::MAX.checked_shl(k as u32).unwrap_or(0)
+}
+
+/// Reads a correction bit for each position in `positions` (all non-zero already), in zig-zag order,
+/// applying those the store keeps.
+fn correct(bits: &mut Bits, store: &mut Store, positions: u64, p1: i16) {
+    let mut rest = positions;
+    while rest != 0 {
+        let n = rest.count_ones().min(16);
+        let word = bits.bits(n);
+        if rest & store.kept == 0 {
+            // None of them kept: the bits only need reading.
+            rest = if n == rest.count_ones() {
+                0
+            } else {
+                drop_lowest(rest, n)
+            };
+            continue;
+        }
+        for i in (0..n).rev() {
+            let k = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            if (word >> i) & 1 == 1 {
+                store.refine(k, p1);
+            }
+        }
+    }
+}
+
+/// `mask` without its `n` lowest set bits.
+fn drop_lowest(mut mask: u64, n: u32) -> u64 {
+    for _ in 0..n {
+        mask &= mask.wrapping_sub(1);
+    }
+    mask
 }
 
 /// Dequantises and transforms every block of every component into its plane, once all scans are in.
