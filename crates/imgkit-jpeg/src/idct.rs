@@ -86,20 +86,20 @@ impl Basis {
     ) {
         let bx = &self.tables[W.trailing_zeros() as usize];
         let by = &self.tables[H.trailing_zeros() as usize];
-        // Rows first: tmp[v] = Σ_u coef[v][u] · bx[u], skipping zero rows and zero coefficients.
+        // Rows first: tmp[v] = Σ_u coef[v][u] · bx[u], skipping zero rows.
         let mut tmp = [[0f32; W]; H];
         let rows = nonzero_rows | 1;
         for (v, t) in tmp.iter_mut().enumerate() {
             if rows & (1 << v) == 0 {
                 continue;
             }
+            // No test for zero coefficients here: a branch per coefficient costs more than the
+            // multiplications it saves.
             for u in 0..W {
                 let c = coef[v * W + u];
-                if c != 0.0 {
-                    let basis = &bx[u];
-                    for x in 0..W {
-                        t[x] += c * basis[x];
-                    }
+                let basis = &bx[u];
+                for x in 0..W {
+                    t[x] += c * basis[x];
                 }
             }
         }
