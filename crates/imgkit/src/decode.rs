@@ -39,6 +39,23 @@ impl Decoded {
     pub fn channels(&self) -> u8 {
         self.image.color().channel_count()
     }
+
+    /// The DCT scale denominator the decode applied: what [`decode_scaled`] was asked for, or 1 where the
+    /// input cannot be scaled (formats other than JPEG, and JPEG layouts no scaling decoder takes, such as
+    /// CMYK).
+    ///
+    /// ```
+    /// use imgkit::{decode_scaled, Limits};
+    /// # let jpeg = imgkit_testkit::jpeg(64, 48);
+    /// # let png = imgkit_testkit::png(64, 48);
+    /// let quarter = decode_scaled(&jpeg, &Limits::default(), 4)?;
+    /// assert_eq!((quarter.shrink(), quarter.width()), (4, 16));
+    /// assert_eq!(decode_scaled(&png, &Limits::default(), 4)?.shrink(), 1);
+    /// # Ok::<(), imgkit::Error>(())
+    /// ```
+    pub fn shrink(&self) -> u32 {
+        self.shrink
+    }
 }
 
 /// Probes, checks against `limits`, and decodes the first frame of `bytes`.
