@@ -7,13 +7,18 @@ use crate::{Error, Result};
 /// canonical code ranges.
 const LOOKAHEAD: u32 = 10;
 
+/// The run a fast AC entry gives for end of block: past any block's end.
+const EOB_RUN: usize = 0xFF;
+
 /// One DHT table, ready for decoding.
 #[derive(Clone)]
 pub(crate) struct Table {
     /// Indexed by the next `LOOKAHEAD` bits: `(code length << 8) | symbol`, or 0 for a longer code.
     lookup: Box<[u16; 1 << LOOKAHEAD]>,
     /// For AC tables, indexed like `lookup`: when a code and its magnitude bits both fit the lookahead,
-    /// the whole coefficient at once: `(value << 16) | (run << 8) | total bits`; 0 otherwise.
+    /// the whole coefficient at once: `(value << 16) | (run << 8) | total bits`; 0 otherwise. The two
+    /// symbols without magnitude are here too: end of block as run [`EOB_RUN`], sixteen zeros (ZRL) as a
+    /// zero value after a run of 15.
     fast_ac: Box<[i32; 1 << LOOKAHEAD]>,
     /// Largest code of each length (index 1..=16) left-aligned to 16 bits, `u32::MAX`... none: see `decode_slow`.
     max_code: [i32; 18],
@@ -62,7 +67,15 @@ impl Table {
                 let entry = lookup[bits];
                 let len = u32::from(entry >> 8);
                 let (run, size) = (u32::from(entry & 0xFF) >> 4, u32::from(entry & 0x0F));
-                if len == 0 || size == 0 || len + size > LOOKAHEAD {
+                if len == 0 || len + size > LOOKAHEAD {
+                    continue;
+                }
+                if size == 0 {
+                    *slot = match run {
+                        0 => ((EOB_RUN as i32) << 8) | len as i32,
+                        15 => (15 << 8) | len as i32,
+                        _ => 0, // EOBn: progressive only, decoded elsewhere
+                    };
                     continue;
                 }
                 let magnitude = (bits as u32 >> (LOOKAHEAD - len - size)) & ((1 << size) - 1);
@@ -317,12 +330,22 @@ impl<'a> Bits<'a> {
             refill!();
             let fast = table.fast_ac[(buf >> (64 - LOOKAHEAD)) as usize];
             if fast != 0 {
-                k += ((fast >> 8) & 0xFF) as usize;
                 take!((fast & 0xFF) as u32);
+                let run = ((fast >> 8) & 0xFF) as usize;
+                if run == EOB_RUN {
+                    (self.buf, self.count) = (buf, count);
+                    return Ok(());
+                }
+                let value = fast >> 16;
+                if value == 0 {
+                    k += 16; // ZRL: only a ZRL has no value
+                    continue;
+                }
+                k += run;
                 if k >= 64 {
                     break Err(Error::Malformed("AC coefficients run past the block"));
                 }
-                store(k, fast >> 16);
+                store(k, value);
                 k += 1;
                 continue;
             }
@@ -354,6 +377,7 @@ impl<'a> Bits<'a> {
             refill!();
             let fast = table.fast_ac[(buf >> (64 - LOOKAHEAD)) as usize];
             if fast != 0 {
+                // End of block's run takes k past 64; a ZRL's (15) plus one is its 16 zeros.
                 k += ((fast >> 8) & 0xFF) as usize + 1;
                 take!((fast & 0xFF) as u32);
                 continue;
