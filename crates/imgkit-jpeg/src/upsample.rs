@@ -89,12 +89,21 @@ pub(crate) fn row<'a>(
 /// `(3·sums[i] + sums[i-1] + bias[0]) >> shift`, output `2i+1` is `(3·sums[i] + sums[i+1] + bias[1]) >> shift`,
 /// the missing neighbour at either end being the sample itself.
 fn triangle(sums: &[u16], out: &mut [u8], bias: [u16; 2], shift: u32) {
+    let pair = |here: u16, left: u16, right: u16| {
+        [
+            ((3 * here + left + bias[0]) >> shift) as u8,
+            ((3 * here + right + bias[1]) >> shift) as u8,
+        ]
+    };
     let n = sums.len();
-    let at = |i: usize| sums[i.min(n - 1)];
-    for (i, pair) in out.chunks_exact_mut(2).enumerate() {
-        let here = 3 * sums[i];
-        let left = if i == 0 { sums[0] } else { sums[i - 1] };
-        pair[0] = ((here + left + bias[0]) >> shift) as u8;
-        pair[1] = ((here + at(i + 1) + bias[1]) >> shift) as u8;
+    if n == 1 {
+        out[..2].copy_from_slice(&pair(sums[0], sums[0], sums[0]));
+        return;
     }
+    out[..2].copy_from_slice(&pair(sums[0], sums[0], sums[1]));
+    // The inside, without edge tests, so it vectorises.
+    for (o, w) in out[2..2 * n - 2].chunks_exact_mut(2).zip(sums.windows(3)) {
+        o.copy_from_slice(&pair(w[1], w[0], w[2]));
+    }
+    out[2 * n - 2..2 * n].copy_from_slice(&pair(sums[n - 1], sums[n - 2], sums[n - 1]));
 }
