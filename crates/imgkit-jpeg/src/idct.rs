@@ -9,7 +9,7 @@
 
 use std::f32::consts::PI;
 
-use wide::f32x8;
+use wide::{f32x4, f32x8};
 
 /// `tables[log2 n][u][x]` = C(u)/2 · cos((2x+1)uπ / 2n) for output size n ∈ {1, 2, 4, 8}: one row per
 /// frequency, so a coefficient scales a whole row of outputs at once (which vectorises).
@@ -200,7 +200,7 @@ fn aan_8x8(coef: &[f32; 64], out: &mut [u8], stride: usize) {
     // Horizontal pass: lane v of cols[u] is coefficient (v, u); the result's [x] holds, in lane v, the
     // row-frequency-v signal at column x. Transposed, lanes are columns for the vertical pass, whose
     // result is rows of pixels.
-    let rows = aan8(&f32x8::transpose(aan8(&cols)));
+    let rows = aan8(&transpose(aan8(&cols)));
     let (offset, low, high) = (f32x8::splat(128.0), f32x8::ZERO, f32x8::splat(255.0));
     for (line, row) in out.chunks_mut(stride).zip(rows) {
         let rounded = (row + offset).max(low).min(high).round_int().to_array();
@@ -208,6 +208,23 @@ fn aan_8x8(coef: &[f32; 64], out: &mut [u8], stride: usize) {
             *px = v as u8;
         }
     }
+}
+
+/// An 8×8 transpose as four 4×4 ones (wide's own 8×8 one moves single floats without AVX).
+#[inline(always)]
+fn transpose(m: [f32x8; 8]) -> [f32x8; 8] {
+    let halves: [[f32x4; 2]; 8] = m.map(bytemuck::cast);
+    let quarter = |x: usize, half: usize| {
+        f32x4::transpose([
+            halves[x][half],
+            halves[x + 1][half],
+            halves[x + 2][half],
+            halves[x + 3][half],
+        ])
+    };
+    // Output row r, half h comes from input rows 4h..4h+4, half r / 4, row r % 4 of that quarter.
+    let q = [[quarter(0, 0), quarter(4, 0)], [quarter(0, 1), quarter(4, 1)]];
+    std::array::from_fn(|r| bytemuck::cast([q[r / 4][0][r % 4], q[r / 4][1][r % 4]]))
 }
 
 /// Level-shifts, clamps and rounds a row of samples into pixels.
