@@ -212,6 +212,7 @@ impl Component {
 
     /// Transforms a block's dequantised corner `coef` (`rows` as [`Basis::transform`] takes it) into the
     /// plane, at block column `col` and row `row`.
+    #[inline(always)]
     pub(crate) fn put_block(&mut self, basis: &Basis, col: usize, row: usize, coef: &[f32; 64], rows: u8) {
         let offset = row * self.block_h * self.stride + col * self.block_w;
         let (w, h, stride) = (self.block_w, self.block_h, self.stride);

@@ -123,6 +123,31 @@ pub(crate) fn skip_scan(data: &[u8], start: usize) -> usize {
     data.len()
 }
 
+/// The branch-free refill (F. Giesen's "variant 4"): ORs the eight bytes at `pos` in below the `count`
+/// buffered bits and steps `pos` over the whole bytes that fitted, leaving 56 to 63 bits. The bits of
+/// a partly fitted byte are loaded again next time, which is harmless: they are the same bits. Returns
+/// false, changing nothing, when those bytes hold a 0xFF (a stuffed byte or a marker needs the byte
+/// reader) or the data ends within them. Called before every symbol, it costs less than the
+/// mispredicted branch of refilling only when the buffer runs low.
+#[inline(always)]
+fn load_word(data: &[u8], pos: &mut usize, buf: &mut u64, count: &mut u32) -> bool {
+    let Some(chunk) = data.get(*pos..*pos + 8) else {
+        return false;
+    };
+    let word = u64::from_be_bytes([
+        chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
+    ]);
+    let inverted = !word;
+    if inverted.wrapping_sub(0x0101_0101_0101_0101) & !inverted & 0x8080_8080_8080_8080 != 0 {
+        return false;
+    }
+    debug_assert!(*count < 64);
+    *buf |= word >> *count;
+    *pos += ((63 - *count) >> 3) as usize;
+    *count |= 56;
+    true
+}
+
 /// Reads the entropy-coded bits of a scan, undoing 0xFF00 stuffing and stopping at the next marker.
 pub(crate) struct Bits<'a> {
     data: &'a [u8],
@@ -157,37 +182,19 @@ impl<'a> Bits<'a> {
         self.pos
     }
 
-    /// Fills the buffer to at least 57 bits.
+    /// Fills the buffer to at least 49 bits.
     #[inline(always)]
     fn refill(&mut self) {
-        // Fast path: eight bytes ahead with no 0xFF among them need no unstuffing.
-        if !self.at_marker {
-            if let Some(chunk) = self.data.get(self.pos..self.pos + 8) {
-                let word = u64::from_be_bytes([
-                    chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
-                ]);
-                let inverted = !word;
-                let has_ff = inverted.wrapping_sub(0x0101_0101_0101_0101) & !inverted & 0x8080_8080_8080_8080;
-                if has_ff == 0 {
-                    let take = (64 - self.count) / 8;
-                    if take == 8 {
-                        self.buf = word;
-                    } else if take > 0 {
-                        self.buf |= (word >> (64 - 8 * take)) << (64 - self.count - 8 * take);
-                    }
-                    self.count += 8 * take;
-                    self.pos += take as usize;
-                    return;
-                }
-            }
+        if !load_word(self.data, &mut self.pos, &mut self.buf, &mut self.count) {
+            self.refill_slow();
         }
-        self.refill_slow();
     }
 
     /// Byte at a time, for the stretch near a stuffed byte, a marker or the end of the data.
     #[inline(never)]
     fn refill_slow(&mut self) {
-        while self.count <= 56 {
+        // Up to 56 bits, never 64: `load_word` shifts a word right by the count.
+        while self.count <= 48 {
             let byte = self.next_byte();
             self.buf |= u64::from(byte) << (56 - self.count);
             self.count += 8;
@@ -296,13 +303,14 @@ impl<'a> Bits<'a> {
     /// memory on every coefficient, because the out-of-line refill could read them.
     #[inline(always)]
     pub(crate) fn ac(&mut self, table: &Table, last: usize, mut store: impl FnMut(usize, i32)) -> Result<()> {
-        let (mut buf, mut count) = (self.buf, self.count);
+        let (mut buf, mut count, mut pos) = (self.buf, self.count, self.pos);
+        // At least 49 bits before every symbol: one symbol and its magnitude never need more.
         macro_rules! refill {
             () => {
-                if count < 32 {
-                    (self.buf, self.count) = (buf, count);
-                    self.refill();
-                    (buf, count) = (self.buf, self.count);
+                if !load_word(self.data, &mut pos, &mut buf, &mut count) {
+                    (self.buf, self.count, self.pos) = (buf, count, pos);
+                    self.refill_slow();
+                    (buf, count, pos) = (self.buf, self.count, self.pos);
                 }
             };
         }
@@ -316,9 +324,9 @@ impl<'a> Bits<'a> {
         // Decodes a symbol the lookahead table could not (a long code), through the slow path.
         macro_rules! slow_symbol {
             () => {{
-                (self.buf, self.count) = (buf, count);
+                (self.buf, self.count, self.pos) = (buf, count, pos);
                 let rs = self.symbol(table);
-                (buf, count) = (self.buf, self.count);
+                (buf, count, pos) = (self.buf, self.count, self.pos);
                 rs?
             }};
         }
@@ -333,7 +341,7 @@ impl<'a> Bits<'a> {
                 take!((fast & 0xFF) as u32);
                 let run = ((fast >> 8) & 0xFF) as usize;
                 if run == EOB_RUN {
-                    (self.buf, self.count) = (buf, count);
+                    (self.buf, self.count, self.pos) = (buf, count, pos);
                     return Ok(());
                 }
                 let value = fast >> 16;
@@ -353,7 +361,7 @@ impl<'a> Bits<'a> {
             let (run, size) = (usize::from(rs >> 4), u32::from(rs & 0x0F));
             if size == 0 {
                 if run != 15 {
-                    (self.buf, self.count) = (buf, count);
+                    (self.buf, self.count, self.pos) = (buf, count, pos);
                     return Ok(()); // end of block
                 }
                 k += 16;
@@ -363,8 +371,7 @@ impl<'a> Bits<'a> {
             if k >= 64 {
                 break Err(Error::Malformed("AC coefficients run past the block"));
             }
-            // count ≥ 16 after the symbol's refill; a magnitude needs at most 15 more.
-            refill!();
+            // The symbol took at most 16 of the 49 bits; a magnitude needs at most 15 more.
             let value = extend((buf >> (64 - size)) as u32, size);
             take!(size);
             store(k, value);
@@ -374,7 +381,9 @@ impl<'a> Bits<'a> {
         // Past the last coefficient a scaled transform uses, only where the bits end matters. (A run past
         // the block's end here is tolerated, as libjpeg does: nothing is stored.)
         while k < 64 {
-            refill!();
+            if count < 32 {
+                refill!();
+            }
             let fast = table.fast_ac[(buf >> (64 - LOOKAHEAD)) as usize];
             if fast != 0 {
                 // End of block's run takes k past 64; a ZRL's (15) plus one is its 16 zeros.
@@ -392,10 +401,9 @@ impl<'a> Bits<'a> {
                 continue;
             }
             k += run + 1;
-            refill!();
             take!(size);
         }
-        (self.buf, self.count) = (buf, count);
+        (self.buf, self.count, self.pos) = (buf, count, pos);
         Ok(())
     }
 

@@ -42,7 +42,11 @@ impl Basis {
     /// block is flat (DC only).
     ///
     /// The coefficients must have been multiplied by [`prescale`] for the block's size.
-    #[inline]
+    ///
+    /// Flat blocks are filled here, inline in the decoding loop: they are the common case in smooth
+    /// areas, most chroma blocks, and every block at 1/8, where a call per block would cost more than
+    /// the fill.
+    #[inline(always)]
     pub(crate) fn transform(
         &self,
         coef: &[f32; 64],
@@ -53,14 +57,26 @@ impl Basis {
         stride: usize,
     ) {
         if nonzero_rows == 0 {
-            // Flat block, the common case in smooth areas and most chroma blocks.
             let dc = if (w, h) == (8, 8) { coef[0] } else { coef[0] / 8.0 };
             let value = to_pixel(dc);
             for row in out.chunks_mut(stride).take(h) {
                 row[..w].fill(value);
             }
-            return;
+        } else {
+            self.detailed(coef, w, h, nonzero_rows, out, stride);
         }
+    }
+
+    #[inline(never)]
+    fn detailed(
+        &self,
+        coef: &[f32; 64],
+        w: usize,
+        h: usize,
+        nonzero_rows: u8,
+        out: &mut [u8],
+        stride: usize,
+    ) {
         // Sizes are compile-time constants in each arm, so the loops unroll and vectorise.
         match (w, h) {
             (1, 1) => self.sized::<1, 1>(coef, nonzero_rows, out, stride),
