@@ -139,11 +139,15 @@ impl Region {
 pub(crate) fn source_region(plan: &Plan, view: View, full: (u32, u32)) -> Region {
     let whole = Region::centred(full, plan.crop);
     let (sx, sy) = view.scale;
+    // Kept inside the view: the scale is a ratio of integers, so the far edge can land a rounding
+    // error past it (767 × 24/767 is 24.000000000000004), which the resizer refuses.
+    let (w, h) = (f64::from(view.size.0), f64::from(view.size.1));
+    let (left, top) = ((whole.left * sx).min(w), (whole.top * sy).min(h));
     Region {
-        left: whole.left * sx,
-        top: whole.top * sy,
-        width: whole.width * sx,
-        height: whole.height * sy,
+        left,
+        top,
+        width: (whole.width * sx).min(w - left),
+        height: (whole.height * sy).min(h - top),
     }
 }
 
@@ -287,6 +291,16 @@ mod tests {
         let region = source_region(&cover, view, full);
         assert_eq!((region.left, region.top), ((4128.0 - 2322.0) / 16.0, 0.0));
         assert_eq!((region.width, region.height), (290.25, 290.25));
+    }
+
+    #[test]
+    fn a_region_never_passes_the_edge_of_its_view() {
+        // A 767×14342 image resized to 24×449 (as a cascade source): 767 × 24/767 is not exactly 24.
+        let full = (767, 14342);
+        let view = View::resized((24, 449), full);
+        let region = source_region(&plan(3, 48), view, full);
+        assert!(region.left + region.width <= 24.0 && region.top + region.height <= 449.0);
+        assert!(region.width > 23.999 && region.height > 448.999);
     }
 
     #[test]

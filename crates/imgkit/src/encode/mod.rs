@@ -1,0 +1,174 @@
+//! Stage 5: fresh encoding. Only pixels go in, so no input metadata (EXIF, XMP, text, comments) or
+//! input bytes ever reach an output.
+
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+use image::{DynamicImage, ImageEncoder, RgbImage};
+
+use crate::error::{Error, Result};
+use crate::{Format, OutputFormat};
+
+#[cfg(feature = "avif")]
+mod avif;
+
+/// Encodes `image` as `format` (already resolved: never [`OutputFormat::Same`]).
+pub(crate) fn encode(
+    image: DynamicImage,
+    format: OutputFormat,
+    background: [u8; 3],
+) -> Result<(Vec<u8>, Format)> {
+    match format {
+        OutputFormat::Jpeg { quality } => jpeg(image, quality, background).map(|b| (b, Format::Jpeg)),
+        OutputFormat::WebP { quality } => webp(image, quality).map(|b| (b, Format::WebP)),
+        #[cfg(feature = "avif")]
+        OutputFormat::Avif { quality, speed } => avif::avif(image, quality, speed).map(|b| (b, Format::Avif)),
+        // Spec validation refuses AVIF in a build without the encoder.
+        #[cfg(not(feature = "avif"))]
+        OutputFormat::Avif { .. } => Err(Error::Encode {
+            format: Format::Avif,
+            reason: "imgkit was built without its `avif` feature".into(),
+        }),
+        _ => png(&image).map(|b| (b, Format::Png)),
+    }
+}
+
+fn jpeg(image: DynamicImage, quality: u8, background: [u8; 3]) -> Result<Vec<u8>> {
+    use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+    let image = flatten(image, background);
+    let (w, h) = (
+        dim16(image.width(), Format::Jpeg)?,
+        dim16(image.height(), Format::Jpeg)?,
+    );
+    let mut out = Vec::new();
+    let mut encoder = Encoder::new(&mut out, quality);
+    // 4:2:0 like every camera and libjpeg's default: about 14% smaller than image's 4:4:4 at equal quality.
+    encoder.set_sampling_factor(SamplingFactor::R_4_2_0);
+    let (bytes, color) = match &image {
+        DynamicImage::ImageLuma8(buf) => (buf.as_raw(), ColorType::Luma),
+        DynamicImage::ImageRgb8(buf) => (buf.as_raw(), ColorType::Rgb),
+        _ => {
+            return Err(Error::Internal {
+                stage: "encode",
+                reason: "jpeg input not flattened".into(),
+            })
+        }
+    };
+    encoder.encode(bytes, w, h, color).map_err(|e| Error::Encode {
+        format: Format::Jpeg,
+        reason: e.to_string(),
+    })?;
+    Ok(out)
+}
+
+fn dim16(side: u32, format: Format) -> Result<u16> {
+    u16::try_from(side).map_err(|_| Error::Encode {
+        format,
+        reason: format!("side {side} exceeds 65535"),
+    })
+}
+
+/// Composites alpha onto `background`; opaque layouts pass through unchanged.
+fn flatten(image: DynamicImage, background: [u8; 3]) -> DynamicImage {
+    if !image.color().has_alpha() {
+        return image;
+    }
+    let rgba = image.into_rgba8();
+    let (w, h) = rgba.dimensions();
+    let mut rgb = RgbImage::new(w, h);
+    for (dst, src) in rgb.pixels_mut().zip(rgba.pixels()) {
+        let a = u16::from(src[3]);
+        for c in 0..3 {
+            let v = u16::from(src[c]) * a + u16::from(background[c]) * (255 - a);
+            dst[c] = ((v + 127) / 255) as u8;
+        }
+    }
+    DynamicImage::ImageRgb8(rgb)
+}
+
+fn png(image: &DynamicImage) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    // Fast (fdeflate) is ~50x faster than Default on photos and still beats libvips' output size.
+    let encoder = PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive);
+    encoder
+        .write_image(
+            image.as_bytes(),
+            image.width(),
+            image.height(),
+            image.color().into(),
+        )
+        .map_err(|e| Error::Encode {
+            format: Format::Png,
+            reason: e.to_string(),
+        })?;
+    Ok(out)
+}
+
+fn webp(image: DynamicImage, quality: u8) -> Result<Vec<u8>> {
+    let fail = |reason: String| Error::Encode {
+        format: Format::WebP,
+        reason,
+    };
+    let image = match image {
+        DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) => image,
+        other if other.color().has_alpha() => DynamicImage::ImageRgba8(other.into_rgba8()),
+        other => DynamicImage::ImageRgb8(other.into_rgb8()),
+    };
+    let layout = if image.color().has_alpha() {
+        webp::PixelLayout::Rgba
+    } else {
+        webp::PixelLayout::Rgb
+    };
+    let mut config = webp::WebPConfig::new().map_err(|()| fail("libwebp config init failed".into()))?;
+    config.quality = f32::from(quality);
+    config.alpha_compression = 1;
+    let encoded = webp::Encoder::new(image.as_bytes(), layout, image.width(), image.height())
+        .encode_advanced(&config)
+        .map_err(|e| fail(format!("{e:?}")))?;
+    Ok(encoded.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Rgba, RgbaImage};
+
+    #[test]
+    fn flatten_blends_onto_background() {
+        let img = RgbaImage::from_fn(2, 1, |x, _| {
+            if x == 0 {
+                Rgba([0, 0, 0, 0])
+            } else {
+                Rgba([0, 0, 0, 128])
+            }
+        });
+        let flat = flatten(DynamicImage::ImageRgba8(img), [255, 0, 0]).to_rgb8();
+        assert_eq!(
+            flat.get_pixel(0, 0).0,
+            [255, 0, 0],
+            "fully transparent shows the background"
+        );
+        assert_eq!(
+            flat.get_pixel(1, 0).0,
+            [127, 0, 0],
+            "half transparent black over red"
+        );
+    }
+
+    #[test]
+    fn every_format_decodes_back_to_its_size() {
+        let img = DynamicImage::ImageRgba8(RgbaImage::from_pixel(7, 5, Rgba([10, 200, 30, 255])));
+        for format in [
+            OutputFormat::Jpeg { quality: 90 },
+            OutputFormat::Png,
+            OutputFormat::WebP { quality: 90 },
+        ] {
+            let (bytes, written) = encode(img.clone(), format, [0, 0, 0]).unwrap();
+            let back = image::load_from_memory(&bytes).unwrap();
+            assert_eq!((back.width(), back.height()), (7, 5), "{written}");
+            let p = back.to_rgb8().get_pixel(3, 2).0;
+            assert!(
+                p.iter().zip([10u8, 200, 30]).all(|(a, b)| a.abs_diff(b) <= 8),
+                "{written}: {p:?}"
+            );
+        }
+    }
+}
