@@ -201,6 +201,37 @@ fn reruns_skip_finished_files_and_force_redoes_them() {
 }
 
 #[test]
+fn format_avif_writes_avif_files_beside_their_sources_names() {
+    let (dir, valid, _) = tree(3, 0);
+    let (out, report_path) = (dir.path().join("out"), dir.path().join("r.json"));
+    let res = run(imgkit()
+        .arg("resize")
+        .arg(dir.path().join("in"))
+        .arg("-o")
+        .arg(&out)
+        .args(["--width", "40", "--format", "avif", "-q", "50"])
+        .arg("--report")
+        .arg(&report_path));
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    assert_eq!(files_under(&out).len(), valid.len());
+    for f in report(&report_path)["files"].as_array().unwrap() {
+        let o = &f["outputs"][0];
+        let p = Path::new(o["path"].as_str().unwrap());
+        assert_eq!(p.extension().unwrap(), "avif", "{}", p.display());
+        assert!(p.to_str().unwrap().contains(
+            Path::new(f["input"].as_str().unwrap())
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+        ));
+        assert_eq!(o["width"], 40);
+        // The container's brand; the Lambda end-to-end test decodes AVIF renditions with Pillow.
+        assert_eq!(&std::fs::read(p).unwrap()[4..12], b"ftypavif", "{}", p.display());
+    }
+}
+
+#[test]
 fn dry_run_writes_nothing() {
     let (dir, valid, _) = tree(3, 0);
     let out = dir.path().join("out");

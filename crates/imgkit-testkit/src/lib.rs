@@ -27,4 +27,4 @@ pub mod quality;
 pub use encode::{jpeg, png};
 pub use photo::{photo, Picture};
 pub use prng::XorShift;
-pub use quality::{psnr, psnr_encoded};
+pub use quality::{psnr, psnr_encoded, ssim_rgb};

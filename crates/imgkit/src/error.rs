@@ -176,6 +176,8 @@ pub enum Limit {
     MetadataBytes,
     /// [`Limits::max_chunks`](crate::Limits::max_chunks).
     Chunks,
+    /// [`MAX_AVIF_PIXELS`](crate::MAX_AVIF_PIXELS): an AVIF output the input's shape makes too large.
+    AvifPixels,
 }
 
 impl Limit {
@@ -190,6 +192,7 @@ impl Limit {
             Limit::Frames => "max_frames",
             Limit::MetadataBytes => "max_metadata_bytes",
             Limit::Chunks => "max_chunks",
+            Limit::AvifPixels => "max_avif_pixels",
         }
     }
 
@@ -204,6 +207,7 @@ impl Limit {
             Limit::Frames => "frames",
             Limit::MetadataBytes => "inflated metadata bytes",
             Limit::Chunks => "ancillary chunks",
+            Limit::AvifPixels => "AVIF output pixels",
         }
     }
 }

@@ -18,16 +18,19 @@ pub enum Format {
     Tiff,
     /// BMP: decoded only with the `bmp` Cargo feature and when allowed in [`crate::Limits`].
     Bmp,
+    /// AVIF (AV1 in HEIF): written with the `avif` Cargo feature; not decoded yet.
+    Avif,
 }
 
 impl Format {
-    pub(crate) const ALL: [Format; 6] = [
+    pub(crate) const ALL: [Format; 7] = [
         Format::Jpeg,
         Format::Png,
         Format::Gif,
         Format::WebP,
         Format::Tiff,
         Format::Bmp,
+        Format::Avif,
     ];
 
     /// Lower-case short name, as used in manifests, reports and log fields (`"jpeg"`, `"webp"`, …).
@@ -39,6 +42,7 @@ impl Format {
             Format::WebP => "webp",
             Format::Tiff => "tiff",
             Format::Bmp => "bmp",
+            Format::Avif => "avif",
         }
     }
 
@@ -51,6 +55,7 @@ impl Format {
             Format::WebP => "image/webp",
             Format::Tiff => "image/tiff",
             Format::Bmp => "image/bmp",
+            Format::Avif => "image/avif",
         }
     }
 
@@ -69,6 +74,17 @@ impl Format {
             Format::Jpeg | Format::Png | Format::Gif | Format::WebP => true,
             Format::Tiff => cfg!(feature = "tiff"),
             Format::Bmp => cfg!(feature = "bmp"),
+            Format::Avif => false,
+        }
+    }
+
+    /// Whether this build of imgkit can write the format (AVIF is the `avif` Cargo feature; GIF, TIFF
+    /// and BMP are never written).
+    pub fn encoder_compiled(self) -> bool {
+        match self {
+            Format::Jpeg | Format::Png | Format::WebP => true,
+            Format::Avif => cfg!(feature = "avif"),
+            Format::Gif | Format::Tiff | Format::Bmp => false,
         }
     }
 
@@ -84,6 +100,7 @@ impl Format {
             Format::WebP => image::ImageFormat::WebP,
             Format::Tiff => image::ImageFormat::Tiff,
             Format::Bmp => image::ImageFormat::Bmp,
+            Format::Avif => image::ImageFormat::Avif,
         }
     }
 
@@ -95,6 +112,7 @@ impl Format {
             image::ImageFormat::WebP => Format::WebP,
             image::ImageFormat::Tiff => Format::Tiff,
             image::ImageFormat::Bmp => Format::Bmp,
+            image::ImageFormat::Avif => Format::Avif,
             _ => return None,
         })
     }

@@ -56,4 +56,7 @@ pub use probe::{probe, sniff, Probed, SNIFF_LEN};
 #[doc(hidden)]
 pub use resize::fuzz_resize;
 pub use scale::{ShrinkOnLoad, MEASURED_MIN_RESIDUAL};
-pub use spec::{Filter, OutputFormat, Rendition, Rgb, Spec, DEFAULT_QUALITY, MAX_SIDE};
+pub use spec::{
+    Filter, OutputFormat, Rendition, Rgb, Spec, DEFAULT_AVIF_QUALITY, DEFAULT_AVIF_SPEED, DEFAULT_QUALITY,
+    MAX_AVIF_PIXELS, MAX_SIDE,
+};

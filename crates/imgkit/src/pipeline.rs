@@ -8,7 +8,10 @@ use crate::decode::{decode_checked, Decoded};
 use crate::error::{Error, Limit, Result};
 use crate::resize::Resizer;
 use crate::scale::{self, ShrinkOnLoad, View};
-use crate::{color, encode, orient, Filter, Format, ImageInfo, Limits, Plan, Probed, Spec};
+use crate::{
+    color, encode, orient, Filter, Format, ImageInfo, Limits, OutputFormat, Plan, Probed, Spec,
+    MAX_AVIF_PIXELS,
+};
 
 /// One encoded rendition.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -225,6 +228,10 @@ impl Processor {
         let target = spec.plan_for(display_w, display_h);
         // Enlargement is the only way an output can outgrow the input; it must stay within the limits.
         self.check_output(target.width, target.height)?;
+        let pixels = u64::from(target.width) * u64::from(target.height);
+        if matches!(spec.output_format(), OutputFormat::Avif { .. }) && pixels > MAX_AVIF_PIXELS {
+            return Err(Error::limit(Limit::AvifPixels, MAX_AVIF_PIXELS, pixels));
+        }
         Ok(scale::stored_plan(target, info.orientation.swaps_dimensions()))
     }
 
@@ -318,6 +325,37 @@ mod tests {
 
     fn decode(out: &Output) -> DynamicImage {
         image::load_from_memory(&out.bytes).unwrap()
+    }
+
+    #[cfg(feature = "avif")]
+    #[test]
+    fn an_avif_the_input_shape_makes_too_large_is_refused_before_decoding() {
+        use crate::{Limit, MAX_AVIF_PIXELS};
+        let tall = png_of(&RgbaImage::from_pixel(10, 30, Rgba([1, 2, 3, 255])));
+        let avif = OutputFormat::Avif {
+            quality: 50,
+            speed: 10,
+        };
+        // 1500 wide passes validation (a square would be 2.25 MP) but this input makes it 1500×4500.
+        let err = Processor::new(Limits::default())
+            .process_many(&tall, &[Spec::width(1500).enlarge(true).format(avif)])
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            Error::LimitExceeded {
+                limit: Limit::AvifPixels,
+                max: MAX_AVIF_PIXELS,
+                actual: 6_750_000
+            }
+        ));
+        assert_eq!(err.class(), Class::Rejected);
+        let out = Processor::new(Limits::default())
+            .process_many(&tall, &[Spec::width(20).enlarge(true).format(avif)])
+            .unwrap();
+        assert_eq!(
+            (out[0].format, out[0].width, out[0].height),
+            (Format::Avif, 20, 60)
+        );
     }
 
     #[test]

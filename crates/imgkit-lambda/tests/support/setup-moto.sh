@@ -11,7 +11,7 @@ mkdir -p "$(dirname "$venv")"
 exec 9>"$venv.lock"
 flock 9
 if [ -x "$venv/bin/moto_server" ] && [ "$("$venv/bin/python" -c 'import moto; print(moto.__version__)' 2>/dev/null)" = "$moto_version" ] \
-    && "$venv/bin/python" -c 'import yaml, boto3' 2>/dev/null; then
+    && "$venv/bin/python" -c 'import yaml, boto3; from PIL import features; assert features.check("avif")' 2>/dev/null; then
     echo "$venv"
     exit 0
 fi
@@ -21,5 +21,5 @@ if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
 fi
 rm -rf "$venv"
 python3 -m venv "$venv" >&2
-"$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$moto_version" PyYAML >&2
+"$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$moto_version" PyYAML "pillow==13.0.0" >&2
 echo "$venv"

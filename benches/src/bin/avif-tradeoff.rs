@@ -1,0 +1,227 @@
+//! AVIF against WebP and JPEG at equal visual quality, and AVIF's encoding time per speed: for every
+//! JPEG in a folder, the exact thumbnail (full decode, Lanczos3) is encoded by imgkit at a range of
+//! qualities in each format; each result is decoded again and scored by SSIM against the thumbnail, and
+//! the bytes each format needs to reach a score are interpolated from those points.
+//!
+//! ```text
+//! PYTHON=benches/compare/.peers/venv/bin/python \
+//!     cargo run --release -p imgkit-benches --bin avif-tradeoff -- DIR [WIDTH]
+//! ```
+//! AVIF files are decoded by Pillow (libavif with dav1d, an independent decoder) run by `$PYTHON`
+//! (default `python3`); `benches/compare/run.sh` installs a Pillow that reads AVIF.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{bail, ensure, Context, Result};
+use imgkit::{Limits, OutputFormat, Processor, Spec, DEFAULT_AVIF_QUALITY, DEFAULT_QUALITY};
+use imgkit_testkit::ssim_rgb;
+
+/// The scores compared at: a visible loss, a slight one, and one most viewers cannot see.
+const TARGETS: [f64; 3] = [0.95, 0.97, 0.98];
+const QUALITIES: [u8; 12] = [20, 30, 40, 50, 55, 60, 65, 70, 75, 80, 85, 90];
+const SPEEDS: [u8; 4] = [4, 6, 8, 10];
+
+/// One encoding of the thumbnail: its format's name, quality, bytes and score.
+struct Point {
+    format: &'static str,
+    quality: u8,
+    bytes: usize,
+    ssim: f64,
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(dir) = args.first() else {
+        bail!("usage: avif-tradeoff DIR [WIDTH]");
+    };
+    let width: u32 = args.get(1).map_or(Ok(400), |w| w.parse())?;
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let out_dir = std::env::temp_dir().join(format!("imgkit-avif-tradeoff-{}", std::process::id()));
+    std::fs::create_dir_all(&out_dir)?;
+    let mut photos: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {dir}"))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("jpg")))
+        .collect();
+    photos.sort();
+    ensure!(!photos.is_empty(), "no .jpg in {dir}");
+
+    println!("# bytes to reach an SSIM, thumbnails {width} px wide (interpolated between qualities)");
+    println!("photo\tssim\tjpeg_bytes\twebp_bytes\tavif_bytes\tavif/jpeg\tavif/webp");
+    let mut speed_rows = Vec::new();
+    let mut matches = Vec::new();
+    for photo in &photos {
+        let name = photo
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("photo")
+            .to_string();
+        let bytes = std::fs::read(photo)?;
+        let exact = Processor::new(Limits::default())
+            .shrink_on_load(None)
+            .process(&bytes, &Spec::width(width).format(OutputFormat::Png))?;
+        let reference = image::load_from_memory(&exact.bytes)?.to_rgb8();
+        let (w, h) = (reference.width() as usize, reference.height() as usize);
+        let encode = |format: OutputFormat| -> Result<(Vec<u8>, Duration)> {
+            let out = Processor::new(Limits::default())
+                .process(&exact.bytes, &Spec::width(width).format(format))?;
+            ensure!((out.width, out.height) == (w as u32, h as u32), "size changed");
+            Ok((out.bytes, out.timings.encode))
+        };
+
+        let mut points = Vec::new();
+        let mut avif_files = Vec::new();
+        for &quality in &QUALITIES {
+            for (format, output) in [
+                ("jpeg", OutputFormat::Jpeg { quality }),
+                ("webp", OutputFormat::WebP { quality }),
+                (
+                    "avif",
+                    OutputFormat::Avif {
+                        quality,
+                        speed: imgkit::DEFAULT_AVIF_SPEED,
+                    },
+                ),
+            ] {
+                let (encoded, _) = encode(output)?;
+                let decoded = if format == "avif" {
+                    let path = out_dir.join(format!("{name}-{quality}.avif"));
+                    std::fs::write(&path, &encoded)?;
+                    avif_files.push(path);
+                    None
+                } else {
+                    Some(image::load_from_memory(&encoded)?.to_rgb8())
+                };
+                let ssim = decoded.map_or(f64::NAN, |d| ssim_rgb(reference.as_raw(), d.as_raw(), w, h));
+                points.push(Point {
+                    format,
+                    quality,
+                    bytes: encoded.len(),
+                    ssim,
+                });
+            }
+        }
+        for (path, decoded) in avif_files.iter().zip(decode_with_pillow(&python, &avif_files)?) {
+            let quality: u8 = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| s.rsplit('-').next())
+                .and_then(|q| q.parse().ok())
+                .context("quality from the file name")?;
+            ensure!(
+                (decoded.width() as usize, decoded.height() as usize) == (w, h),
+                "{}: Pillow read another size",
+                path.display()
+            );
+            if let Some(p) = points
+                .iter_mut()
+                .find(|p| p.format == "avif" && p.quality == quality)
+            {
+                p.ssim = ssim_rgb(reference.as_raw(), decoded.as_raw(), w, h);
+            }
+        }
+        for target in TARGETS {
+            let at = |format| bytes_at(&points, format, target);
+            let (jpeg, webp, avif) = (at("jpeg"), at("webp"), at("avif"));
+            let ratio = |a: Option<f64>, b: Option<f64>| {
+                a.zip(b).map_or("-".into(), |(a, b)| format!("{:.2}", a / b))
+            };
+            let show = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.0}"));
+            println!(
+                "{name}\t{target}\t{}\t{}\t{}\t{}\t{}",
+                show(jpeg),
+                show(webp),
+                show(avif),
+                ratio(avif, jpeg),
+                ratio(avif, webp)
+            );
+        }
+        // Which AVIF quality scores like the default WebP and JPEG.
+        let score = |format: &str, quality: u8| {
+            points
+                .iter()
+                .find(|p| p.format == format && p.quality == quality)
+                .map(|p| p.ssim)
+        };
+        let nearest = |format: &str, q: u8| {
+            let measured = QUALITIES.iter().min_by_key(|&&x| x.abs_diff(q)).copied()?;
+            score(format, measured)
+        };
+        matches.push((
+            name.clone(),
+            nearest("webp", DEFAULT_QUALITY),
+            nearest("jpeg", DEFAULT_QUALITY),
+            score("avif", DEFAULT_AVIF_QUALITY),
+        ));
+
+        for speed in SPEEDS {
+            let mut best = Duration::MAX;
+            let mut size = 0;
+            for _ in 0..3 {
+                let (encoded, took) = encode(OutputFormat::Avif {
+                    quality: DEFAULT_AVIF_QUALITY,
+                    speed,
+                })?;
+                best = best.min(took);
+                size = encoded.len();
+            }
+            speed_rows.push(format!(
+                "{name}\t{w}x{h}\t{speed}\t{:.1}\t{size}",
+                best.as_secs_f64() * 1e3
+            ));
+        }
+    }
+    println!("\n# SSIM at the defaults (JPEG and WebP at the nearest measured quality to {DEFAULT_QUALITY})");
+    println!("photo\twebp\tjpeg\tavif:{DEFAULT_AVIF_QUALITY}");
+    let show = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.4}"));
+    for (name, webp, jpeg, avif) in matches {
+        println!("{name}\t{}\t{}\t{}", show(webp), show(jpeg), show(avif));
+    }
+    println!("\n# AVIF encoding at quality {DEFAULT_AVIF_QUALITY}, one thread, best of 3");
+    println!("photo\tsize\tspeed\tms\tbytes");
+    for row in speed_rows {
+        println!("{row}");
+    }
+    std::fs::remove_dir_all(&out_dir).ok();
+    Ok(())
+}
+
+/// The bytes `format` needs to reach `target`, interpolated linearly between the two measured points
+/// around it; `None` when no quality reached it, or every one did.
+fn bytes_at(points: &[Point], format: &str, target: f64) -> Option<f64> {
+    let mut curve: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|p| p.format == format && p.ssim.is_finite())
+        .map(|p| (p.ssim, p.bytes as f64))
+        .collect();
+    curve.sort_by(|a, b| a.0.total_cmp(&b.0));
+    curve.windows(2).find_map(|pair| {
+        let ((s0, b0), (s1, b1)) = (pair[0], pair[1]);
+        (s0 <= target && target <= s1 && s1 > s0).then(|| b0 + (b1 - b0) * (target - s0) / (s1 - s0))
+    })
+}
+
+/// Decodes AVIF files to RGB with Pillow, through PNG files beside them.
+fn decode_with_pillow(python: &str, files: &[PathBuf]) -> Result<Vec<image::RgbImage>> {
+    let script = "import sys\nfrom PIL import Image\nfor p in sys.argv[1:]:\n    Image.open(p).convert('RGB').save(p + '.png')\n";
+    let status = Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .args(files)
+        .status()
+        .with_context(|| format!("running {python} (set PYTHON to a python with Pillow)"))?;
+    ensure!(
+        status.success(),
+        "{python} could not decode the AVIF files (Pillow with AVIF support needed)"
+    );
+    files
+        .iter()
+        .map(|f| {
+            let png = Path::new(&format!("{}.png", f.display())).to_path_buf();
+            Ok(image::open(&png)?.to_rgb8())
+        })
+        .collect()
+}
