@@ -144,6 +144,29 @@ proptest! {
         prop_assert_eq!((back.width(), back.height()), (out.width, out.height));
     }
 
+    /// Several renditions of one image at once, where smaller ones start from larger ones (the cascade)
+    /// and regions are fractional: every output has exactly the size `plan` promises, and nothing fails
+    /// inside (an out-of-bounds crop box once did, as a transient internal error).
+    #[test]
+    fn rendition_sets_come_out_at_their_promised_sizes(
+        w in 1u32..400, h in 1u32..400, thin in 0u8..3, layout in layout(),
+        specs in proptest::collection::vec(spec_strategy(), 2..5),
+    ) {
+        // Slivers too: one side a few pixels, the other long.
+        let (w, h) = match thin { 0 => (w, h), 1 => (1 + w % 5, h * 4), _ => (w * 4, 1 + h % 5) };
+        let bytes = constant_png(w, h, layout, [200, 100, 50]);
+        let result = Processor::new(Limits::default()).process_many(&bytes, &specs);
+        let plans: Vec<_> = specs.iter().map(|s| s.plan_for(w, h)).collect();
+        if plans.iter().any(|p| over_limits(p.width, p.height)) {
+            prop_assert!(matches!(result, Err(imgkit::Error::LimitExceeded { .. })), "{:?}", result.err());
+            return Ok(());
+        }
+        let outs = result.unwrap();
+        for (out, plan) in outs.iter().zip(&plans) {
+            prop_assert_eq!((out.width, out.height), (plan.width, plan.height));
+        }
+    }
+
     /// A constant colour stays that colour through decode, resize and encode (catches alpha,
     /// bit-depth and colour-conversion bugs).
     #[test]
