@@ -1,7 +1,8 @@
 //! AVIF against WebP and JPEG at equal visual quality, and AVIF's encoding time per speed: for every
 //! JPEG in a folder, the exact thumbnail (full decode, Lanczos3) is encoded by imgkit at a range of
 //! qualities in each format; each result is decoded again and scored by SSIM against the thumbnail, and
-//! the bytes each format needs to reach a score are interpolated from those points.
+//! the bytes each format needs to reach a score are interpolated from those points. AVIF is scored at
+//! speeds 10, 9, 8 and 6.
 //!
 //! ```text
 //! PYTHON=benches/compare/.peers/venv/bin/python \
@@ -21,7 +22,9 @@ use imgkit_testkit::ssim_rgb;
 /// The scores compared at: a visible loss, a slight one, and one most viewers cannot see.
 const TARGETS: [f64; 3] = [0.95, 0.97, 0.98];
 const QUALITIES: [u8; 12] = [20, 30, 40, 50, 55, 60, 65, 70, 75, 80, 85, 90];
-const SPEEDS: [u8; 4] = [4, 6, 8, 10];
+const SPEEDS: [u8; 5] = [4, 6, 8, 9, 10];
+/// The AVIF speeds scored for bytes at equal SSIM, with their names in the table.
+const SCORED: [(u8, &str); 4] = [(10, "avif10"), (9, "avif9"), (8, "avif8"), (6, "avif6")];
 
 /// One encoding of the thumbnail: its format's name, quality, bytes and score.
 struct Point {
@@ -50,7 +53,11 @@ fn main() -> Result<()> {
     ensure!(!photos.is_empty(), "no .jpg in {dir}");
 
     println!("# bytes to reach an SSIM, thumbnails {width} px wide (interpolated between qualities)");
-    println!("photo\tssim\tjpeg_bytes\twebp_bytes\tavif_bytes\tavif/jpeg\tavif/webp");
+    let mut header = String::from("photo\tssim\tjpeg_bytes\twebp_bytes");
+    for (_, avif) in SCORED {
+        header += &format!("\t{avif}_bytes\t{avif}/jpeg\t{avif}/webp");
+    }
+    println!("{header}");
     let mut speed_rows = Vec::new();
     let mut matches = Vec::new();
     for photo in &photos {
@@ -75,27 +82,24 @@ fn main() -> Result<()> {
         let mut points = Vec::new();
         let mut avif_files = Vec::new();
         for &quality in &QUALITIES {
+            let avifs = SCORED.map(|(speed, name)| (name, OutputFormat::Avif { quality, speed }));
             for (format, output) in [
                 ("jpeg", OutputFormat::Jpeg { quality }),
                 ("webp", OutputFormat::WebP { quality }),
-                (
-                    "avif",
-                    OutputFormat::Avif {
-                        quality,
-                        speed: imgkit::DEFAULT_AVIF_SPEED,
-                    },
-                ),
-            ] {
+            ]
+            .into_iter()
+            .chain(avifs)
+            {
                 let (encoded, _) = encode(output)?;
-                let decoded = if format == "avif" {
-                    let path = out_dir.join(format!("{name}-{quality}.avif"));
+                let ssim = if matches!(output, OutputFormat::Avif { .. }) {
+                    let path = out_dir.join(format!("{name}-{format}-{quality}.avif"));
                     std::fs::write(&path, &encoded)?;
-                    avif_files.push(path);
-                    None
+                    avif_files.push((path, points.len()));
+                    f64::NAN // scored below, once Pillow has decoded them all
                 } else {
-                    Some(image::load_from_memory(&encoded)?.to_rgb8())
+                    let decoded = image::load_from_memory(&encoded)?.to_rgb8();
+                    ssim_rgb(reference.as_raw(), decoded.as_raw(), w, h)
                 };
-                let ssim = decoded.map_or(f64::NAN, |d| ssim_rgb(reference.as_raw(), d.as_raw(), w, h));
                 points.push(Point {
                     format,
                     quality,
@@ -104,40 +108,33 @@ fn main() -> Result<()> {
                 });
             }
         }
-        for (path, decoded) in avif_files.iter().zip(decode_with_pillow(&python, &avif_files)?) {
-            let quality: u8 = path
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .and_then(|s| s.rsplit('-').next())
-                .and_then(|q| q.parse().ok())
-                .context("quality from the file name")?;
+        let paths: Vec<PathBuf> = avif_files.iter().map(|(p, _)| p.clone()).collect();
+        for ((path, at), decoded) in avif_files.iter().zip(decode_with_pillow(&python, &paths)?) {
             ensure!(
                 (decoded.width() as usize, decoded.height() as usize) == (w, h),
                 "{}: Pillow read another size",
                 path.display()
             );
-            if let Some(p) = points
-                .iter_mut()
-                .find(|p| p.format == "avif" && p.quality == quality)
-            {
-                p.ssim = ssim_rgb(reference.as_raw(), decoded.as_raw(), w, h);
-            }
+            points[*at].ssim = ssim_rgb(reference.as_raw(), decoded.as_raw(), w, h);
         }
         for target in TARGETS {
             let at = |format| bytes_at(&points, format, target);
-            let (jpeg, webp, avif) = (at("jpeg"), at("webp"), at("avif"));
+            let show = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.0}"));
             let ratio = |a: Option<f64>, b: Option<f64>| {
                 a.zip(b).map_or("-".into(), |(a, b)| format!("{:.2}", a / b))
             };
-            let show = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.0}"));
-            println!(
-                "{name}\t{target}\t{}\t{}\t{}\t{}\t{}",
-                show(jpeg),
-                show(webp),
-                show(avif),
-                ratio(avif, jpeg),
-                ratio(avif, webp)
-            );
+            let (jpeg, webp) = (at("jpeg"), at("webp"));
+            let mut row = format!("{name}\t{target}\t{}\t{}", show(jpeg), show(webp));
+            for (_, avif) in SCORED {
+                let bytes = at(avif);
+                row += &format!(
+                    "\t{}\t{}\t{}",
+                    show(bytes),
+                    ratio(bytes, jpeg),
+                    ratio(bytes, webp)
+                );
+            }
+            println!("{row}");
         }
         // Which AVIF quality scores like the default WebP and JPEG.
         let score = |format: &str, quality: u8| {
@@ -154,7 +151,7 @@ fn main() -> Result<()> {
             name.clone(),
             nearest("webp", DEFAULT_QUALITY),
             nearest("jpeg", DEFAULT_QUALITY),
-            score("avif", DEFAULT_AVIF_QUALITY),
+            score(SCORED[0].1, DEFAULT_AVIF_QUALITY),
         ));
 
         for speed in SPEEDS {

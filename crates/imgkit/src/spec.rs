@@ -15,12 +15,13 @@ const MAX_WEBP_SIDE: u32 = 16383;
 pub const DEFAULT_QUALITY: u8 = 82;
 /// AVIF quality when a rendition string gives none. AVIF's scale is its own: see [`OutputFormat::Avif`].
 pub const DEFAULT_AVIF_QUALITY: u8 = 60;
-/// rav1e's speed preset for AVIF unless set (0 slowest … 10 fastest): the fastest, because a 400 px
-/// thumbnail then encodes in 41–88 ms on one core, where speeds 6 and 8 take 110–350 ms for files
-/// 10–20% smaller (the shared photos; README, "AVIF output").
+/// rav1e's speed preset for AVIF unless set (0 slowest … 10 fastest): the fastest, the only one that
+/// keeps a 400×300 thumbnail under 100 ms on one core (41–61 ms on the shared photos). Speed 8 takes
+/// 106–196 ms and needs 0.83–1.02× WebP's bytes at equal SSIM, where 10 needs 0.95–1.38× (README,
+/// "AVIF output").
 pub const DEFAULT_AVIF_SPEED: u8 = 10;
-/// Largest AVIF output in pixels: encoding time grows with the pixel count (0.4–0.7 µs a pixel at the
-/// default speed on one core, so 1.6–2.9 s at this cap). Validation refuses a spec whose box is larger,
+/// Largest AVIF output in pixels: encoding time grows with the pixel count (0.38–0.51 µs a pixel at the
+/// default speed on one core, so 1.5–2.0 s at this cap). Validation refuses a spec whose box is larger,
 /// or a one-side spec whose side squared is; an output that an input's shape still takes past it (a
 /// tall image at a given width) is refused before decoding, as [`Limit::AvifPixels`](crate::Limit).
 pub const MAX_AVIF_PIXELS: u64 = 4_000_000;
@@ -170,8 +171,8 @@ pub enum OutputFormat {
 }
 
 /// `same`, `png`, `jpeg` or `jpg`, `webp`, `avif`, any case; JPEG and WebP take an optional `:quality`
-/// (1–100, default [`DEFAULT_QUALITY`]), AVIF too (default [`DEFAULT_AVIF_QUALITY`], speed
-/// [`DEFAULT_AVIF_SPEED`]).
+/// (1–100, default [`DEFAULT_QUALITY`]); AVIF an optional `:quality` (default [`DEFAULT_AVIF_QUALITY`])
+/// and after it an optional `:speed` (0–10, default [`DEFAULT_AVIF_SPEED`]).
 ///
 /// ```
 /// use imgkit::OutputFormat;
@@ -180,6 +181,8 @@ pub enum OutputFormat {
 ///     "avif:50".parse::<OutputFormat>()?,
 ///     OutputFormat::Avif { quality: 50, speed: imgkit::DEFAULT_AVIF_SPEED }
 /// );
+/// assert_eq!("avif:50:8".parse::<OutputFormat>()?, OutputFormat::Avif { quality: 50, speed: 8 });
+/// assert!("webp:50:8".parse::<OutputFormat>().is_err());
 /// assert_eq!("JPG".parse::<OutputFormat>()?, OutputFormat::Jpeg { quality: imgkit::DEFAULT_QUALITY });
 /// assert!("gif".parse::<OutputFormat>().is_err());
 /// # Ok::<(), imgkit::Error>(())
@@ -189,8 +192,13 @@ impl FromStr for OutputFormat {
 
     fn from_str(s: &str) -> Result<OutputFormat> {
         let lower = s.trim().to_ascii_lowercase();
-        let (name, quality) = match lower.split_once(':') {
-            Some((n, q)) => {
+        // `avif` alone takes a second number, its speed.
+        let (name, rest) = lower
+            .split_once(':')
+            .map_or((lower.as_str(), None), |(n, r)| (n, Some(r)));
+        let (quality, speed) = match rest.map(|r| r.split_once(':').map_or((r, None), |(q, s)| (q, Some(s))))
+        {
+            Some((q, speed)) => {
                 let q = match q.parse::<u64>() {
                     Ok(v) => u8::try_from(v)
                         .ok()
@@ -198,9 +206,24 @@ impl FromStr for OutputFormat {
                         .ok_or_else(|| Error::spec("quality", format!("must be 1..=100, got {v}")))?,
                     Err(_) => return Err(Error::spec("quality", format!("must be 1..=100, got {q:?}"))),
                 };
-                (n, Some(q))
+                let speed = match speed {
+                    Some(_) if name != "avif" => {
+                        return Err(Error::spec(
+                            "format",
+                            format!("only avif takes a speed, got {s:?}"),
+                        ))
+                    }
+                    Some(v) => Some(
+                        v.parse::<u8>()
+                            .ok()
+                            .filter(|v| *v <= 10)
+                            .ok_or_else(|| Error::spec("speed", format!("must be 0..=10, got {v:?}")))?,
+                    ),
+                    None => None,
+                };
+                (Some(q), speed)
             }
-            None => (lower.as_str(), None),
+            None => (None, None),
         };
         match (name, quality) {
             ("same", _) if lower == "same" => Ok(OutputFormat::Same),
@@ -213,11 +236,11 @@ impl FromStr for OutputFormat {
             }),
             ("avif", quality) => Ok(OutputFormat::Avif {
                 quality: quality.unwrap_or(DEFAULT_AVIF_QUALITY),
-                speed: DEFAULT_AVIF_SPEED,
+                speed: speed.unwrap_or(DEFAULT_AVIF_SPEED),
             }),
             _ => Err(Error::spec(
                 "format",
-                format!("must be same, png, jpeg[:Q], webp[:Q] or avif[:Q], got {s:?}"),
+                format!("must be same, png, jpeg[:Q], webp[:Q] or avif[:Q[:SPEED]], got {s:?}"),
             )),
         }
     }
@@ -478,7 +501,8 @@ impl Spec {
 ///
 /// - size: `400` or `400w` (width), `300h` (height), `400x300` (box)
 /// - fit: `inside`, `contain` (= inside), `cover`, `fill`
-/// - format: `same`, `png`, `jpeg`/`jpg`, `webp` or `avif`, each but `same` and `png` with optional `:quality`
+/// - format: `same`, `png`, `jpeg`/`jpg`, `webp` or `avif`, each but `same` and `png` with optional
+///   `:quality`, and `avif` with an optional `:speed` after it
 /// - filter: `lanczos3`, `catmullrom`, `mitchell`, `bilinear`, `box`, `nearest`
 /// - `enlarge`; `bg=RRGGBB`
 ///
@@ -503,7 +527,12 @@ impl FromStr for Spec {
             } else {
                 match lower.parse::<OutputFormat>() {
                     Ok(format) => spec.format(format),
-                    Err(e @ Error::InvalidSpec { field: "quality", .. }) => return Err(e),
+                    Err(
+                        e @ Error::InvalidSpec {
+                            field: "quality" | "speed",
+                            ..
+                        },
+                    ) => return Err(e),
                     Err(_) => {
                         return Err(Error::spec(
                             "option",
@@ -615,8 +644,7 @@ impl fmt::Display for Spec {
             OutputFormat::Jpeg { quality } => write!(f, ",jpeg:{quality}")?,
             OutputFormat::Png => f.write_str(",png")?,
             OutputFormat::WebP { quality } => write!(f, ",webp:{quality}")?,
-            // The syntax has no speed: a non-default one does not survive a round trip.
-            OutputFormat::Avif { quality, .. } => write!(f, ",avif:{quality}")?,
+            OutputFormat::Avif { quality, speed } => write!(f, ",avif:{quality}:{speed}")?,
         }
         if self.enlarge {
             f.write_str(",enlarge")?;
