@@ -9,15 +9,15 @@
 //!     cargo run --release -p imgkit-benches --bin avif-tradeoff -- DIR [WIDTH]
 //! ```
 //! AVIF files are decoded by Pillow (libavif with dav1d, an independent decoder) run by `$PYTHON`
-//! (default `python3`); `benches/compare/run.sh` installs a Pillow that reads AVIF.
+//! (default `python3`, through `imgkit_testkit::pillow`); `benches/compare/run.sh` installs a Pillow
+//! that reads AVIF.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, ensure, Context, Result};
 use imgkit::{Limits, OutputFormat, Processor, Spec, DEFAULT_AVIF_QUALITY, DEFAULT_QUALITY};
-use imgkit_testkit::ssim_rgb;
+use imgkit_testkit::{pillow, ssim_rgb};
 
 /// The scores compared at: a visible loss, a slight one, and one most viewers cannot see.
 const TARGETS: [f64; 3] = [0.95, 0.97, 0.98];
@@ -40,7 +40,7 @@ fn main() -> Result<()> {
         bail!("usage: avif-tradeoff DIR [WIDTH]");
     };
     let width: u32 = args.get(1).map_or(Ok(400), |w| w.parse())?;
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let python = PathBuf::from(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()));
     let out_dir = std::env::temp_dir().join(format!("imgkit-avif-tradeoff-{}", std::process::id()));
     std::fs::create_dir_all(&out_dir)?;
     let mut photos: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -109,7 +109,7 @@ fn main() -> Result<()> {
             }
         }
         let paths: Vec<PathBuf> = avif_files.iter().map(|(p, _)| p.clone()).collect();
-        for ((path, at), decoded) in avif_files.iter().zip(decode_with_pillow(&python, &paths)?) {
+        for ((path, at), decoded) in avif_files.iter().zip(pillow::decode_rgb(&python, &paths)) {
             ensure!(
                 (decoded.width() as usize, decoded.height() as usize) == (w, h),
                 "{}: Pillow read another size",
@@ -199,26 +199,4 @@ fn bytes_at(points: &[Point], format: &str, target: f64) -> Option<f64> {
         let ((s0, b0), (s1, b1)) = (pair[0], pair[1]);
         (s0 <= target && target <= s1 && s1 > s0).then(|| b0 + (b1 - b0) * (target - s0) / (s1 - s0))
     })
-}
-
-/// Decodes AVIF files to RGB with Pillow, through PNG files beside them.
-fn decode_with_pillow(python: &str, files: &[PathBuf]) -> Result<Vec<image::RgbImage>> {
-    let script = "import sys\nfrom PIL import Image\nfor p in sys.argv[1:]:\n    Image.open(p).convert('RGB').save(p + '.png')\n";
-    let status = Command::new(python)
-        .arg("-c")
-        .arg(script)
-        .args(files)
-        .status()
-        .with_context(|| format!("running {python} (set PYTHON to a python with Pillow)"))?;
-    ensure!(
-        status.success(),
-        "{python} could not decode the AVIF files (Pillow with AVIF support needed)"
-    );
-    files
-        .iter()
-        .map(|f| {
-            let png = Path::new(&format!("{}.png", f.display())).to_path_buf();
-            Ok(image::open(&png)?.to_rgb8())
-        })
-        .collect()
 }

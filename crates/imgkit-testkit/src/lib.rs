@@ -7,7 +7,8 @@
 //!   the files cameras, phones and web pages produce;
 //! - [`manifest`]: the corpus manifests (`corpus/manifest.tsv`, `corpus/regression/manifest.tsv`), read
 //!   once, so expectations live there and not in test code;
-//! - [`memory`]: the process's peak resident memory, and a counting allocator for peak heap.
+//! - [`memory`]: the process's peak resident memory, and a counting allocator for peak heap;
+//! - [`quality`]: PSNR and SSIM, and [`pillow`] to decode what imgkit writes but cannot read.
 //!
 //! ```
 //! let jpeg = imgkit_testkit::encode::photo_jpeg(320, 240, 85);
@@ -21,6 +22,7 @@ pub mod exif;
 pub mod manifest;
 pub mod memory;
 pub mod photo;
+pub mod pillow;
 mod prng;
 pub mod quality;
 

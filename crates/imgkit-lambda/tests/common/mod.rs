@@ -32,32 +32,6 @@ pub fn venv() -> PathBuf {
     PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
-/// The pixel size of each image file as Pillow decodes it (libavif and dav1d for AVIF): a reader
-/// independent of imgkit, installed in the test venv by `setup-moto.sh`.
-pub fn pillow_sizes<'a>(venv: &Path, files: impl IntoIterator<Item = &'a Path>) -> Vec<(u32, u32)> {
-    let script = "import sys\nfrom PIL import Image\nfor p in sys.argv[1:]:\n    \
-                  im = Image.open(p); im.load(); print(im.size[0], im.size[1])\n";
-    let out = Command::new(venv.join("bin/python"))
-        .arg("-c")
-        .arg(script)
-        .args(files)
-        .output()
-        .expect("run the venv's python");
-    assert!(
-        out.status.success(),
-        "Pillow failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| {
-            let (w, h) = line.split_once(' ').unwrap();
-            (w.parse().unwrap(), h.parse().unwrap())
-        })
-        .collect()
-}
-
 /// A free loopback port.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
