@@ -11,6 +11,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // In the decoding sandbox's child (HEIC, AVIF) this decodes and exits.
+    imgkit::serve_sandbox_if_child();
     keep_image_buffers_out_of_arenas();
     let cli = args::Cli::parse();
     let result = match cli.command {

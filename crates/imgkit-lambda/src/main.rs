@@ -9,8 +9,16 @@ use imgkit_lambda::{App, S3Store, Settings};
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
+fn main() -> Result<(), lambda_runtime::Error> {
+    // Before any thread exists: in the decoding sandbox's child (HEIC, AVIF) this decodes and exits.
+    imgkit::serve_sandbox_if_child();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> Result<(), lambda_runtime::Error> {
     imgkit_lambda::init_logging();
     let settings = match Settings::from_env() {
         Ok(s) => s,

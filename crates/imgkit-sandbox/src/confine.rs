@@ -16,12 +16,12 @@ pub(crate) fn confine(limits: Rlimits) -> Result<(), String> {
     let set = |what: &str, resource: Resource, soft: u64, hard: u64| {
         rlimit::setrlimit(resource, soft, hard).map_err(|e| format!("cannot limit {what}: {e}"))
     };
-    set(
-        "address space",
-        Resource::AS,
-        limits.address_space,
-        limits.address_space,
-    )?;
+    // Never above a limit the parent already runs under (prlimit, a container): raising a hard limit
+    // fails, and a tighter one is the tighter bound anyway.
+    let (_, hard) =
+        rlimit::getrlimit(Resource::AS).map_err(|e| format!("cannot read the address-space limit: {e}"))?;
+    let address_space = limits.address_space.min(hard);
+    set("address space", Resource::AS, address_space, address_space)?;
     // The soft limit sends SIGXCPU, the hard one SIGKILL a second later.
     set(
         "CPU time",

@@ -5,10 +5,15 @@ use std::path::PathBuf;
 
 /// The manifests: the generated corpus, the hand-kept regressions found by fuzzing, and the hand-kept
 /// files made by other encoders.
-pub const MANIFESTS: [&str; 3] = ["manifest.tsv", "regression/manifest.tsv", "external/manifest.tsv"];
+pub const MANIFESTS: [&str; 4] = [
+    "manifest.tsv",
+    "regression/manifest.tsv",
+    "external/manifest.tsv",
+    "heif/manifest.tsv",
+];
 
 /// The folders under `corpus/` whose files the manifests list exactly.
-pub const FOLDERS: [&str; 4] = ["valid", "hostile", "regression", "external"];
+pub const FOLDERS: [&str; 5] = ["valid", "hostile", "regression", "external", "heif"];
 
 /// The text every metadata block (EXIF, XMP, ICC description aside, text chunks, comments, IPTC) of the
 /// corpus's `*-all-metadata.*` files holds, so a test can look for any of it in an output.

@@ -3,7 +3,7 @@
 use image::DynamicImage;
 
 use crate::error::{Error, Result};
-use crate::probe::Checked;
+use crate::probe::{Checked, Source};
 use crate::{Format, ImageInfo, Limit, Limits};
 
 /// A decoded first frame that passed every limit, ready to render any number of renditions with
@@ -113,7 +113,12 @@ pub(crate) fn decode_checked(checked: Checked<'_>, shrink: u32) -> Result<Decode
             });
         }
     }
-    let image = DynamicImage::from_decoder(decoder).map_err(|e| Error::from_decoder(info.format, e))?;
+    let image = match decoder {
+        Source::Image(decoder) => {
+            DynamicImage::from_decoder(decoder).map_err(|e| Error::from_decoder(info.format, e))?
+        }
+        Source::Sandboxed => crate::sandboxed::decode(bytes, &info, max_alloc)?,
+    };
     Ok(Decoded {
         image: to_8bit(image),
         shrink: 1,

@@ -18,12 +18,16 @@ pub enum Format {
     Tiff,
     /// BMP: decoded only with the `bmp` Cargo feature and when allowed in [`crate::Limits`].
     Bmp,
-    /// AVIF (AV1 in HEIF): written with the `avif` Cargo feature; not decoded yet.
+    /// AVIF (AV1 in HEIF): read and written with the `avif` Cargo feature. Decoded by libheif with
+    /// dav1d in the decoding sandbox (see [`crate::serve_sandbox_if_child`]).
     Avif,
+    /// HEIC (HEVC in HEIF, the iPhone camera's format): read with the `heic` Cargo feature, by libheif
+    /// with libde265 in the decoding sandbox. Never written.
+    Heic,
 }
 
 impl Format {
-    pub(crate) const ALL: [Format; 7] = [
+    pub(crate) const ALL: [Format; 8] = [
         Format::Jpeg,
         Format::Png,
         Format::Gif,
@@ -31,6 +35,7 @@ impl Format {
         Format::Tiff,
         Format::Bmp,
         Format::Avif,
+        Format::Heic,
     ];
 
     /// Lower-case short name, as used in manifests, reports and log fields (`"jpeg"`, `"webp"`, …).
@@ -43,6 +48,7 @@ impl Format {
             Format::Tiff => "tiff",
             Format::Bmp => "bmp",
             Format::Avif => "avif",
+            Format::Heic => "heic",
         }
     }
 
@@ -56,6 +62,7 @@ impl Format {
             Format::Tiff => "image/tiff",
             Format::Bmp => "image/bmp",
             Format::Avif => "image/avif",
+            Format::Heic => "image/heic",
         }
     }
 
@@ -68,13 +75,15 @@ impl Format {
         }
     }
 
-    /// Whether this build of imgkit contains a decoder for the format (TIFF and BMP are Cargo features).
+    /// Whether this build of imgkit contains a decoder for the format (TIFF, BMP, AVIF and HEIC are
+    /// Cargo features).
     pub fn decoder_compiled(self) -> bool {
         match self {
             Format::Jpeg | Format::Png | Format::Gif | Format::WebP => true,
             Format::Tiff => cfg!(feature = "tiff"),
             Format::Bmp => cfg!(feature = "bmp"),
-            Format::Avif => false,
+            Format::Avif => cfg!(feature = "avif"),
+            Format::Heic => cfg!(feature = "heic"),
         }
     }
 
@@ -84,7 +93,7 @@ impl Format {
         match self {
             Format::Jpeg | Format::Png | Format::WebP => true,
             Format::Avif => cfg!(feature = "avif"),
-            Format::Gif | Format::Tiff | Format::Bmp => false,
+            Format::Gif | Format::Tiff | Format::Bmp | Format::Heic => false,
         }
     }
 
@@ -92,6 +101,7 @@ impl Format {
         1 << (self as u8)
     }
 
+    /// The format for `image`'s decoders; HEIF formats never reach them.
     pub(crate) fn to_image(self) -> image::ImageFormat {
         match self {
             Format::Jpeg => image::ImageFormat::Jpeg,
@@ -100,7 +110,7 @@ impl Format {
             Format::WebP => image::ImageFormat::WebP,
             Format::Tiff => image::ImageFormat::Tiff,
             Format::Bmp => image::ImageFormat::Bmp,
-            Format::Avif => image::ImageFormat::Avif,
+            Format::Avif | Format::Heic => image::ImageFormat::Avif,
         }
     }
 
@@ -137,9 +147,15 @@ pub struct Formats(u8);
 impl Formats {
     /// No format at all.
     pub const NONE: Formats = Formats(0);
-    /// JPEG, PNG, GIF and WebP: the formats with mature pure-Rust decoders and a use on the web.
+    /// JPEG, PNG, GIF and WebP (pure-Rust decoders), and the phone formats HEIC and AVIF, which are
+    /// decoded only where their Cargo feature is compiled in and only inside the decoding sandbox.
     pub const DEFAULT: Formats = Formats(
-        1 << Format::Jpeg as u8 | 1 << Format::Png as u8 | 1 << Format::Gif as u8 | 1 << Format::WebP as u8,
+        1 << Format::Jpeg as u8
+            | 1 << Format::Png as u8
+            | 1 << Format::Gif as u8
+            | 1 << Format::WebP as u8
+            | 1 << Format::Avif as u8
+            | 1 << Format::Heic as u8,
     );
 
     /// This set plus `format`.

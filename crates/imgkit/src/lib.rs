@@ -40,6 +40,7 @@ mod orient;
 mod pipeline;
 mod probe;
 mod resize;
+mod sandboxed;
 mod scale;
 mod spec;
 
@@ -54,7 +55,11 @@ pub use pipeline::{Output, Processor, Timings};
 pub use probe::{probe, sniff, Probed, SNIFF_LEN};
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
+pub use probe::heif::fuzz_heif_walk;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
 pub use resize::fuzz_resize;
+pub use sandboxed::serve_sandbox_if_child;
 pub use scale::{ShrinkOnLoad, MEASURED_MIN_RESIDUAL};
 pub use spec::{
     Filter, OutputFormat, Rendition, Rgb, Spec, DEFAULT_AVIF_QUALITY, DEFAULT_AVIF_SPEED, DEFAULT_QUALITY,

@@ -144,7 +144,7 @@ impl fmt::Display for Rgb {
 #[non_exhaustive]
 pub enum OutputFormat {
     /// The input's format where imgkit can write it (JPEG, PNG, WebP, at [`DEFAULT_QUALITY`]);
-    /// PNG for GIF, TIFF and BMP inputs.
+    /// PNG for GIF, TIFF and BMP inputs; JPEG for HEIC and AVIF photos.
     #[default]
     Same,
     /// Baseline JPEG, 4:2:0 chroma subsampling; alpha is flattened onto the spec's background.
@@ -265,6 +265,10 @@ impl OutputFormat {
                 quality: DEFAULT_QUALITY,
             },
             (OutputFormat::Same, Format::WebP) => OutputFormat::WebP {
+                quality: DEFAULT_QUALITY,
+            },
+            // Phone photos: JPEG is what every viewer reads, whatever this build can write.
+            (OutputFormat::Same, Format::Heic | Format::Avif) => OutputFormat::Jpeg {
                 quality: DEFAULT_QUALITY,
             },
             (OutputFormat::Same, _) => OutputFormat::Png,

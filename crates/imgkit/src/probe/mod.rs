@@ -1,5 +1,6 @@
 //! Stage 1: what is this input? Format, dimensions, frames, orientation — without decoding pixels.
 
+pub(crate) mod heif;
 mod scan;
 mod sniff;
 
@@ -101,10 +102,18 @@ pub fn sniff(first_bytes: &[u8], limits: &Limits) -> Result<Format> {
     Ok(format)
 }
 
+/// What decodes checked bytes.
+pub(crate) enum Source<'a> {
+    /// `image`'s pure-Rust decoder, past its header.
+    Image(Box<dyn ImageDecoder + 'a>),
+    /// libheif in the decoding sandbox; the container walk has checked the bytes.
+    Sandboxed,
+}
+
 /// Bytes that passed every check in [`probe`], with their decoder ready. The only way to decode.
 pub(crate) struct Checked<'a> {
     pub(crate) info: ImageInfo,
-    pub(crate) decoder: Box<dyn ImageDecoder + 'a>,
+    pub(crate) decoder: Source<'a>,
     pub(crate) icc_profile: Option<Vec<u8>>,
     /// The input, for decoders other than `decoder` (the DCT-scaled JPEG path).
     pub(crate) bytes: &'a [u8],
@@ -116,6 +125,9 @@ impl<'a> Checked<'a> {
     pub(crate) fn new(bytes: &'a [u8], limits: &Limits) -> Result<Checked<'a>> {
         limits.check_input_len(bytes.len())?;
         let format = sniff(bytes, limits)?;
+        if matches!(format, Format::Heic | Format::Avif) {
+            return Checked::heif(bytes, format, limits);
+        }
         let container = scan::scan(format, bytes, limits)?;
         // Before the decoder parses the header: png inflates iCCP and text chunks while doing so.
         limits.check_container(container.chunks, container.metadata_bytes)?;
@@ -169,8 +181,45 @@ impl<'a> Checked<'a> {
             .map_err(|e| Error::from_decoder(format, e))?;
         Ok(Checked {
             info,
-            decoder,
+            decoder: Source::Image(decoder),
             icc_profile,
+            bytes,
+            max_alloc: limits.max_alloc,
+        })
+    }
+
+    /// HEIC and AVIF: the container walk stands in for the header, then the limits, then whether this
+    /// program can decode them at all (only in the sandbox).
+    fn heif(bytes: &'a [u8], format: Format, limits: &Limits) -> Result<Checked<'a>> {
+        let container = heif::walk(bytes, format, limits)?;
+        if container.width == 0 || container.height == 0 {
+            return Err(Error::EmptyImage {
+                format,
+                width: container.width,
+                height: container.height,
+            });
+        }
+        let channels: u8 = if container.has_alpha { 4 } else { 3 };
+        let info = ImageInfo {
+            format,
+            width: container.width,
+            height: container.height,
+            channels,
+            bits_per_sample: 8,
+            has_alpha: container.has_alpha,
+            frames: 1,
+            orientation: container.orientation,
+            has_icc_profile: container.icc_profile.is_some(),
+            decoded_bytes: container.width as u64 * container.height as u64 * u64::from(channels),
+            chunks: container.boxes,
+            metadata_bytes: container.icc_profile.as_ref().map_or(0, |icc| icc.len() as u64),
+        };
+        limits.check(&info)?;
+        crate::sandboxed::check_available(format)?;
+        Ok(Checked {
+            info,
+            decoder: Source::Sandboxed,
+            icc_profile: container.icc_profile,
             bytes,
             max_alloc: limits.max_alloc,
         })

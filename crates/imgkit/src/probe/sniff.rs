@@ -35,6 +35,16 @@ pub(crate) fn sniff(bytes: &[u8]) -> Result<Format> {
             why: "",
         });
     };
+    if matches!(sniffed, Format::Heic | Format::Avif) {
+        // `image` knows only the plainest AVIF `ftyp`: the second opinion is our own reading of it.
+        return match super::heif::brand(bytes) {
+            Some(detected) if detected == sniffed => Ok(sniffed),
+            detected => Err(Error::FormatMismatch {
+                sniffed: sniffed.name().into(),
+                detected: detected.map_or("unknown", Format::name).into(),
+            }),
+        };
+    }
     match guessed.and_then(Format::from_image) {
         Some(detected) if detected == sniffed => Ok(sniffed),
         Some(detected) => Err(Error::FormatMismatch {
@@ -56,6 +66,8 @@ fn format_of_mime(mime: &str) -> Option<Format> {
         "image/webp" => Format::WebP,
         "image/tiff" => Format::Tiff,
         "image/bmp" => Format::Bmp,
+        "image/heif" => Format::Heic,
+        "image/avif" => Format::Avif,
         _ => return None,
     })
 }
