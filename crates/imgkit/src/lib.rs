@@ -52,10 +52,10 @@ pub use info::ImageInfo;
 pub use limits::Limits;
 pub use orient::Orientation;
 pub use pipeline::{Output, Processor, Timings};
-pub use probe::{probe, sniff, Probed, SNIFF_LEN};
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub use probe::heif::fuzz_heif_walk;
+pub use probe::{probe, sniff, Probed, SNIFF_LEN};
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub use resize::fuzz_resize;

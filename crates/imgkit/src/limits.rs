@@ -40,9 +40,11 @@ pub struct Limits {
     /// carry. Guards against decompression bombs hidden in chunks that decoders inflate eagerly.
     /// Default 4 MiB.
     pub max_metadata_bytes: u64,
-    /// Most ancillary PNG chunks (everything except image data) an input may carry. Default 1024.
+    /// Most ancillary PNG chunks (everything except image data), or HEIF boxes at every level, an input may
+    /// carry. Default 1024 (an iPhone photo's grid of 48 tiles needs a box per tile and a few dozen more).
     pub max_chunks: u32,
-    /// Input formats accepted. Default JPEG, PNG, GIF, WebP; TIFF and BMP also need their Cargo feature.
+    /// Input formats accepted. Default JPEG, PNG, GIF, WebP, HEIC and AVIF (the last two also need their
+    /// Cargo feature and a program that serves the decoding sandbox); TIFF and BMP need their feature.
     /// SVG and non-image types are always rejected.
     pub allowed_formats: Formats,
 }
@@ -82,6 +84,10 @@ impl Limits {
                 format: format.name().into(),
                 why: ": imgkit was built without this decoder's Cargo feature",
             });
+        }
+        if matches!(format, Format::Heic | Format::Avif) {
+            // Decoded only in the sandbox: refused from the first bytes where this program has none.
+            crate::sandboxed::check_available(format)?;
         }
         Ok(())
     }
