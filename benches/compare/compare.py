@@ -24,8 +24,8 @@ TOOLS = ["sharp", "pyvips", "pillow", "imgkit"]
 
 
 def plan_jobs(folder):
-    """(id, input path, specs, what) for every job: a 400 px thumbnail of every JPEG, the three renditions
-    of the largest baseline JPEG, and the PNG jobs on the largest PNG."""
+    """(id, input path, specs, what) for every job: a 400 px thumbnail of every JPEG, HEIC and AVIF, the
+    three renditions of the largest baseline JPEG, and the PNG jobs on the largest PNG."""
     files = sorted(os.path.join(folder, n) for n in os.listdir(folder))
     files = [f for f in files if os.path.isfile(f)]
     jpegs = [f for f in files if f.lower().endswith((".jpg", ".jpeg"))]
@@ -35,6 +35,10 @@ def plan_jobs(folder):
     for f in jpegs:
         name = os.path.splitext(os.path.basename(f))[0]
         jobs.append(("%s-400" % name, f) + THUMB)
+    for f in files:
+        if f.lower().endswith((".heic", ".heif", ".avif")):
+            name = os.path.basename(f).replace(".", "-")
+            jobs.append(("%s-400" % name, f) + THUMB)
     if baseline:
         jobs.append(("%s-3x" % os.path.splitext(os.path.basename(baseline[-1]))[0], baseline[-1]) + RENDITIONS)
     if pngs:

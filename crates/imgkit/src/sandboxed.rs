@@ -126,6 +126,8 @@ mod child {
         }
         let mut options = DecodingOptions::new().ok_or("libheif gave no decoding options")?;
         options.set_ignore_transformations(true);
+        // A tile that fails to decode is an error, not a patch of filler colour in a thumbnail.
+        options.set_strict_decoding(true);
         options.set_convert_hdr_to_8bit(true);
         options.set_num_codec_threads(1);
         let chroma = if alpha { RgbChroma::Rgba } else { RgbChroma::Rgb };

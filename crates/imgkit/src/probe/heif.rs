@@ -315,6 +315,29 @@ impl<'a> Items<'a> {
         Ok(out)
     }
 
+    /// Checks that every extent of `id` lies within the file (or `idat`): a cut file is refused here,
+    /// as a JPEG without its end marker is, rather than decoded into whatever the decoder makes of it.
+    fn check_present(&self, w: &Walk, file: &[u8], id: u32) -> Result<()> {
+        let mut any = false;
+        for l in self.locations.iter().filter(|l| l.item == id) {
+            any = true;
+            let source = if l.in_idat { self.idat } else { file };
+            if l.offset.saturating_add(l.length) > source.len() as u64 {
+                return Err(w.malformed(format!(
+                    "truncated: item {id}'s data ends at byte {}, the {} ends at {}",
+                    l.offset.saturating_add(l.length),
+                    if l.in_idat { "idat box" } else { "file" },
+                    source.len()
+                )));
+            }
+        }
+        if any {
+            Ok(())
+        } else {
+            Err(w.malformed(format!("item {id} has no data (iloc)")))
+        }
+    }
+
     fn primary(&self, w: &mut Walk, file: &'a [u8], limits: &Limits) -> Result<Container> {
         let id = self
             .primary
@@ -357,6 +380,7 @@ impl<'a> Items<'a> {
                     return Err(w.malformed("tiles of different codings"));
                 }
                 coding = Some(k);
+                self.check_present(w, file, tile)?;
                 let (tw, th) = self.ispe(w, tile)?;
                 if u64::from(tw) * u64::from(columns) < u64::from(width)
                     || u64::from(th) * u64::from(rows) < u64::from(height)
@@ -368,6 +392,7 @@ impl<'a> Items<'a> {
             }
             (coding.unwrap_or(*b"none"), tiles.len() as u32)
         } else {
+            self.check_present(w, file, id)?;
             (kind, 1)
         };
         let format = match &coding {
