@@ -164,3 +164,27 @@ mod child {
         })
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use crate::{probe, ErrorKind, Limits};
+
+    /// Unit tests never call `serve_sandbox_if_child`: this is a program that does not serve it.
+    #[test]
+    fn heif_is_refused_from_its_first_bytes_where_the_program_has_no_sandbox() {
+        for file in ["heif/heic-128x64.heic", "heif/avif-128x64.avif"] {
+            let bytes = imgkit_testkit::manifest::row(file).bytes();
+            let err = probe(&bytes, &Limits::default()).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::UnsupportedFormat, "{file}: {err}");
+            let why = if cfg!(feature = "heif") {
+                "serve_sandbox_if_child"
+            } else {
+                "Cargo feature"
+            };
+            assert!(err.to_string().contains(why), "{file}: {err}");
+            let sniffed = crate::sniff(&bytes[..64], &Limits::default()).unwrap_err();
+            assert_eq!(sniffed.kind(), ErrorKind::UnsupportedFormat, "{file}");
+        }
+    }
+}
