@@ -121,6 +121,7 @@ impl Sandbox {
                 (Some(i), Some(o), Some(e)) => (i, o, e),
                 _ => return Err(SandboxError::Io(std::io::Error::other("child pipes missing"))),
             };
+        widen(&stdout);
         let child = Arc::new(Mutex::new(child));
         let (done, finished) = mpsc::channel::<()>();
         let watchdog = {
@@ -172,6 +173,16 @@ impl Sandbox {
         }
     }
 }
+
+/// The answer's pipe, widened from 64 KiB to 1 MiB where the system allows: a 12 MP photo's pixels take
+/// a sixteenth of the context switches. Best effort: the default pipe works, only slower.
+#[cfg(target_os = "linux")]
+fn widen(pipe: &std::process::ChildStdout) {
+    let _ = nix::fcntl::fcntl(pipe, nix::fcntl::FcntlArg::F_SETPIPE_SZ(1 << 20));
+}
+
+#[cfg(not(target_os = "linux"))]
+fn widen(_: &std::process::ChildStdout) {}
 
 /// How a child that did not exit cleanly ended, in words.
 fn died(status: ExitStatus) -> String {

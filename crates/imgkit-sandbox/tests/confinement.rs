@@ -162,6 +162,23 @@ fn main() {
             }
             Ok(())
         }),
+        Trial::test("a_12_mp_photo_comes_back_whole", || {
+            // 36 MB through the pipe; the time is the sandbox's cost for a photo beside its decode.
+            let expect = Expect {
+                width: 4032,
+                height: 3024,
+                max_alloc: 64 << 20,
+            };
+            let started = Instant::now();
+            let pixels = sandbox()?
+                .decode("grey", b"", expect)
+                .map_err(|e| e.to_string())?;
+            eprintln!("12 MP of RGB from the child in {:?}", started.elapsed());
+            if pixels.data.len() != 4032 * 3024 * 3 || pixels.data.iter().any(|&b| b != 128) {
+                return Err("the pixels changed on the way".into());
+            }
+            Ok(())
+        }),
         Trial::test("a_decoder_may_use_threads", || {
             decode("threads", &[7; 4096])?
                 .map(|_| ())
