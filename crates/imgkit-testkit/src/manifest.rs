@@ -1,7 +1,7 @@
 //! The corpus manifests: what every file under `corpus/` must come to (its format and sizes, or the
 //! reason it is rejected). Tests read expectations from here, never from copies in their own code.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The manifests: the generated corpus, the hand-kept regressions found by fuzzing, and the hand-kept
 /// files made by other encoders.
@@ -52,6 +52,16 @@ impl Row {
     /// Whether the file is under `hostile/`.
     pub fn is_hostile(&self) -> bool {
         self.file.starts_with("hostile/")
+    }
+
+    /// Whether it is HEIC or AVIF (the `heif/` folder, or by extension elsewhere), so that it comes out as
+    /// listed only where imgkit has the `heic` and `avif` features.
+    pub fn is_heif(&self) -> bool {
+        let heif_extension = Path::new(&self.file)
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "heic" | "heif" | "avif"));
+        self.file.starts_with("heif/") || heif_extension
     }
 
     /// Whether imgkit must accept it.

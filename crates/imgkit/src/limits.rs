@@ -115,11 +115,20 @@ impl Limits {
     }
 
     pub(crate) fn check_header(&self, info: &ImageInfo) -> Result<()> {
-        check(Limit::Width, self.max_width.into(), info.width.into())?;
-        check(Limit::Height, self.max_height.into(), info.height.into())?;
-        check(Limit::Pixels, self.max_pixels, info.pixels())?;
-        check(Limit::Frames, self.max_frames.into(), info.frames.into())?;
-        check(Limit::Alloc, self.max_alloc, info.decoded_bytes)
+        self.check_size(info.width, info.height, info.frames, info.decoded_bytes)
+    }
+
+    /// The header's numbers, in the order the errors promise: width, height, pixels, frames, allocation.
+    pub(crate) fn check_size(&self, width: u32, height: u32, frames: u32, decoded_bytes: u64) -> Result<()> {
+        check(Limit::Width, self.max_width.into(), width.into())?;
+        check(Limit::Height, self.max_height.into(), height.into())?;
+        check(
+            Limit::Pixels,
+            self.max_pixels,
+            u64::from(width) * u64::from(height),
+        )?;
+        check(Limit::Frames, self.max_frames.into(), frames.into())?;
+        check(Limit::Alloc, self.max_alloc, decoded_bytes)
     }
 
     /// The same bounds in the decoder's terms, set on it right before it decodes (defence in depth).

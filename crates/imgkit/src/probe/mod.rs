@@ -11,6 +11,7 @@ use image::{ImageDecoder, ImageReader};
 
 use crate::error::{Error, Result};
 use crate::{Format, ImageInfo, Limits, Orientation};
+use scan::Declared;
 
 /// Reads the header of `bytes` and checks it against `limits`, without decoding any pixels.
 ///
@@ -131,6 +132,14 @@ impl<'a> Checked<'a> {
         let container = scan::scan(format, bytes, limits)?;
         // Before the decoder parses the header: png inflates iCCP and text chunks while doing so.
         limits.check_container(container.chunks, container.metadata_bytes)?;
+        if let Some(declared) = container.declared {
+            let Declared {
+                width,
+                height,
+                decoded_bytes,
+            } = declared;
+            limits.check_size(width, height, container.frames, decoded_bytes)?;
+        }
 
         let mut reader = ImageReader::with_format(Cursor::new(bytes), format.to_image());
         // Dimensions are checked by us right below, with errors that name the limit; the allocation
@@ -146,6 +155,14 @@ impl<'a> Checked<'a> {
         );
 
         let (width, height) = decoder.dimensions();
+        if let Some(declared) = container.declared {
+            // The limits ran on the walk's reading of the header; the decoder must have read the same.
+            debug_assert_eq!(
+                (declared.width, declared.height, declared.decoded_bytes),
+                (width, height, decoder.total_bytes()),
+                "{format} header read differently by the container walk and the decoder"
+            );
+        }
         if width == 0 || height == 0 {
             return Err(Error::EmptyImage {
                 format,

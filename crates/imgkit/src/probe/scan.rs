@@ -21,6 +21,18 @@ pub(crate) struct Container {
     pub chunks: u32,
     /// Metadata bytes after inflation.
     pub metadata_bytes: u64,
+    /// The size a header declares, where the walk can read it and the decoder allocates while reading the
+    /// header (`png` sizes its row buffers from IHDR), so the limits can run before the decoder does.
+    pub declared: Option<Declared>,
+}
+
+/// Width, height and decoded size as a header declares them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Declared {
+    pub width: u32,
+    pub height: u32,
+    /// In the decoder's output colour type, as `image` reports it after decoding the header.
+    pub decoded_bytes: u64,
 }
 
 pub(crate) fn scan(format: Format, bytes: &[u8], limits: &Limits) -> Result<Container> {
@@ -68,6 +80,8 @@ fn png(bytes: &[u8], limits: &Limits) -> Result<Container> {
         frames: 1,
         ..Container::default()
     };
+    let mut ihdr = None;
+    let mut transparency = false;
     let mut pos = 8usize;
     while let (Some(len), Some(kind)) = (be32(bytes, pos), bytes.get(pos + 4..pos + 8)) {
         let start = pos + 8;
@@ -89,11 +103,15 @@ fn png(bytes: &[u8], limits: &Limits) -> Result<Container> {
             b"tEXt" => data.len() as u64,
             _ => 0,
         };
-        if kind == b"acTL" {
-            out.frames = be32(data, 0).unwrap_or(1).max(1);
+        match kind {
+            b"acTL" => out.frames = be32(data, 0).unwrap_or(1).max(1),
+            b"IHDR" if ihdr.is_none() => ihdr = Some(data),
+            b"tRNS" => transparency = true,
+            _ => {}
         }
         if kind == b"IEND" || out.chunks > limits.max_chunks || out.metadata_bytes > limits.max_metadata_bytes
         {
+            out.declared = ihdr.and_then(|data| png_declared(data, transparency));
             return Ok(out);
         }
         pos = start + len as usize + 4;
@@ -102,6 +120,29 @@ fn png(bytes: &[u8], limits: &Limits) -> Result<Container> {
         Format::Png,
         "truncated: the chunk list ends before IEND",
     ))
+}
+
+/// What `image`'s PNG decoder will produce from this IHDR: it expands palettes and bit depths below 8 and
+/// turns tRNS into an alpha channel. `None` for a header the decoder will refuse anyway.
+fn png_declared(ihdr: &[u8], transparency: bool) -> Option<Declared> {
+    let (width, height) = (be32(ihdr, 0)?, be32(ihdr, 4)?);
+    let (&depth, &color_type) = (ihdr.get(8)?, ihdr.get(9)?);
+    let channels: u64 = match color_type {
+        0 => 1,
+        2 | 3 => 3,
+        4 => 2,
+        6 => 4,
+        _ => return None,
+    };
+    let alpha = u64::from(transparency && matches!(color_type, 0 | 2 | 3));
+    let sample_bytes = if depth == 16 { 2 } else { 1 };
+    Some(Declared {
+        width,
+        height,
+        decoded_bytes: u64::from(width)
+            .saturating_mul(u64::from(height))
+            .saturating_mul((channels + alpha) * sample_bytes),
+    })
 }
 
 /// `keyword\0` followed by `skip` bytes (compression method) and then the zlib stream.
