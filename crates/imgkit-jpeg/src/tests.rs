@@ -116,16 +116,15 @@ fn scaled_decodes_match_the_full_image_shrunk_for_every_layout_and_odd_sizes() {
                 if width >= 64 {
                     let (_, _, theirs) = reference(&jpeg, scale as u16);
                     let theirs_quality = psnr(&theirs, &want);
-                    // At least as close to the exact shrink as jpeg-decoder's scaled decode (which upsamples
-                    // chroma after scaling; we scale chroma less instead), and above 33 dB. The floor is the
-                    // picture's: on the 64x48 one, libjpeg's own scaled transform (4:4:4, where both decoders
-                    // compute exactly it) gets 35.9 dB at 1/2, and 4:2:0 loses chroma detail on top (33.7).
+                    // At least as close to the exact shrink as jpeg-decoder's scaled decode. Both compute
+                    // libjpeg's scaled transform and upsample chroma after it, so below 1/8 (where
+                    // jpeg-decoder's transform is coarser) the pixels agree too. How close either gets is
+                    // the picture's: 26.6 dB for 4:2:0 at 1/8 on the 64x48 one, whose chroma is 4x3 pixels.
                     assert!(
-                        quality >= 33.0 && quality >= theirs_quality - 0.5,
+                        quality >= theirs_quality - 0.5,
                         "{name} {width}x{height} 1/{scale}: {quality:.1} dB, jpeg-decoder {theirs_quality:.1} dB"
                     );
-                    if matches!(name, "4:4:4" | "gray") && scale < 8 {
-                        // Without subsampling both compute libjpeg's scaled transform.
+                    if scale < 8 {
                         let same = psnr(&ours.pixels, &theirs);
                         assert!(
                             same >= 50.0,
