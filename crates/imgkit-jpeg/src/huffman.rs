@@ -10,6 +10,10 @@ const LOOKAHEAD: u32 = 10;
 /// The run a fast AC entry gives for end of block: past any block's end.
 const EOB_RUN: usize = 0xFF;
 
+/// Bits a skip entry covers: several short symbols per lookup, since stepping over coefficients is a
+/// chain of lookups each waiting for the bits the last one consumed (13 measured fastest of 11-14).
+const SKIP_BITS: u32 = 13;
+
 /// One DHT table, ready for decoding.
 #[derive(Clone)]
 pub(crate) struct Table {
@@ -20,6 +24,13 @@ pub(crate) struct Table {
     /// symbols without magnitude are here too: end of block as run [`EOB_RUN`], sixteen zeros (ZRL) as a
     /// zero value after a run of 15.
     fast_ac: Box<[i32; 1 << LOOKAHEAD]>,
+    /// Once [`Table::build_skip`] ran (AC tables of scaled sequential decodes), indexed by the next
+    /// [`SKIP_BITS`] bits: the whole AC symbols (codes and magnitudes) they start with, for stepping over
+    /// the coefficients a scaled transform does not use. Bits 0-3 the bits they take; 4-9 how far they
+    /// move the zig-zag position; 10-15 how far all but the last move it (the chain holds only if the last
+    /// starts inside the block). Both distances stop at 63, which from any position past the DC ends the
+    /// block, as end of block does. 0: not even one symbol fits.
+    skip: Box<[u16]>,
     /// Largest code of each length (index 1..=16) left-aligned to 16 bits, `u32::MAX`... none: see `decode_slow`.
     max_code: [i32; 18],
     /// Offset from a code of each length to its index in `symbols`.
@@ -83,13 +94,61 @@ impl Table {
                 *slot = (value << 16) | ((run as i32) << 8) | (len + size) as i32;
             }
         }
-        Ok(Table {
+        let table = Table {
             lookup,
             fast_ac,
+            skip: Box::default(),
             max_code,
             delta,
             symbols: symbols.to_vec(),
-        })
+        };
+        Ok(table)
+    }
+
+    /// Builds the skip table (see `skip`), once: only scaled decodes step over coefficients.
+    pub(crate) fn build_skip(&mut self) {
+        if self.skip.is_empty() {
+            self.skip = (0..1u32 << SKIP_BITS).map(|bits| self.skip_entry(bits)).collect();
+        }
+    }
+
+    /// The AC symbol at the top of the `n` (≥ 1) bits `bits`, if its code is short enough for `lookup` and
+    /// it fits with its magnitude: (bits it takes, how far it moves the zig-zag position, whether it ends
+    /// the block).
+    fn step(&self, bits: u32, n: u32) -> Option<(u32, usize, bool)> {
+        let index = if n >= LOOKAHEAD {
+            bits >> (n - LOOKAHEAD)
+        } else {
+            bits << (LOOKAHEAD - n)
+        };
+        let entry = self.lookup[index as usize];
+        let len = u32::from(entry >> 8);
+        let (run, size) = (usize::from(entry as u8 >> 4), u32::from(entry & 0x0F));
+        match (size, run) {
+            _ if len == 0 || len > n => None,
+            (0, 0) => Some((len, 63, true)),
+            (0, 15) => Some((len, 16, false)),
+            (0, _) => None,
+            _ => (len + size <= n).then_some((len + size, run + 1, false)),
+        }
+    }
+
+    fn skip_entry(&self, bits: u32) -> u16 {
+        let (mut used, mut moved, mut before_last) = (0u32, 0usize, 0usize);
+        while used < SKIP_BITS && moved < 63 {
+            let rest = SKIP_BITS - used;
+            let Some((n, step, end)) = self.step(bits & ((1 << rest) - 1), rest) else {
+                break;
+            };
+            (used, before_last, moved) = (used + n, moved, moved + step);
+            if end {
+                break;
+            }
+        }
+        if used == 0 {
+            return 0;
+        }
+        (used | (moved.min(63) as u32) << 4 | (before_last.min(63) as u32) << 10) as u16
     }
 }
 
@@ -383,6 +442,13 @@ impl<'a> Bits<'a> {
         while k < 64 {
             if count < 32 {
                 refill!();
+            }
+            if let Some(&chain) = table.skip.get((buf >> (64 - SKIP_BITS)) as usize) {
+                if chain != 0 && k + usize::from(chain >> 10) < 64 {
+                    k += usize::from((chain >> 4) & 0x3F);
+                    take!(u32::from(chain & 0x0F));
+                    continue;
+                }
             }
             let fast = table.fast_ac[(buf >> (64 - LOOKAHEAD)) as usize];
             if fast != 0 {

@@ -207,9 +207,10 @@ impl<'a> Decoder<'a> {
         // Build the tables this scan reads (only these: see `Tables`).
         let dc_bits = !frame.progressive || (scan.ss == 0 && scan.ah == 0);
         let ac_bits = !frame.progressive || scan.ss > 0;
+        let skip = !frame.progressive && self.scale > 1;
         for sc in &scan.components {
             self.tables
-                .build(dc_bits.then_some(sc.dc), ac_bits.then_some(sc.ac))?;
+                .build(dc_bits.then_some(sc.dc), ac_bits.then_some(sc.ac), skip)?;
         }
         let mut bits = Bits::new(self.data, start);
         if frame.progressive {

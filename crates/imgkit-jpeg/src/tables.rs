@@ -79,8 +79,9 @@ impl Tables {
     }
 
     /// Builds the DC table `dc` (when given) and the AC table `ac` (when given) if a DHT defined them and
-    /// they are not built yet. A scan calls this first, then [`Tables::dc`] and [`Tables::ac`].
-    pub(crate) fn build(&mut self, dc: Option<usize>, ac: Option<usize>) -> Result<()> {
+    /// they are not built yet, the AC one with its skip table when `skip` (a scaled sequential scan). A
+    /// scan calls this first, then [`Tables::dc`] and [`Tables::ac`].
+    pub(crate) fn build(&mut self, dc: Option<usize>, ac: Option<usize>, skip: bool) -> Result<()> {
         for (id, built, defined, is_ac) in [
             (dc, &mut self.dc, &self.dc_spec, false),
             (ac, &mut self.ac, &self.ac_spec, true),
@@ -90,6 +91,9 @@ impl Tables {
                     (built.get_mut(id), defined.get(id))
                 {
                     *slot = Some(Table::new(counts, symbols, is_ac)?);
+                }
+                if let (true, Some(Some(table))) = (is_ac && skip, built.get_mut(id)) {
+                    table.build_skip();
                 }
             }
         }
