@@ -13,7 +13,12 @@ struct Member<'t> {
     index: usize,
     dc: &'t Table,
     ac: &'t Table,
-    deq: [f32; 64],
+    dc_factor: f32,
+    /// By zig-zag position: the slot its coefficient adds to, and the factor (0 for a coefficient the
+    /// scaled transform does not use, which then adds nothing to slot 0). Adding instead of testing for
+    /// SKIP keeps the store free of a branch that scaled decodes mispredict.
+    slot: [u8; 64],
+    factor: [f32; 64],
     pred: i32,
 }
 
@@ -30,11 +35,19 @@ pub(crate) fn decode(
     for sc in &scan.components {
         let c = &mut frame.components[sc.index];
         c.scanned = true;
+        let deq = c.dequantiser(tables.quant(c.quant)?);
+        let slot = c.slot.map(|at| if at == SKIP { 0 } else { at });
+        let factor = std::array::from_fn(|k| match c.slot[k] {
+            SKIP => 0.0,
+            at => deq[usize::from(at)],
+        });
         members.push(Member {
             index: sc.index,
             dc: tables.dc(sc.dc)?,
             ac: tables.ac(sc.ac)?,
-            deq: c.dequantiser(tables.quant(c.quant)?),
+            dc_factor: deq[0],
+            slot,
+            factor,
             pred: 0,
         });
     }
@@ -56,15 +69,12 @@ pub(crate) fn decode(
                         return Err(Error::Malformed("DC difference too large"));
                     }
                     m.pred = m.pred.wrapping_add(bits.receive_extend(s));
-                    coef[0] = m.pred as f32 * m.deq[0];
+                    coef[0] = m.pred as f32 * m.dc_factor;
                     let mut rows = 0u8;
-                    let (slot, row_bit, deq) = (&c.slot, &c.row_bit, &m.deq);
+                    let (slot, row_bit, factor) = (&m.slot, &c.row_bit, &m.factor);
                     bits.ac(m.ac, c.last, |k, value| {
-                        let at = slot[k];
-                        if at != SKIP {
-                            coef[usize::from(at)] = value as f32 * deq[usize::from(at)];
-                            rows |= row_bit[k];
-                        }
+                        coef[usize::from(slot[k])] += value as f32 * factor[k];
+                        rows |= row_bit[k];
                     })?;
                     c.put_block(basis, ux * bh + bx, uy * bv + by, &coef, rows);
                 }
