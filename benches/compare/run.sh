@@ -15,6 +15,8 @@
 #   PNG_COMPRESSION=N  zlib level for the peers' PNG output (default 6, each peer's own default)
 #   CPU=N        pin every worker to CPU N with taskset (default 0; CPU= unpins)
 #   PEERS_DIR=DIR      where to install the peers (default benches/compare/.peers)
+#   WIDTHS=1 or W,W,...  instead of timing, check imgkit's default thumbnails against the exact ones and
+#                sharp's, photo by photo and width by width (widths.py; exits 1 below the floor)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -84,6 +86,16 @@ fi
 
 # --- run and report ---
 export UV_THREADPOOL_SIZE=1 VIPS_CONCURRENCY=1 RAYON_NUM_THREADS=1 OMP_NUM_THREADS=1
+if [ -n "${WIDTHS:-}" ]; then
+    # The fidelity floor width by width against sharp (WIDTHS=1: the default list), instead of the timing.
+    [ "$WIDTHS" = 1 ] && WIDTHS=200,320,400,640,800,1024,1600
+    exec python3 "$HERE/widths.py" \
+        --runner "$RUNNER" \
+        --node-modules "$NODE_DIR/node_modules" \
+        --images "${IMAGES:-$INPUTS}" \
+        --out-dir "$PEERS/out/widths" \
+        --widths "$WIDTHS"
+fi
 exec python3 "$HERE/compare.py" \
     --runner "$RUNNER" \
     --node-modules "$NODE_DIR/node_modules" \
