@@ -3,7 +3,7 @@
 //! Everything a decode will allocate is sized here and checked against the caller's budget first.
 
 use crate::idct::Basis;
-use crate::{Error, Result};
+use crate::{Buffers, Error, Result};
 
 /// The zig-zag order: position `k` in a block's coded sequence holds natural index `ZIGZAG[k]`.
 pub(crate) const ZIGZAG: [u8; 64] = [
@@ -71,7 +71,13 @@ pub(crate) struct Frame {
 impl Frame {
     /// Parses an SOF segment for a decode at 1/`scale`, allocating the planes (and, for a progressive
     /// frame, the coefficient stores) once their total is known to fit `max_alloc`.
-    pub(crate) fn parse(s: &[u8], progressive: bool, scale: usize, max_alloc: u64) -> Result<Frame> {
+    pub(crate) fn parse(
+        s: &[u8],
+        progressive: bool,
+        scale: usize,
+        max_alloc: u64,
+        buffers: &mut Buffers,
+    ) -> Result<Frame> {
         if s.len() < 6 {
             return Err(Error::Malformed("short frame header"));
         }
@@ -168,7 +174,7 @@ impl Frame {
             });
         }
         for c in &mut components {
-            c.plane = vec![0; c.stride * c.blocks_y * c.block_h];
+            c.plane = buffers.plane(c.stride * c.blocks_y * c.block_h);
             if progressive {
                 let blocks = c.blocks_x * c.blocks_y;
                 c.coefs = vec![0; blocks * c.kept()];

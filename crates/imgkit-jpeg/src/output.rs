@@ -5,12 +5,12 @@ use crate::frame::{Component, Frame};
 use crate::upsample::{self, Plane, Scratch};
 use crate::Image;
 
-/// The `width`×`height` image the planes of `frame` hold; three components are YCbCr when `ycbcr`,
-/// otherwise RGB already.
-pub(crate) fn image(frame: &Frame, width: usize, height: usize, ycbcr: bool) -> Image {
+/// The `width`×`height` image the planes of `frame` hold, written into `pixels` (`width × height` times
+/// the component count); three components are YCbCr when `ycbcr`, otherwise RGB already.
+pub(crate) fn image(frame: &Frame, width: usize, height: usize, ycbcr: bool, mut pixels: Vec<u8>) -> Image {
     let planes = &frame.components;
     let channels = planes.len();
-    let mut pixels = vec![0u8; width * height * channels];
+    debug_assert_eq!(pixels.len(), width * height * channels);
     if channels == 1 {
         let c = &planes[0];
         for (y, out) in pixels.chunks_exact_mut(width).enumerate() {

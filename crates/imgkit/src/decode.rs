@@ -20,6 +20,15 @@ pub struct Decoded {
 }
 
 impl Decoded {
+    /// Hands the pixels of a DCT-scaled decode back to `buffers` for the next one.
+    pub(crate) fn recycle(self, buffers: &mut imgkit_jpeg::Buffers) {
+        match self.image {
+            DynamicImage::ImageRgb8(image) if self.shrink > 1 => buffers.recycle(image.into_raw()),
+            DynamicImage::ImageLuma8(image) if self.shrink > 1 => buffers.recycle(image.into_raw()),
+            _ => {}
+        }
+    }
+
     /// What the probe learned about the input.
     pub fn info(&self) -> &ImageInfo {
         &self.info
@@ -68,7 +77,11 @@ impl Decoded {
 /// # Ok::<(), imgkit::Error>(())
 /// ```
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
-    decode_checked(Checked::new(bytes, limits)?, 1)
+    decode_checked(
+        Checked::new(bytes, limits)?,
+        1,
+        &mut imgkit_jpeg::Buffers::default(),
+    )
 }
 
 /// Like [`decode`], but a JPEG is decoded at 1/`denominator` of its size (2, 4 or 8; other values mean
@@ -90,12 +103,17 @@ pub fn decode_scaled(bytes: &[u8], limits: &Limits, denominator: u32) -> Result<
     } else {
         1
     };
-    decode_checked(Checked::new(bytes, limits)?, shrink)
+    let buffers = &mut imgkit_jpeg::Buffers::default();
+    decode_checked(Checked::new(bytes, limits)?, shrink, buffers)
 }
 
 /// Decodes the checked input; a JPEG with `shrink` of 2, 4 or 8 is decoded at 1/`shrink` of its size by
 /// scaling in the DCT domain, which skips most of the work and memory of a full decode.
-pub(crate) fn decode_checked(checked: Checked<'_>, shrink: u32) -> Result<Decoded> {
+pub(crate) fn decode_checked(
+    checked: Checked<'_>,
+    shrink: u32,
+    buffers: &mut imgkit_jpeg::Buffers,
+) -> Result<Decoded> {
     let Checked {
         info,
         decoder,
@@ -104,7 +122,7 @@ pub(crate) fn decode_checked(checked: Checked<'_>, shrink: u32) -> Result<Decode
         max_alloc,
     } = checked;
     if info.format == Format::Jpeg && shrink > 1 {
-        if let Some(image) = decode_jpeg_scaled(bytes, &info, shrink, max_alloc)? {
+        if let Some(image) = decode_jpeg_scaled(bytes, &info, shrink, max_alloc, buffers)? {
             return Ok(Decoded {
                 image,
                 shrink,
@@ -156,8 +174,9 @@ fn decode_jpeg_scaled(
     info: &ImageInfo,
     shrink: u32,
     max_alloc: u64,
+    buffers: &mut imgkit_jpeg::Buffers,
 ) -> Result<Option<DynamicImage>> {
-    match imgkit_jpeg::decode(bytes, shrink, max_alloc) {
+    match imgkit_jpeg::decode_with(bytes, shrink, max_alloc, buffers) {
         Ok(decoded) => {
             let (width, height) = (decoded.width, decoded.height);
             check_scaled_size(info, shrink, width, height)?;

@@ -68,6 +68,8 @@ pub struct Processor {
     limits: Limits,
     resizer: Resizer,
     shrink: ShrinkOnLoad,
+    /// The scaled JPEG decoder's memory, kept from one input to the next.
+    jpeg: imgkit_jpeg::Buffers,
 }
 
 impl Processor {
@@ -77,6 +79,7 @@ impl Processor {
             limits,
             resizer: Resizer::default(),
             shrink: ShrinkOnLoad::Measured,
+            jpeg: imgkit_jpeg::Buffers::default(),
         }
     }
 
@@ -162,7 +165,7 @@ impl Processor {
             .collect::<Result<Vec<_>>>()?;
         let shrink = scale::decode_shrink(&plans, full, self.shrink);
         let cascade = scale::cascade_margin(self.shrink);
-        let decoded = decode_checked(checked, shrink)?;
+        let decoded = decode_checked(checked, shrink, &mut self.jpeg)?;
         let shared = Timings {
             probe: probe_time,
             decode: start.elapsed(),
@@ -200,6 +203,7 @@ impl Processor {
             }
             outputs[i] = Some(self.finish(resized, &decoded, &specs[i], shared, resize_start, from)?);
         }
+        decoded.recycle(&mut self.jpeg);
         outputs
             .into_iter()
             .collect::<Option<Vec<_>>>()
