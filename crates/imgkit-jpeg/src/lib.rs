@@ -131,18 +131,23 @@ impl Buffers {
 
     /// A zeroed buffer of `len` bytes, from the kept ones when there is one.
     pub(crate) fn plane(&mut self, len: usize) -> Vec<u8> {
-        let mut plane = self.planes.pop().unwrap_or_default();
-        plane.clear();
-        plane.resize(len, 0);
-        plane
+        zeroed(self.planes.pop().unwrap_or_default(), len)
     }
 
     fn pixels(&mut self, len: usize) -> Vec<u8> {
-        let mut pixels = std::mem::take(&mut self.pixels);
-        pixels.clear();
-        pixels.resize(len, 0);
-        pixels
+        zeroed(std::mem::take(&mut self.pixels), len)
     }
+}
+
+/// `len` zero bytes in `kept` when it has the room; otherwise newly allocated, where zeroed pages come
+/// from the system for free instead of being written over.
+fn zeroed(mut kept: Vec<u8>, len: usize) -> Vec<u8> {
+    if kept.capacity() < len {
+        return vec![0; len];
+    }
+    kept.clear();
+    kept.resize(len, 0);
+    kept
 }
 
 /// [`decode`], with memory from (and planes given back to) `buffers`.
