@@ -438,3 +438,30 @@ proptest::proptest! {
         let _ = decode(&jpeg, scale, 1 << 24);
     }
 }
+
+/// One `Buffers` through files of every layout, size and kind, at every scale, in an order where each
+/// decode reuses memory a larger or differently laid out one left: every image comes out exactly as a
+/// decode with fresh memory gives it, so nothing of an earlier file reaches a later one.
+#[test]
+fn reused_buffers_give_the_same_pixels_as_fresh_ones() {
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for (name, color, sampling) in LAYOUTS {
+        for (width, height) in [(203, 117), (64, 48), (9, 17)] {
+            let jpeg = encode(width, height, color, |e| e.set_sampling_factor(sampling));
+            files.push((format!("{name} {width}x{height}"), jpeg));
+        }
+    }
+    files.extend(libjpeg_progressive());
+    let mut buffers = Buffers::default();
+    for scale in [2, 8, 1, 4] {
+        for (name, jpeg) in files.iter().rev().chain(&files) {
+            let fresh = decode(jpeg, scale, u64::MAX).unwrap();
+            let reused = decode_with(jpeg, scale, u64::MAX, &mut buffers).unwrap();
+            assert!(
+                reused == fresh,
+                "{name} at 1/{scale}: reused buffers changed the pixels"
+            );
+            buffers.recycle(reused.pixels);
+        }
+    }
+}
