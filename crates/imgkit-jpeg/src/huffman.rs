@@ -94,15 +94,14 @@ impl Table {
                 *slot = (value << 16) | ((run as i32) << 8) | (len + size) as i32;
             }
         }
-        let table = Table {
+        Ok(Table {
             lookup,
             fast_ac,
             skip: Box::default(),
             max_code,
             delta,
             symbols: symbols.to_vec(),
-        };
-        Ok(table)
+        })
     }
 
     /// Builds the skip table (see `skip`), once: only scaled decodes step over coefficients.

@@ -13,9 +13,8 @@ struct Member<'t> {
     index: usize,
     dc: &'t Table,
     ac: &'t Table,
-    dc_factor: f32,
-    /// By zig-zag position: the slot its coefficient adds to, and the factor (0 for a coefficient the
-    /// scaled transform does not use, which then adds nothing to slot 0). Adding instead of testing for
+    /// By zig-zag position: the slot its coefficient adds to, and the factor (the DC's at 0; 0 for a
+    /// coefficient the scaled transform does not use, which then adds nothing to slot 0). Adding instead of testing for
     /// SKIP keeps the store free of a branch that scaled decodes mispredict.
     slot: [u8; 64],
     factor: [f32; 64],
@@ -45,7 +44,6 @@ pub(crate) fn decode(
             index: sc.index,
             dc: tables.dc(sc.dc)?,
             ac: tables.ac(sc.ac)?,
-            dc_factor: deq[0],
             slot,
             factor,
             pred: 0,
@@ -69,7 +67,7 @@ pub(crate) fn decode(
                         return Err(Error::Malformed("DC difference too large"));
                     }
                     m.pred = m.pred.wrapping_add(bits.receive_extend(s));
-                    coef[0] = m.pred as f32 * m.dc_factor;
+                    coef[0] = m.pred as f32 * m.factor[0];
                     let mut rows = 0u8;
                     let (slot, row_bit, factor) = (&m.slot, &c.row_bit, &m.factor);
                     bits.ac(m.ac, c.last, |k, value| {

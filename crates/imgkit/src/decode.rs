@@ -77,11 +77,7 @@ impl Decoded {
 /// # Ok::<(), imgkit::Error>(())
 /// ```
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
-    decode_checked(
-        Checked::new(bytes, limits)?,
-        1,
-        &mut imgkit_jpeg::Buffers::default(),
-    )
+    decode_scaled(bytes, limits, 1)
 }
 
 /// Like [`decode`], but a JPEG is decoded at 1/`denominator` of its size (2, 4 or 8; other values mean

@@ -11,7 +11,6 @@ use image::{ImageDecoder, ImageReader};
 
 use crate::error::{Error, Result};
 use crate::{Format, ImageInfo, Limits, Orientation};
-use scan::Declared;
 
 /// Reads the header of `bytes` and checks it against `limits`, without decoding any pixels.
 ///
@@ -133,12 +132,8 @@ impl<'a> Checked<'a> {
         // Before the decoder parses the header: png inflates iCCP and text chunks while doing so.
         limits.check_container(container.chunks, container.metadata_bytes)?;
         if let Some(declared) = container.declared {
-            let Declared {
-                width,
-                height,
-                decoded_bytes,
-            } = declared;
-            limits.check_size(width, height, container.frames, decoded_bytes)?;
+            let (width, height, frames) = (declared.width, declared.height, container.frames);
+            limits.check_size(width, height, frames, declared.decoded_bytes)?;
         }
 
         let mut reader = ImageReader::with_format(Cursor::new(bytes), format.to_image());
