@@ -102,6 +102,18 @@ def machine():
     return "%s, %d CPUs, load average %s at start" % (model, os.cpu_count() or 0, load)
 
 
+def write_exact(runner, path, out, exact):
+    """The exact rendition of `path` at the size of `out` (full-size decode, Lanczos3), as PNG `exact`."""
+    subprocess.run([runner, "exact", str(out["w"]), str(out["h"]), path, exact], check=True,
+                   capture_output=True)
+
+
+def psnr(runner, exact, png):
+    """PSNR in dB of PNG `png` against PNG `exact`."""
+    return float(subprocess.run([runner, "psnr", exact, png], check=True, capture_output=True,
+                                text=True).stdout.strip())
+
+
 def measure_fidelity(job_id, path, specs, results, opts, folder, attempt):
     """Per tool, the lowest PSNR over the job's renditions (run again with PNG output) against the exact
     rendition of the same size."""
@@ -118,10 +130,8 @@ def measure_fidelity(job_id, path, specs, results, opts, folder, attempt):
         for out in done["outputs"]:
             ours = "%s-%d.png" % (prefix, out["w"])
             exact = "%s-exact-%dx%d.png" % (prefix, out["w"], out["h"])
-            subprocess.run([opts.runner, "exact", str(out["w"]), str(out["h"]), path, exact],
-                           check=True, capture_output=True)
-            db = float(subprocess.run([opts.runner, "psnr", exact, ours], check=True, capture_output=True,
-                                      text=True).stdout.strip())
+            write_exact(opts.runner, path, out, exact)
+            db = psnr(opts.runner, exact, ours)
             worst = db if worst is None else min(worst, db)
         fidelity[tool] = worst
     return fidelity

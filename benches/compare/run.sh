@@ -87,14 +87,15 @@ fi
 # --- run and report ---
 export UV_THREADPOOL_SIZE=1 VIPS_CONCURRENCY=1 RAYON_NUM_THREADS=1 OMP_NUM_THREADS=1
 if [ -n "${WIDTHS:-}" ]; then
-    # The fidelity floor width by width against sharp (WIDTHS=1: the default list), instead of the timing.
-    [ "$WIDTHS" = 1 ] && WIDTHS=200,320,400,640,800,1024,1600
+    # The fidelity floor width by width against sharp (WIDTHS=1: widths.py's default list), instead of
+    # the timing.
+    [ "$WIDTHS" = 1 ] && widths=() || widths=(--widths "$WIDTHS")
     exec python3 "$HERE/widths.py" \
         --runner "$RUNNER" \
         --node-modules "$NODE_DIR/node_modules" \
         --images "${IMAGES:-$INPUTS}" \
         --out-dir "$PEERS/out/widths" \
-        --widths "$WIDTHS"
+        "${widths[@]}"
 fi
 exec python3 "$HERE/compare.py" \
     --runner "$RUNNER" \
