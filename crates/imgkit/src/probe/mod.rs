@@ -151,10 +151,11 @@ impl<'a> Checked<'a> {
 
         let (width, height) = decoder.dimensions();
         if let Some(declared) = container.declared {
-            // The limits ran on the walk's reading of the header; the decoder must have read the same.
-            debug_assert_eq!(
-                (declared.width, declared.height, declared.decoded_bytes),
-                (width, height, decoder.total_bytes()),
+            // The limits ran on the walk's reading of the header; the decoder must have read the same size,
+            // and no fewer bytes.
+            debug_assert!(
+                (declared.width, declared.height) == (width, height)
+                    && declared.decoded_bytes <= decoder.total_bytes(),
                 "{format} header read differently by the container walk and the decoder"
             );
         }

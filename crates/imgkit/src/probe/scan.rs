@@ -31,7 +31,7 @@ pub(crate) struct Container {
 pub(crate) struct Declared {
     pub width: u32,
     pub height: u32,
-    /// In the decoder's output colour type, as `image` reports it after decoding the header.
+    /// At least the decoded size `image` reports after reading the header (see `png_declared`).
     pub decoded_bytes: u64,
 }
 
@@ -81,7 +81,6 @@ fn png(bytes: &[u8], limits: &Limits) -> Result<Container> {
         ..Container::default()
     };
     let mut ihdr = None;
-    let mut transparency = false;
     let mut pos = 8usize;
     while let (Some(len), Some(kind)) = (be32(bytes, pos), bytes.get(pos + 4..pos + 8)) {
         let start = pos + 8;
@@ -106,12 +105,11 @@ fn png(bytes: &[u8], limits: &Limits) -> Result<Container> {
         match kind {
             b"acTL" => out.frames = be32(data, 0).unwrap_or(1).max(1),
             b"IHDR" if ihdr.is_none() => ihdr = Some(data),
-            b"tRNS" => transparency = true,
             _ => {}
         }
         if kind == b"IEND" || out.chunks > limits.max_chunks || out.metadata_bytes > limits.max_metadata_bytes
         {
-            out.declared = ihdr.and_then(|data| png_declared(data, transparency));
+            out.declared = ihdr.and_then(png_declared);
             return Ok(out);
         }
         pos = start + len as usize + 4;
@@ -122,9 +120,11 @@ fn png(bytes: &[u8], limits: &Limits) -> Result<Container> {
     ))
 }
 
-/// What `image`'s PNG decoder will produce from this IHDR: it expands palettes and bit depths below 8 and
-/// turns tRNS into an alpha channel. `None` for a header the decoder will refuse anyway.
-fn png_declared(ihdr: &[u8], transparency: bool) -> Option<Declared> {
+/// At least what `image`'s PNG decoder will produce from this IHDR: it expands palettes and bit depths
+/// below 8. A tRNS chunk may add an alpha channel, or be ignored (misplaced, too long), as `png` decides;
+/// it is not counted, so the size is never more than the decoder's and the exact check after the header
+/// still runs. `None` for a header the decoder will refuse anyway.
+fn png_declared(ihdr: &[u8]) -> Option<Declared> {
     let (width, height) = (be32(ihdr, 0)?, be32(ihdr, 4)?);
     let (&depth, &color_type) = (ihdr.get(8)?, ihdr.get(9)?);
     let channels: u64 = match color_type {
@@ -134,14 +134,13 @@ fn png_declared(ihdr: &[u8], transparency: bool) -> Option<Declared> {
         6 => 4,
         _ => return None,
     };
-    let alpha = u64::from(transparency && matches!(color_type, 0 | 2 | 3));
     let sample_bytes = if depth == 16 { 2 } else { 1 };
     Some(Declared {
         width,
         height,
         decoded_bytes: u64::from(width)
             .saturating_mul(u64::from(height))
-            .saturating_mul((channels + alpha) * sample_bytes),
+            .saturating_mul(channels * sample_bytes),
     })
 }
 
