@@ -134,7 +134,9 @@ impl Buffers {
         zeroed(self.planes.pop().unwrap_or_default(), len)
     }
 
-    fn pixels(&mut self, len: usize) -> Vec<u8> {
+    /// `len` zeroed bytes for a decoder's output, in the pixels given back last when they have the room.
+    /// Public so that a caller's other decoders can write into the same memory.
+    pub fn take_pixels(&mut self, len: usize) -> Vec<u8> {
         zeroed(std::mem::take(&mut self.pixels), len)
     }
 }
@@ -312,7 +314,7 @@ impl<'a> Decoder<'a> {
             frame.width.div_ceil(self.scale),
             frame.height.div_ceil(self.scale),
         );
-        let pixels = self.buffers.pixels(width * height * frame.components.len());
+        let pixels = self.buffers.take_pixels(width * height * frame.components.len());
         let image = output::image(&frame, width, height, ycbcr, pixels);
         let planes = frame.components.into_iter().map(|c| c.plane);
         self.buffers.planes.extend(planes);

@@ -396,6 +396,35 @@ mod tests {
         );
     }
 
+    /// A processor decodes into memory kept from its previous image. Whatever a later decode leaves
+    /// unwritten (here: the blocks of a JPEG whose scan data stops halfway, before a proper end marker)
+    /// must read as a fresh processor's would, never as the earlier image's pixels.
+    #[test]
+    fn reused_frame_memory_shows_nothing_of_an_earlier_image() {
+        let bright = imgkit_testkit::encode::photo_jpeg(640, 480, 90);
+        let whole = imgkit_testkit::encode::photo_jpeg(320, 240, 90);
+        let cut = [&whole[..whole.len() / 2], &[0xFF, 0xD9]].concat();
+        let lossless = |w| Spec::width(w).format(OutputFormat::Png);
+        let inputs: [(&[u8], Spec); 4] = [
+            (&cut, lossless(320)),
+            (&cut, lossless(80)),
+            (&whole, lossless(320)),
+            (&framed(), lossless(60)),
+        ];
+        for (input, spec) in &inputs {
+            let fresh = Processor::new(Limits::default()).process(input, spec).unwrap();
+            let mut used = Processor::new(Limits::default());
+            used.process(&bright, &lossless(640)).unwrap();
+            let reused = used.process(input, spec).unwrap();
+            assert!(
+                decode(&reused) == decode(&fresh),
+                "{}x{} output differs after an earlier image",
+                fresh.width,
+                fresh.height
+            );
+        }
+    }
+
     #[test]
     fn invalid_specs_fail_before_the_input_is_read() {
         let mut p = Processor::new(Limits::default());
