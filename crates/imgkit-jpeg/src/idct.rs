@@ -9,7 +9,7 @@
 
 use std::f32::consts::PI;
 
-use wide::{f32x4, f32x8};
+use wide::{f32x4, f32x8, i16x8, u8x16};
 
 /// `tables[log2 n][u][x]` = C(u)/2 · cos((2x+1)uπ / 2n) for output size n ∈ {1, 2, 4, 8}: one row per
 /// frequency, so a coefficient scales a whole row of outputs at once (which vectorises).
@@ -207,7 +207,7 @@ pub(crate) fn slot(w: usize, h: usize, row: usize, col: usize) -> usize {
 }
 
 /// The full 8×8 inverse DCT of prescaled coefficients (column-major, see [`slot`]), to level-shifted,
-/// clamped pixels.
+/// clamped pixels ([`pack`]).
 #[inline(always)]
 fn aan_8x8(coef: &[f32; 64], out: &mut [u8], stride: usize) {
     let mut cols = [f32x8::ZERO; 8];
@@ -219,14 +219,24 @@ fn aan_8x8(coef: &[f32; 64], out: &mut [u8], stride: usize) {
     // Horizontal pass: lane v of cols[u] is coefficient (v, u); the result's [x] holds, in lane v, the
     // row-frequency-v signal at column x. Transposed, lanes are columns for the vertical pass, whose
     // result is rows of pixels.
-    let rows = aan8(&transpose(aan8(&cols)));
-    let (offset, low, high) = (f32x8::splat(128.0), f32x8::ZERO, f32x8::splat(255.0));
-    for (line, row) in out.chunks_mut(stride).zip(rows) {
-        let rounded = (row + offset).max(low).min(high).round_int().to_array();
-        for (px, v) in line[..8].iter_mut().zip(rounded) {
-            *px = v as u8;
+    let words = aan8(&transpose(aan8(&cols))).map(pack);
+    let mut lines = out.chunks_mut(stride);
+    for pair in words.chunks_exact(2) {
+        let bytes = u8x16::narrow_i16x8(pair[0], pair[1]).to_array();
+        for half in bytes.chunks_exact(8) {
+            if let Some(line) = lines.next() {
+                line[..8].copy_from_slice(half);
+            }
         }
     }
+}
+
+/// Eight samples level-shifted and rounded to 16 bits. The clamp to 0-255 is left to the saturation of
+/// packing them to 8 bits, so the rounding needs no range handling: in range it is `to_pixel`'s round half
+/// to even, and a value past `i32` (only from a hostile DC) becomes some pixel value, not an error.
+#[inline(always)]
+fn pack(samples: f32x8) -> i16x8 {
+    i16x8::from_i32x8_saturate((samples + f32x8::splat(128.0)).fast_round_int())
 }
 
 /// An 8×8 transpose as four 4×4 ones (wide's own 8×8 one moves single floats without AVX).
