@@ -243,7 +243,7 @@ impl<'a> Bits<'a> {
     /// Fills the buffer to at least 49 bits.
     #[inline(always)]
     fn refill(&mut self) {
-        if !load_word(self.data, &mut self.pos, &mut self.buf, &mut self.count) {
+        if !load_word(self.data, &mut self.pos, &mut self.buf, &mut self.count) && self.count <= 48 {
             self.refill_slow();
         }
     }
@@ -365,7 +365,9 @@ impl<'a> Bits<'a> {
         // At least 49 bits before every symbol: one symbol and its magnitude never need more.
         macro_rules! refill {
             () => {
-                if !load_word(self.data, &mut pos, &mut buf, &mut count) {
+                // Near a marker the word holds its 0xFF until the interval ends; the bits buffered up to
+                // it often suffice.
+                if !load_word(self.data, &mut pos, &mut buf, &mut count) && count <= 48 {
                     (self.buf, self.count, self.pos) = (buf, count, pos);
                     self.refill_slow();
                     (buf, count, pos) = (self.buf, self.count, self.pos);

@@ -15,6 +15,8 @@ use wide::{f32x4, f32x8, i16x8, u8x16};
 /// frequency, so a coefficient scales a whole row of outputs at once (which vectorises).
 pub(crate) struct Basis {
     tables: [[[f32; 8]; 8]; 4],
+    /// The 4-point table's values, each in all four lanes: `quad[u][x]` = `tables[2][u][x]`.
+    quad: [[f32x4; 4]; 4],
 }
 
 impl Basis {
@@ -33,7 +35,8 @@ impl Basis {
                 }
             }
         }
-        Basis { tables }
+        let quad = std::array::from_fn(|u| std::array::from_fn(|x| f32x4::splat(tables[2][u][x])));
+        Basis { tables, quad }
     }
 
     /// Transforms the dequantised coefficients `coef` (row-major, `w` columns by `h` rows, natural order)
@@ -90,8 +93,36 @@ impl Basis {
         // Sizes are compile-time constants in each arm, so the loops unroll and vectorise.
         match (w, h) {
             (1, 1) => self.sized::<1, 1>(coef, nonzero_rows, out, stride),
-            (4, 4) => self.sized::<4, 4>(coef, nonzero_rows, out, stride),
+            (4, 4) => self.quad(coef, out, stride),
             _ => aan_8x8(coef, out, stride),
+        }
+    }
+
+    /// The 4×4 transform (every 1/2 decode's) on rows of four lanes: columns first, with each basis
+    /// value already in all lanes, then a transpose, the rows, and a transpose back; stored as
+    /// `aan_8x8` stores. Twice as fast as the general path, which skipped zero rows but spent more on
+    /// gathering the values it multiplied.
+    #[inline(always)]
+    fn quad(&self, coef: &[f32; 64], out: &mut [u8], stride: usize) {
+        let b = &self.quad;
+        let row = |v: usize| f32x4::new([coef[4 * v], coef[4 * v + 1], coef[4 * v + 2], coef[4 * v + 3]]);
+        let rows = [row(0), row(1), row(2), row(3)];
+        // lines[y] = Σ_v b[v][y] · rows[v]: output row y, still in horizontal frequencies.
+        let lines: [f32x4; 4] = std::array::from_fn(|y| {
+            b[0][y] * rows[0] + b[1][y] * rows[1] + b[2][y] * rows[2] + b[3][y] * rows[3]
+        });
+        let freq = f32x4::transpose(lines);
+        // columns[x] = Σ_u b[u][x] · freq[u]: output column x, lanes down the rows.
+        let columns: [f32x4; 4] = std::array::from_fn(|x| {
+            b[0][x] * freq[0] + b[1][x] * freq[1] + b[2][x] * freq[2] + b[3][x] * freq[3]
+        });
+        let [r0, r1, r2, r3] = f32x4::transpose(columns);
+        let top: f32x8 = bytemuck::cast([r0, r1]);
+        let bottom: f32x8 = bytemuck::cast([r2, r3]);
+        let bytes = u8x16::narrow_i16x8(pack(top), pack(bottom)).to_array();
+        // Indexed, not zipped with `chunks_mut`: that zip divides by the stride to count its chunks.
+        for (y, px) in bytes.chunks_exact(4).enumerate() {
+            out[y * stride..][..4].copy_from_slice(px);
         }
     }
 

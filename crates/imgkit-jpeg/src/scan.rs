@@ -98,13 +98,20 @@ pub(crate) fn walk(
     mut unit: impl FnMut(&mut Bits, usize, usize, bool) -> Result<()>,
 ) -> Result<()> {
     let mut restarts = 0u8;
-    for i in 0..units_x * units_y {
-        let fresh = interval > 0 && i > 0 && i % interval == 0;
-        if fresh {
-            bits.restart(restarts)?;
-            restarts = (restarts + 1) & 7;
+    // Rows and a countdown rather than divisions of a unit index (1% of a 6 MP decode at 1/2 with a
+    // restart every four units).
+    let mut left = interval;
+    for y in 0..units_y {
+        for x in 0..units_x {
+            let fresh = interval > 0 && left == 0;
+            if fresh {
+                bits.restart(restarts)?;
+                restarts = (restarts + 1) & 7;
+                left = interval;
+            }
+            left = left.wrapping_sub(1);
+            unit(bits, x, y, fresh)?;
         }
-        unit(bits, i % units_x, i / units_x, fresh)?;
     }
     if bits.overran() {
         return Err(Error::Malformed("scan data ends early (truncated file?)"));
