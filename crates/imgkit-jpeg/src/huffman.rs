@@ -24,6 +24,9 @@ pub(crate) struct Table {
     /// symbols without magnitude are here too: end of block as run [`EOB_RUN`], sixteen zeros (ZRL) as a
     /// zero value after a run of 15.
     fast_ac: Box<[i32; 1 << LOOKAHEAD]>,
+    /// For DC tables, indexed like `lookup`: when a difference's code and magnitude both fit the
+    /// lookahead, `(difference << 16) | total bits` (never 0: a code has at least one bit); 0 otherwise.
+    fast_dc: Box<[i32; 1 << LOOKAHEAD]>,
     /// Once [`Table::build_skip`] ran (AC tables of scaled sequential decodes), indexed by the next
     /// [`SKIP_BITS`] bits: the whole AC symbols (codes and magnitudes) they start with, for stepping over
     /// the coefficients a scaled transform does not use. Bits 0-3 the bits they take; 4-9 how far they
@@ -73,6 +76,18 @@ impl Table {
         }
         max_code[17] = i32::MAX;
         let mut fast_ac = Box::new([0i32; 1 << LOOKAHEAD]);
+        let mut fast_dc = Box::new([0i32; 1 << LOOKAHEAD]);
+        if !is_ac {
+            for (bits, slot) in fast_dc.iter_mut().enumerate() {
+                let entry = lookup[bits];
+                let (len, size) = (u32::from(entry >> 8), u32::from(entry & 0xFF));
+                if len == 0 || size > 11 || len + size > LOOKAHEAD {
+                    continue;
+                }
+                let magnitude = (bits as u32 >> (LOOKAHEAD - len - size)) & ((1 << size) - 1);
+                *slot = (extend(magnitude, size) << 16) | (len + size) as i32;
+            }
+        }
         if is_ac {
             for (bits, slot) in fast_ac.iter_mut().enumerate() {
                 let entry = lookup[bits];
@@ -97,6 +112,7 @@ impl Table {
         Ok(Table {
             lookup,
             fast_ac,
+            fast_dc,
             skip: Box::default(),
             max_code,
             delta,
@@ -354,6 +370,25 @@ impl<'a> Bits<'a> {
         Err(Error::Malformed("bad Huffman code"))
     }
 
+    /// Decodes one DC difference (T.81 F.2.2.1): one lookup when its code and magnitude are short, as
+    /// they nearly always are.
+    #[inline(always)]
+    pub(crate) fn dc(&mut self, table: &Table) -> Result<i32> {
+        if self.count < 16 {
+            self.refill();
+        }
+        let fast = table.fast_dc[(self.buf >> (64 - LOOKAHEAD)) as usize];
+        if fast != 0 {
+            self.consume((fast & 0xFF) as u32);
+            return Ok(fast >> 16);
+        }
+        let size = u32::from(self.symbol(table)?);
+        if size > 11 {
+            return Err(Error::Malformed("DC difference too large"));
+        }
+        Ok(self.receive_extend(size))
+    }
+
     /// Decodes the AC coefficients of one block, calling `store(k, value)` for each non-zero one at
     /// zig-zag position `k` (1..=`last`); the ones after `last` are only stepped over.
     ///
@@ -559,6 +594,57 @@ mod tests {
         assert_eq!(bits.symbol(&table).unwrap(), 0);
         assert_eq!(bits.symbol(&table).unwrap(), 5);
         assert_eq!(bits.symbol(&table).unwrap(), 11);
+    }
+
+    /// Short differences come from the one-lookup table, long ones (code and magnitude past the
+    /// lookahead) from the slow path; both must read what an encoder wrote.
+    #[test]
+    fn dc_differences_of_every_size_decode_as_written() {
+        let table = Table::new(&DC_COUNTS, &DC_SYMBOLS, false).unwrap();
+        // Canonical codes (T.81 C.2): (code, length) by symbol.
+        let mut codes = Vec::new();
+        let (mut code, mut k) = (0u32, 0);
+        for (len, &n) in (1..).zip(&DC_COUNTS) {
+            for _ in 0..n {
+                codes.push((code, len));
+                code += 1;
+                k += 1;
+            }
+            code <<= 1;
+        }
+        assert_eq!(k, DC_SYMBOLS.len());
+        let mut want = Vec::new();
+        let (mut acc, mut n, mut data) = (0u64, 0u32, Vec::new());
+        let mut put = |value: u32, len: u32| {
+            acc = acc << len | u64::from(value);
+            n += len;
+            while n >= 8 {
+                n -= 8;
+                let byte = (acc >> n) as u8;
+                data.push(byte);
+                if byte == 0xFF {
+                    data.push(0); // stuffing
+                }
+            }
+        };
+        for size in 0..=11u32 {
+            let magnitudes = if size == 0 {
+                vec![0]
+            } else {
+                vec![0, (1 << size) - 1, 1 << (size - 1)]
+            };
+            for m in magnitudes {
+                let (code, len) = codes[size as usize];
+                put(code, len);
+                put(m, size);
+                want.push(extend(m, size));
+            }
+        }
+        put(0x7F, 7); // pad to a byte with ones
+        let mut bits = Bits::new(&data, 0);
+        let got: Vec<i32> = want.iter().map(|_| bits.dc(&table).unwrap()).collect();
+        assert_eq!(got, want);
+        assert!(!bits.overran());
     }
 
     #[test]

@@ -108,11 +108,7 @@ fn decode_dc(
                     let block = (uy * bv + by) * c.blocks_x + ux * bh + bx;
                     let dc = &mut c.coefs[block * kept];
                     if let Some(table) = table {
-                        let s = u32::from(bits.symbol(table)?);
-                        if s > 11 {
-                            return Err(Error::Malformed("DC difference too large"));
-                        }
-                        *pred = pred.wrapping_add(bits.receive_extend(s));
+                        *pred = pred.wrapping_add(bits.dc(table)?);
                         *dc = (*pred << al) as i16;
                     } else if bits.bits(1) == 1 {
                         *dc |= 1 << al;

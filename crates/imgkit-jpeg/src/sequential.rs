@@ -6,7 +6,7 @@ use crate::huffman::{Bits, Table};
 use crate::idct::Basis;
 use crate::scan::{walk, Scan};
 use crate::tables::Tables;
-use crate::{Error, Result};
+use crate::Result;
 
 /// A scan component's decoding state.
 struct Member<'t> {
@@ -62,11 +62,7 @@ pub(crate) fn decode(
                 for bx in 0..bh {
                     // The whole array: sixteen inline stores, cheaper than a memset call of its used part.
                     coef = [0f32; 64];
-                    let s = u32::from(bits.symbol(m.dc)?);
-                    if s > 11 {
-                        return Err(Error::Malformed("DC difference too large"));
-                    }
-                    m.pred = m.pred.wrapping_add(bits.receive_extend(s));
+                    m.pred = m.pred.wrapping_add(bits.dc(m.dc)?);
                     coef[0] = m.pred as f32 * m.factor[0];
                     let mut rows = 0u8;
                     let (slot, row_bit, factor) = (&m.slot, &c.row_bit, &m.factor);
