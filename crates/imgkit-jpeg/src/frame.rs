@@ -66,6 +66,8 @@ pub(crate) struct Frame {
     pub(crate) mcus_x: usize,
     pub(crate) mcus_y: usize,
     pub(crate) progressive: bool,
+    /// The planes hold two rows of units, in turn (a sequential scan of every component).
+    pub(crate) streaming: bool,
 }
 
 impl Frame {
@@ -173,15 +175,7 @@ impl Frame {
                 limit: max_alloc,
             });
         }
-        for c in &mut components {
-            c.plane = buffers.plane(c.stride * c.blocks_y * c.block_h);
-            if progressive {
-                let blocks = c.blocks_x * c.blocks_y;
-                c.coefs = vec![0; blocks * c.kept()];
-                c.nonzero = vec![0; blocks];
-            }
-        }
-        Ok(Frame {
+        let mut frame = Frame {
             width,
             height,
             components,
@@ -190,7 +184,49 @@ impl Frame {
             mcus_x,
             mcus_y,
             progressive,
-        })
+            streaming: false,
+        };
+        if progressive {
+            frame.allocate_planes(buffers, false);
+            for c in &mut frame.components {
+                let blocks = c.blocks_x * c.blocks_y;
+                c.coefs = vec![0; blocks * c.kept()];
+                c.nonzero = vec![0; blocks];
+            }
+        }
+        Ok(frame)
+    }
+
+    /// Allocates the planes: whole, or (`streaming`) two rows of units each, which the first scan then
+    /// decodes into in turn while the rows it completed become output (see [`Component::unit_row`]).
+    pub(crate) fn allocate_planes(&mut self, buffers: &mut Buffers, streaming: bool) {
+        self.streaming = streaming;
+        for c in &mut self.components {
+            let rows = if streaming {
+                2 * c.v * c.block_h
+            } else {
+                c.blocks_y * c.block_h
+            };
+            c.plane = buffers.plane(c.stride * rows);
+        }
+    }
+
+    /// Output rows (of `height`) whose samples are all decoded once `done` of a streaming scan's
+    /// `units_y` rows of units are: every row of a component's samples in them, and for a component
+    /// upsampled with the triangle filter, the row after the ones a lower output row leans on.
+    pub(crate) fn ready_rows(&self, done: usize, units_y: usize, height: usize) -> usize {
+        if done >= units_y {
+            return height;
+        }
+        let ready = self.components.iter().map(|c| {
+            let rows = done * c.v * c.block_h;
+            match c.up_y {
+                1 => rows,
+                2 => 2 * rows - 1,
+                up => rows * up,
+            }
+        });
+        ready.min().unwrap_or(0).min(height)
     }
 
     /// Blocks across and down that a scan of component `index` alone covers: its own size, not padded to
@@ -214,6 +250,17 @@ impl Component {
             }
         }
         deq
+    }
+
+    /// The plane's block row where the blocks of row `unit_y` of a scan's units start (`per_unit`
+    /// block rows each): the plane holds every row, or (`streaming`) two in turn.
+    #[inline(always)]
+    pub(crate) fn unit_row(unit_y: usize, per_unit: usize, streaming: bool) -> usize {
+        if streaming {
+            (unit_y & 1) * per_unit
+        } else {
+            unit_y * per_unit
+        }
     }
 
     /// Transforms a block's dequantised corner `coef` (`rows` as [`Basis::transform`] takes it) into the

@@ -41,6 +41,7 @@ mod upsample;
 use frame::Frame;
 use huffman::Bits;
 use idct::Basis;
+use output::Output;
 use scan::Scan;
 use tables::Tables;
 
@@ -187,6 +188,8 @@ struct Decoder<'a> {
     adobe_transform: Option<u8>,
     jfif: bool,
     frame: Option<Frame>,
+    /// A streaming frame's pixels, written as its scan goes.
+    output: Option<Output>,
     scans: usize,
     basis: Basis,
 }
@@ -203,6 +206,7 @@ impl<'a> Decoder<'a> {
             adobe_transform: None,
             jfif: false,
             frame: None,
+            output: None,
             scans: 0,
             basis: Basis::new(),
         }
@@ -298,16 +302,34 @@ impl<'a> Decoder<'a> {
         let mut bits = Bits::new(self.data, start);
         if frame.progressive {
             progressive::decode(frame, &scan, &self.tables, &mut bits, self.restart_interval)?;
-        } else {
-            sequential::decode(
-                frame,
-                &scan,
-                &self.tables,
-                &self.basis,
-                &mut bits,
-                self.restart_interval,
-            )?;
+            return Ok(bits.position());
         }
+        if !frame.components.iter().any(|c| c.scanned) {
+            // The first scan. When it has every component (as baseline files do), each of its rows of
+            // units is output as soon as it is decoded, so the planes hold only two of them: the whole
+            // planes were another 1.5 bytes a pixel (4:2:0) written and read back.
+            let streaming = scan.components.len() == frame.components.len();
+            frame.allocate_planes(self.buffers, streaming);
+            if streaming {
+                let (width, height) = (
+                    frame.width.div_ceil(self.scale),
+                    frame.height.div_ceil(self.scale),
+                );
+                let channels = frame.components.len();
+                let pixels = self.buffers.pixels_to_overwrite(width * height * channels);
+                let ycbcr = ycbcr(frame, self.adobe_transform, self.jfif);
+                self.output = Some(Output::new(pixels, width, height, channels, ycbcr));
+            }
+        }
+        sequential::decode(
+            frame,
+            &scan,
+            &self.tables,
+            &self.basis,
+            &mut bits,
+            self.restart_interval,
+            self.output.as_mut(),
+        )?;
         Ok(bits.position())
     }
 
@@ -319,21 +341,33 @@ impl<'a> Decoder<'a> {
         if frame.progressive {
             progressive::transform(&mut frame, &self.tables, &self.basis)?;
         }
-        let ycbcr = match self.adobe_transform {
-            Some(t) => t != 0,
-            None => self.jfif || !frame.components.iter().map(|c| c.id).eq(*b"RGB"),
+        let image = match self.output {
+            // Every row was written when the scan's last row of units was.
+            Some(output) => output.finish(),
+            None => {
+                let (width, height) = (
+                    frame.width.div_ceil(self.scale),
+                    frame.height.div_ceil(self.scale),
+                );
+                let pixels = self
+                    .buffers
+                    .pixels_to_overwrite(width * height * frame.components.len());
+                let ycbcr = ycbcr(&frame, self.adobe_transform, self.jfif);
+                output::image(&frame, width, height, ycbcr, pixels)
+            }
         };
-        let (width, height) = (
-            frame.width.div_ceil(self.scale),
-            frame.height.div_ceil(self.scale),
-        );
-        let pixels = self
-            .buffers
-            .pixels_to_overwrite(width * height * frame.components.len());
-        let image = output::image(&frame, width, height, ycbcr, pixels);
         let planes = frame.components.into_iter().map(|c| c.plane);
         self.buffers.planes.extend(planes);
         Ok(image)
+    }
+}
+
+/// Whether three components are YCbCr (to convert) rather than RGB: the Adobe marker's word when there
+/// is one, else YCbCr unless the components are named R, G and B outside a JFIF file.
+fn ycbcr(frame: &Frame, adobe_transform: Option<u8>, jfif: bool) -> bool {
+    match adobe_transform {
+        Some(t) => t != 0,
+        None => jfif || !frame.components.iter().map(|c| c.id).eq(*b"RGB"),
     }
 }
 

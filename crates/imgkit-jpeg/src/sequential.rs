@@ -1,9 +1,10 @@
 //! Sequential scans (baseline and extended Huffman): each block is entropy-decoded, dequantised and
 //! transformed straight into its component's plane, skipping the coefficients the scale does not use.
 
-use crate::frame::{Frame, SKIP};
+use crate::frame::{Component, Frame, SKIP};
 use crate::huffman::{Bits, Table};
 use crate::idct::Basis;
+use crate::output::Output;
 use crate::scan::{walk, Scan};
 use crate::tables::Tables;
 use crate::Result;
@@ -21,7 +22,8 @@ struct Member<'t> {
     pred: i32,
 }
 
-/// Decodes a sequential scan of `frame` from `bits`, with a restart every `interval` units.
+/// Decodes a sequential scan of `frame` from `bits`, with a restart every `interval` units; with
+/// `output` (a streaming frame), each completed row of units goes on to the output rows it finishes.
 pub(crate) fn decode(
     frame: &mut Frame,
     scan: &Scan,
@@ -29,6 +31,7 @@ pub(crate) fn decode(
     basis: &Basis,
     bits: &mut Bits,
     interval: usize,
+    mut output: Option<&mut Output>,
 ) -> Result<()> {
     let mut members = Vec::new();
     for sc in &scan.components {
@@ -51,13 +54,16 @@ pub(crate) fn decode(
     }
     let interleaved = scan.interleaved();
     let mut coef = [0f32; 64];
-    walk(bits, scan.units(frame), interval, |bits, ux, uy, fresh| {
+    let (units_x, units_y) = scan.units(frame);
+    let streaming = frame.streaming;
+    walk(bits, (units_x, units_y), interval, |bits, ux, uy, fresh| {
         for m in &mut members {
             if fresh {
                 m.pred = 0;
             }
             let c = &mut frame.components[m.index];
             let (bh, bv) = if interleaved { (c.h, c.v) } else { (1, 1) };
+            let row = Component::unit_row(uy, bv, streaming);
             for by in 0..bv {
                 for bx in 0..bh {
                     // The whole array: sixteen inline stores, cheaper than a memset call of its used part.
@@ -70,8 +76,13 @@ pub(crate) fn decode(
                         coef[usize::from(slot[k])] += value as f32 * factor[k];
                         rows |= row_bit[k];
                     })?;
-                    c.put_block(basis, ux * bh + bx, uy * bv + by, &coef, rows);
+                    c.put_block(basis, ux * bh + bx, row + by, &coef, rows);
                 }
+            }
+        }
+        if let Some(out) = output.as_deref_mut() {
+            if ux + 1 == units_x {
+                out.rows(frame, frame.ready_rows(uy + 1, units_y, out.height()));
             }
         }
         Ok(())

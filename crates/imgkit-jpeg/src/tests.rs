@@ -137,6 +137,31 @@ fn scaled_decodes_match_the_full_image_shrunk_for_every_layout_and_odd_sizes() {
     }
 }
 
+/// A baseline file with one scan per component (jpeg-encoder writes those when it optimises its
+/// Huffman tables) holds the same coefficients as the one-scan file, so it must decode to the same
+/// pixels, though only the one-scan file streams (its planes hold two rows of MCUs, output as the scan
+/// goes) and the other fills whole planes first.
+#[test]
+fn one_scan_per_component_decodes_like_one_interleaved_scan() {
+    for (name, color, sampling) in LAYOUTS {
+        for (width, height) in [(203, 117), (9, 17), (64, 48)] {
+            let interleaved = encode(width, height, color, |e| e.set_sampling_factor(sampling));
+            let separate = encode(width, height, color, |e| {
+                e.set_sampling_factor(sampling);
+                e.set_optimized_huffman_tables(true);
+            });
+            if color != ColorType::Luma {
+                assert_eq!(scans(&separate).len(), 3, "{name}: one scan per component");
+            }
+            for scale in [1, 2, 4, 8] {
+                let one = decode(&interleaved, scale, u64::MAX).unwrap();
+                let three = decode(&separate, scale, u64::MAX).unwrap();
+                assert!(one == three, "{name} {width}x{height} at 1/{scale}");
+            }
+        }
+    }
+}
+
 #[test]
 fn restart_intervals_are_followed() {
     for interval in [1u16, 3, 7] {

@@ -9,6 +9,9 @@
 pub(crate) struct Plane<'a> {
     pub(crate) samples: &'a [u8],
     pub(crate) stride: usize,
+    /// Sample rows held: row `r` of the component is at `r % rows` (a streaming frame's planes hold
+    /// two rows of units in turn; a whole plane holds every row).
+    pub(crate) rows: usize,
     pub(crate) up_x: usize,
     pub(crate) up_y: usize,
 }
@@ -32,10 +35,14 @@ pub(crate) fn row<'a>(
     let Plane {
         samples,
         stride,
+        rows,
         up_x,
         up_y,
     } = *plane;
-    let sample_row = |r: usize| &samples[r * stride..r * stride + stride];
+    let sample_row = |r: usize| {
+        let at = r % rows * stride;
+        &samples[at..at + stride]
+    };
     if (up_x, up_y) == (1, 1) {
         return &sample_row(y)[..width];
     }
