@@ -120,8 +120,8 @@ pub(crate) fn decode_checked(
         bytes,
         max_alloc,
     } = checked;
-    if info.format == Format::Jpeg && shrink > 1 {
-        if let Some(image) = decode_jpeg_scaled(bytes, &info, shrink, max_alloc, buffers)? {
+    if info.format == Format::Jpeg {
+        if let Some(image) = decode_jpeg_ours(bytes, &info, shrink, max_alloc, buffers)? {
             return Ok(Decoded {
                 image,
                 shrink,
@@ -186,14 +186,14 @@ fn to_8bit(image: DynamicImage) -> DynamicImage {
     }
 }
 
-/// DCT-scaled decode. Baseline and progressive JPEGs (what cameras, phones and the web write) go through
-/// our own single-threaded decoder, `imgkit-jpeg`; the rest (CMYK, arithmetic coding, odd sampling) and
-/// anything it finds broken go to `jpeg-decoder`, so a damaged file gets the same, more lenient verdict
-/// as before. A file over imgkit-jpeg's scan-count limit is rejected outright: handing it on would spend
-/// the time the limit saves. `Ok(None)` means "use
-/// the full decoder instead": the layouts neither can scale into ours (CMYK, 16-bit lossless) are rare
-/// and keep the exact path.
-fn decode_jpeg_scaled(
+/// Baseline and progressive JPEGs (what cameras, phones and the web write) go through our own
+/// single-threaded decoder, `imgkit-jpeg`, at any scale. At full size it is as fast as zune-jpeg and,
+/// streaming baseline files row by row, needs no more memory. The rest (CMYK, arithmetic coding, odd
+/// sampling), and anything it finds broken or too large for its budget, go to the decoder of the same
+/// size as before: `jpeg-decoder` for a DCT-scaled decode, `image`'s zune-jpeg (`Ok(None)`) for a full
+/// one, so a damaged file gets the same, more lenient verdict. A file over imgkit-jpeg's scan-count limit
+/// is rejected outright: handing it on would spend the time the limit saves.
+fn decode_jpeg_ours(
     bytes: &[u8],
     info: &ImageInfo,
     shrink: u32,
@@ -211,10 +211,12 @@ fn decode_jpeg_scaled(
                     reason: format!("imgkit-jpeg returned a buffer that is not {width}x{height}"),
                 })
         }
-        Err(imgkit_jpeg::Error::TooLarge { needed, limit }) => Err(Error::limit(Limit::Alloc, limit, needed)),
         Err(e @ imgkit_jpeg::Error::TooManyScans { .. }) => {
             Err(Error::malformed(Format::Jpeg, e.to_string()))
         }
+        // It budgets whole planes for a file it does not stream; zune-jpeg may need less.
+        Err(_) if shrink == 1 => Ok(None),
+        Err(imgkit_jpeg::Error::TooLarge { needed, limit }) => Err(Error::limit(Limit::Alloc, limit, needed)),
         Err(_) => decode_jpeg_scaled_fallback(bytes, info, shrink, max_alloc),
     }
 }
