@@ -43,7 +43,8 @@ impl Output {
     /// every sample those rows read.
     pub(crate) fn rows(&mut self, frame: &Frame, until: usize) {
         let (width, height) = (self.width, self.height);
-        let rows = self.done..until.min(height);
+        // Never backwards: a hostile file may scan its components again after the output is written.
+        let rows = self.done..until.min(height).max(self.done);
         let bytes = width * self.channels;
         let out = self.pixels[rows.start * bytes..rows.end * bytes].chunks_exact_mut(bytes);
         let planes = &frame.components;

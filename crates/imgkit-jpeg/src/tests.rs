@@ -332,6 +332,24 @@ fn scans(jpeg: &[u8]) -> Vec<(usize, usize)> {
     out
 }
 
+/// A baseline file's scan repeated after it was streamed to the output, or naming one component twice:
+/// an answer (whatever the pixels), never a panic.
+#[test]
+fn a_baseline_scan_repeated_or_naming_a_component_twice_is_an_answer() {
+    let jpeg = encode(203, 117, ColorType::Rgb, |e| {
+        e.set_sampling_factor(SamplingFactor::F_2_2)
+    });
+    let (start, end) = scans(&jpeg)[0];
+    let repeated = [&jpeg[..end], &jpeg[start..end], &[0xFF, 0xD9]].concat();
+    let mut twice = jpeg.clone();
+    // SOS: marker, length, count, then (id, tables) per component.
+    twice[start + 7] = twice[start + 5];
+    for scale in [1, 2, 4, 8] {
+        let _ = decode(&repeated, scale, u64::MAX);
+        let _ = decode(&twice, scale, u64::MAX);
+    }
+}
+
 /// Hostile and broken scan scripts fail with an error (or decode), never panic or loop: scans cut,
 /// dropped, repeated past the limit, out of order, or with parameters out of range.
 #[test]
