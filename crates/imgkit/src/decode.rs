@@ -119,8 +119,11 @@ pub(crate) fn decode_checked(
         icc_profile,
         bytes,
         max_alloc,
+        progressive,
     } = checked;
-    if info.format == Format::Jpeg {
+    // At full size a progressive file stays with zune-jpeg: it is 6% faster there (268 against 284 ms
+    // on the 12 MP photo), and ours would hold whole planes beside the coefficients.
+    if info.format == Format::Jpeg && (shrink > 1 || !progressive) {
         if let Some(image) = decode_jpeg_ours(bytes, &info, shrink, max_alloc, buffers)? {
             return Ok(Decoded {
                 image,
@@ -187,8 +190,8 @@ fn to_8bit(image: DynamicImage) -> DynamicImage {
 }
 
 /// Baseline and progressive JPEGs (what cameras, phones and the web write) go through our own
-/// single-threaded decoder, `imgkit-jpeg`, at any scale. At full size it is as fast as zune-jpeg and,
-/// streaming baseline files row by row, needs no more memory. The rest (CMYK, arithmetic coding, odd
+/// single-threaded decoder, `imgkit-jpeg`, at any scale but a progressive file's full size. At full size
+/// it is faster than zune-jpeg and, streaming baseline files row by row, needs no more memory. The rest (CMYK, arithmetic coding, odd
 /// sampling), and anything it finds broken or too large for its budget, go to the decoder of the same
 /// size as before: `jpeg-decoder` for a DCT-scaled decode, `image`'s zune-jpeg (`Ok(None)`) for a full
 /// one, so a damaged file gets the same, more lenient verdict. A file over imgkit-jpeg's scan-count limit

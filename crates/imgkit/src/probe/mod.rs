@@ -119,6 +119,8 @@ pub(crate) struct Checked<'a> {
     pub(crate) bytes: &'a [u8],
     /// The decoder allocation budget, for those decoders.
     pub(crate) max_alloc: u64,
+    /// A progressive JPEG (the container walk saw SOF2 before the first scan).
+    pub(crate) progressive: bool,
 }
 
 impl<'a> Checked<'a> {
@@ -198,6 +200,7 @@ impl<'a> Checked<'a> {
             icc_profile,
             bytes,
             max_alloc: limits.max_alloc,
+            progressive: container.progressive,
         })
     }
 
@@ -233,6 +236,7 @@ impl<'a> Checked<'a> {
             icc_profile: container.icc_profile,
             bytes,
             max_alloc: limits.max_alloc,
+            progressive: false,
         })
     }
 }

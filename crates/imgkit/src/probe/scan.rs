@@ -24,6 +24,8 @@ pub(crate) struct Container {
     /// The size a header declares, where the walk can read it and the decoder allocates while reading the
     /// header (`png` sizes its row buffers from IHDR), so the limits can run before the decoder does.
     pub declared: Option<Declared>,
+    /// A JPEG whose frame header before its first scan is progressive (SOF2).
+    pub progressive: bool,
 }
 
 /// Width, height and decoded size as a header declares them.
@@ -50,12 +52,13 @@ pub(crate) fn scan(format: Format, bytes: &[u8], limits: &Limits) -> Result<Cont
             frames: webp_frames(bytes, limits.max_frames).max(1),
             ..still
         }),
-        Format::Jpeg => jpeg_has_eoi(bytes).then_some(still).ok_or_else(|| {
-            Error::malformed(
+        Format::Jpeg => match jpeg_walk(bytes) {
+            Some(progressive) => Ok(Container { progressive, ..still }),
+            None => Err(Error::malformed(
                 Format::Jpeg,
                 "truncated: no end-of-image marker after the image data",
-            )
-        }),
+            )),
+        },
         _ => Ok(still),
     }
 }
@@ -249,25 +252,35 @@ fn webp_frames(bytes: &[u8], max: u32) -> u32 {
 /// True if an EOI marker follows the first SOS. 0xFF is byte-stuffed inside entropy-coded data, so an
 /// `FF D9` after the first scan can only be a real marker; markers before it are walked by length, so
 /// an `FF D9` inside an EXIF thumbnail does not count.
-fn jpeg_has_eoi(bytes: &[u8]) -> bool {
+/// `None` when no end-of-image marker follows the first scan's header; otherwise whether a progressive
+/// frame header (SOF2) came before that scan.
+fn jpeg_walk(bytes: &[u8]) -> Option<bool> {
     let mut pos = 2usize;
+    let mut progressive = false;
     let sos = loop {
-        let Some(&[0xFF, marker]) = bytes.get(pos..pos + 2) else {
-            return false;
+        let &[0xFF, marker] = bytes.get(pos..pos + 2)? else {
+            return None;
         };
         match marker {
             0xFF => pos += 1, // fill byte
             0xDA => break pos,
             0x01 | 0xD0..=0xD8 => pos += 2,
-            _ => match bytes.get(pos + 2..pos + 4) {
-                Some(&[hi, lo]) => pos += 2 + usize::from(u16::from_be_bytes([hi, lo])),
-                _ => return false,
-            },
+            _ => {
+                progressive |= marker == 0xC2;
+                let &[hi, lo] = bytes.get(pos + 2..pos + 4)? else {
+                    return None;
+                };
+                pos += 2 + usize::from(u16::from_be_bytes([hi, lo]));
+            }
         }
     };
     // From the end: in a whole file the marker is (nearly) the last thing, so this is O(1) where a
     // forward search read every byte of a 12 MP photo (several ms per image).
-    bytes[sos..].windows(2).rev().any(|w| w == [0xFF, 0xD9])
+    bytes[sos..]
+        .windows(2)
+        .rev()
+        .any(|w| w == [0xFF, 0xD9])
+        .then_some(progressive)
 }
 
 #[cfg(test)]
@@ -290,14 +303,23 @@ mod tests {
     #[test]
     fn jpeg_eoi_must_follow_the_scan() {
         let header = b"\xFF\xD8\xFF\xE0\x00\x04\xFF\xD9\xFF\xDA\x00\x02";
-        assert!(
-            !jpeg_has_eoi(header),
+        assert_eq!(
+            jpeg_walk(header),
+            None,
             "an FF D9 inside a segment before SOS is not an EOI"
         );
         let mut full = header.to_vec();
         full.extend_from_slice(b"\x12\x34\xFF\x00\xFF\xD9");
-        assert!(jpeg_has_eoi(&full));
-        assert!(!jpeg_has_eoi(b"\xFF\xD8\xFF"));
+        assert_eq!(jpeg_walk(&full), Some(false));
+        assert_eq!(jpeg_walk(b"\xFF\xD8\xFF"), None);
+    }
+
+    #[test]
+    fn the_jpeg_walk_tells_progressive_frames() {
+        let baseline = imgkit_testkit::encode::photo_jpeg(64, 48, 90);
+        let progressive = imgkit_testkit::encode::photo_jpeg_progressive(64, 48, 90);
+        assert_eq!(jpeg_walk(&baseline), Some(false));
+        assert_eq!(jpeg_walk(&progressive), Some(true));
     }
 
     #[test]
