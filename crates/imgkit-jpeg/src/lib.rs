@@ -141,7 +141,7 @@ impl Buffers {
         zeroed(std::mem::take(&mut self.pixels), len)
     }
 
-    /// `len` bytes for our own output, which writes every one of them (`output::image` converts every
+    /// `len` bytes for our own output, which writes every one of them (`Output::rows` converts every
     /// row whole), so the earlier image's bytes are not zeroed first: at full size that was a 36 MB
     /// memset per 12 MP decode, on top of the write that replaces it.
     fn pixels_to_overwrite(&mut self, len: usize) -> Vec<u8> {
@@ -149,7 +149,6 @@ impl Buffers {
         if kept.capacity() < len {
             return vec![0; len];
         }
-        kept.truncate(len);
         kept.resize(len, 0);
         kept
     }
@@ -311,14 +310,8 @@ impl<'a> Decoder<'a> {
             let streaming = scan.components.len() == frame.components.len();
             frame.allocate_planes(self.buffers, streaming);
             if streaming {
-                let (width, height) = (
-                    frame.width.div_ceil(self.scale),
-                    frame.height.div_ceil(self.scale),
-                );
-                let channels = frame.components.len();
-                let pixels = self.buffers.pixels_to_overwrite(width * height * channels);
-                let ycbcr = ycbcr(frame, self.adobe_transform, self.jfif);
-                self.output = Some(Output::new(pixels, width, height, channels, ycbcr));
+                let output = start_output(frame, self.scale, self.adobe_transform, self.jfif, self.buffers);
+                self.output = Some(output);
             }
         }
         sequential::decode(
@@ -341,34 +334,38 @@ impl<'a> Decoder<'a> {
         if frame.progressive {
             progressive::transform(&mut frame, &self.tables, &self.basis)?;
         }
-        let image = match self.output {
-            // Every row was written when the scan's last row of units was.
-            Some(output) => output.finish(),
-            None => {
-                let (width, height) = (
-                    frame.width.div_ceil(self.scale),
-                    frame.height.div_ceil(self.scale),
-                );
-                let pixels = self
-                    .buffers
-                    .pixels_to_overwrite(width * height * frame.components.len());
-                let ycbcr = ycbcr(&frame, self.adobe_transform, self.jfif);
-                output::image(&frame, width, height, ycbcr, pixels)
-            }
+        // A streaming frame's rows are all written already (by its scan's last row of units); the others
+        // are written now, from their whole planes.
+        let mut output = match self.output {
+            Some(output) => output,
+            None => start_output(&frame, self.scale, self.adobe_transform, self.jfif, self.buffers),
         };
+        output.rows(&frame, output.height());
+        let image = output.finish();
         let planes = frame.components.into_iter().map(|c| c.plane);
         self.buffers.planes.extend(planes);
         Ok(image)
     }
 }
 
-/// Whether three components are YCbCr (to convert) rather than RGB: the Adobe marker's word when there
-/// is one, else YCbCr unless the components are named R, G and B outside a JFIF file.
-fn ycbcr(frame: &Frame, adobe_transform: Option<u8>, jfif: bool) -> bool {
-    match adobe_transform {
+/// The output of `frame` decoded at 1/`scale`, in memory from `buffers`. Three components are YCbCr (to
+/// convert) rather than RGB by the Adobe marker's word when there is one, else unless they are named R, G
+/// and B outside a JFIF file.
+fn start_output(
+    frame: &Frame,
+    scale: usize,
+    adobe_transform: Option<u8>,
+    jfif: bool,
+    buffers: &mut Buffers,
+) -> Output {
+    let (width, height) = (frame.width.div_ceil(scale), frame.height.div_ceil(scale));
+    let channels = frame.components.len();
+    let ycbcr = match adobe_transform {
         Some(t) => t != 0,
         None => jfif || !frame.components.iter().map(|c| c.id).eq(*b"RGB"),
-    }
+    };
+    let pixels = buffers.pixels_to_overwrite(width * height * channels);
+    Output::new(pixels, width, height, channels, ycbcr)
 }
 
 #[cfg(test)]

@@ -84,14 +84,6 @@ impl Output {
     }
 }
 
-/// The `width`×`height` image the planes of `frame` hold, written into `pixels` (`width × height` times
-/// the component count); three components are YCbCr when `ycbcr`, otherwise RGB already.
-pub(crate) fn image(frame: &Frame, width: usize, height: usize, ycbcr: bool, pixels: Vec<u8>) -> Image {
-    let mut output = Output::new(pixels, width, height, frame.components.len(), ycbcr);
-    output.rows(frame, height);
-    output.finish()
-}
-
 fn view(c: &Component) -> Plane<'_> {
     Plane {
         samples: &c.plane,

@@ -292,12 +292,9 @@ fn correct(bits: &mut Bits, store: &mut Store, positions: u64, p1: i16) {
         let n = rest.count_ones().min(16);
         let word = bits.bits(n);
         if rest & store.kept == 0 {
-            // None of them kept: the bits only need reading.
-            rest = if n == rest.count_ones() {
-                0
-            } else {
-                drop_lowest(rest, n)
-            };
+            // None of them kept: the bits only need reading. What is left starts at the position with
+            // `n` below it.
+            rest = select(rest, n).map_or(0, |at| rest & (u64::MAX << at));
             continue;
         }
         for i in (0..n).rev() {
@@ -308,14 +305,6 @@ fn correct(bits: &mut Bits, store: &mut Store, positions: u64, p1: i16) {
             }
         }
     }
-}
-
-/// `mask` without its `n` lowest set bits.
-fn drop_lowest(mut mask: u64, n: u32) -> u64 {
-    for _ in 0..n {
-        mask &= mask.wrapping_sub(1);
-    }
-    mask
 }
 
 /// Dequantises and transforms every block of every component into its plane, once all scans are in.

@@ -15,8 +15,8 @@ struct Member<'t> {
     dc: &'t Table,
     ac: &'t Table,
     /// By zig-zag position: the slot its coefficient adds to, and the factor (the DC's at 0; 0 for a
-    /// coefficient the scaled transform does not use, which then adds nothing to slot 0). Adding instead of testing for
-    /// SKIP keeps the store free of a branch that scaled decodes mispredict.
+    /// coefficient the scaled transform does not use, which then adds nothing to slot 0). Adding instead
+    /// of testing for SKIP keeps the store free of a branch that scaled decodes mispredict.
     slot: [u8; 64],
     factor: [f32; 64],
     pred: i32,

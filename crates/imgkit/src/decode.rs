@@ -191,11 +191,12 @@ fn to_8bit(image: DynamicImage) -> DynamicImage {
 
 /// Baseline and progressive JPEGs (what cameras, phones and the web write) go through our own
 /// single-threaded decoder, `imgkit-jpeg`, at any scale but a progressive file's full size. At full size
-/// it is faster than zune-jpeg and, streaming baseline files row by row, needs no more memory. The rest (CMYK, arithmetic coding, odd
-/// sampling), and anything it finds broken or too large for its budget, go to the decoder of the same
-/// size as before: `jpeg-decoder` for a DCT-scaled decode, `image`'s zune-jpeg (`Ok(None)`) for a full
-/// one, so a damaged file gets the same, more lenient verdict. A file over imgkit-jpeg's scan-count limit
-/// is rejected outright: handing it on would spend the time the limit saves.
+/// it is faster than zune-jpeg and, streaming baseline files row by row, needs no more memory. The rest
+/// (CMYK, arithmetic coding, odd sampling), and anything it finds broken or too large for its budget, go
+/// to the decoder of the same size as before: `jpeg-decoder` for a DCT-scaled decode, `image`'s
+/// zune-jpeg (`Ok(None)`) for a full one, so a damaged file gets the same, more lenient verdict. A file
+/// over imgkit-jpeg's scan-count limit is rejected outright: handing it on would spend the time the
+/// limit saves.
 fn decode_jpeg_ours(
     bytes: &[u8],
     info: &ImageInfo,

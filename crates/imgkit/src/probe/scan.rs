@@ -249,11 +249,10 @@ fn webp_frames(bytes: &[u8], max: u32) -> u32 {
     frames
 }
 
-/// True if an EOI marker follows the first SOS. 0xFF is byte-stuffed inside entropy-coded data, so an
-/// `FF D9` after the first scan can only be a real marker; markers before it are walked by length, so
-/// an `FF D9` inside an EXIF thumbnail does not count.
-/// `None` when no end-of-image marker follows the first scan's header; otherwise whether a progressive
-/// frame header (SOF2) came before that scan.
+/// `None` unless an EOI marker follows the first SOS; otherwise whether a progressive frame header (SOF2)
+/// came before that scan. 0xFF is byte-stuffed inside entropy-coded data, so an `FF D9` after the first
+/// scan can only be a real marker; markers before it are walked by length, so an `FF D9` inside an EXIF
+/// thumbnail does not count.
 fn jpeg_walk(bytes: &[u8]) -> Option<bool> {
     let mut pos = 2usize;
     let mut progressive = false;
