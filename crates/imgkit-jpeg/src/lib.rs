@@ -41,7 +41,7 @@ mod upsample;
 use frame::Frame;
 use huffman::Bits;
 use idct::Basis;
-use output::Output;
+use output::{Output, Target};
 use scan::Scan;
 use tables::Tables;
 
@@ -167,10 +167,76 @@ fn zeroed(mut kept: Vec<u8>, len: usize) -> Vec<u8> {
 
 /// [`decode`], with memory from (and planes given back to) `buffers`.
 pub fn decode_with(data: &[u8], scale: u32, max_alloc: u64, buffers: &mut Buffers) -> Result<Image> {
-    if !matches!(scale, 1 | 2 | 4 | 8) {
-        return Err(Error::Unsupported("scale must be 1, 2, 4 or 8"));
+    check_scale(scale)?;
+    let image = Decoder::new(data, scale as usize, max_alloc, buffers, None).run()?;
+    image.ok_or(Error::Malformed("no image was output"))
+}
+
+/// Takes a decode's rows as they are completed, so that the whole image never needs to exist at once
+/// (see [`decode_rows`]).
+pub trait Rows {
+    /// The output's size and channels (1: gray, 3: RGB), told once, before any row.
+    fn start(&mut self, width: usize, height: usize, channels: usize);
+
+    /// Memory for row `y`, exactly `width × channels` bytes, which the decoder then fills. Rows are asked
+    /// for in order, top to bottom, each once, so every row above `y` is complete when `y` is asked for;
+    /// the last one is complete when [`decode_rows`] returns `Ok`.
+    fn row(&mut self, y: usize) -> &mut [u8];
+}
+
+/// Decodes `data` at 1/`scale` of its size, as [`decode_with`] does, handing each row to `rows` as soon as
+/// it is complete instead of returning an image. A baseline file (one scan with every component) is then
+/// decoded without any full-size buffer: its planes hold two rows of MCUs, and the rows go straight to the
+/// caller, for example into a resizer that keeps only the rows its filter still needs.
+///
+/// On an error, the rows already handed over are not the whole image.
+///
+/// ```
+/// # let jpeg = {
+/// #     let mut out = Vec::new();
+/// #     let pixels: Vec<u8> = (0..64 * 48 * 3).map(|i| (i % 251) as u8).collect();
+/// #     jpeg_encoder::Encoder::new(&mut out, 90).encode(&pixels, 64, 48, jpeg_encoder::ColorType::Rgb).unwrap();
+/// #     out
+/// # };
+/// /// Sums each row's bytes.
+/// #[derive(Default)]
+/// struct Sums { row: Vec<u8>, sums: Vec<u32> }
+///
+/// impl imgkit_jpeg::Rows for Sums {
+///     fn start(&mut self, width: usize, _height: usize, channels: usize) {
+///         self.row = vec![0; width * channels];
+///     }
+///     fn row(&mut self, y: usize) -> &mut [u8] {
+///         if y > 0 {
+///             self.sums.push(self.row.iter().map(|&v| u32::from(v)).sum());
+///         }
+///         &mut self.row
+///     }
+/// }
+///
+/// let mut sums = Sums::default();
+/// imgkit_jpeg::decode_rows(&jpeg, 2, 1 << 20, &mut imgkit_jpeg::Buffers::default(), &mut sums)?;
+/// assert_eq!(sums.sums.len(), 23); // and the last row is in `sums.row`
+/// # Ok::<(), imgkit_jpeg::Error>(())
+/// ```
+pub fn decode_rows(
+    data: &[u8],
+    scale: u32,
+    max_alloc: u64,
+    buffers: &mut Buffers,
+    rows: &mut dyn Rows,
+) -> Result<()> {
+    check_scale(scale)?;
+    Decoder::new(data, scale as usize, max_alloc, buffers, Some(rows)).run()?;
+    Ok(())
+}
+
+fn check_scale(scale: u32) -> Result<()> {
+    if matches!(scale, 1 | 2 | 4 | 8) {
+        Ok(())
+    } else {
+        Err(Error::Unsupported("scale must be 1, 2, 4 or 8"))
     }
-    Decoder::new(data, scale as usize, max_alloc, buffers).run()
 }
 
 /// Most scans a file may have. A progressive file needs about ten; each scan walks every block of its
@@ -187,14 +253,22 @@ struct Decoder<'a> {
     adobe_transform: Option<u8>,
     jfif: bool,
     frame: Option<Frame>,
+    /// The caller's rows, until the output starts.
+    rows: Option<&'a mut dyn Rows>,
     /// A streaming frame's pixels, written as its scan goes.
-    output: Option<Output>,
+    output: Option<Output<'a>>,
     scans: usize,
     basis: Basis,
 }
 
 impl<'a> Decoder<'a> {
-    fn new(data: &'a [u8], scale: usize, max_alloc: u64, buffers: &'a mut Buffers) -> Decoder<'a> {
+    fn new(
+        data: &'a [u8],
+        scale: usize,
+        max_alloc: u64,
+        buffers: &'a mut Buffers,
+        rows: Option<&'a mut dyn Rows>,
+    ) -> Decoder<'a> {
         Decoder {
             data,
             buffers,
@@ -205,13 +279,14 @@ impl<'a> Decoder<'a> {
             adobe_transform: None,
             jfif: false,
             frame: None,
+            rows,
             output: None,
             scans: 0,
             basis: Basis::new(),
         }
     }
 
-    fn run(mut self) -> Result<Image> {
+    fn run(mut self) -> Result<Option<Image>> {
         let data = self.data;
         if !data.starts_with(&[0xFF, 0xD8]) {
             return Err(Error::Malformed("no start-of-image marker"));
@@ -310,7 +385,15 @@ impl<'a> Decoder<'a> {
             let streaming = scan.components.len() == frame.components.len();
             frame.allocate_planes(self.buffers, streaming);
             if streaming {
-                let output = start_output(frame, self.scale, self.adobe_transform, self.jfif, self.buffers);
+                let target = self.rows.take();
+                let output = start_output(
+                    frame,
+                    self.scale,
+                    self.adobe_transform,
+                    self.jfif,
+                    self.buffers,
+                    target,
+                );
                 self.output = Some(output);
             }
         }
@@ -326,7 +409,7 @@ impl<'a> Decoder<'a> {
         Ok(bits.position())
     }
 
-    fn finish(self) -> Result<Image> {
+    fn finish(self) -> Result<Option<Image>> {
         let mut frame = self.frame.ok_or(Error::Malformed("no frame header"))?;
         if frame.components.iter().any(|c| !c.scanned) {
             return Err(Error::Malformed("a component has no scan"));
@@ -338,7 +421,14 @@ impl<'a> Decoder<'a> {
         // are written now, from their whole planes.
         let mut output = match self.output {
             Some(output) => output,
-            None => start_output(&frame, self.scale, self.adobe_transform, self.jfif, self.buffers),
+            None => start_output(
+                &frame,
+                self.scale,
+                self.adobe_transform,
+                self.jfif,
+                self.buffers,
+                self.rows,
+            ),
         };
         output.rows(&frame, output.height());
         let image = output.finish();
@@ -348,24 +438,31 @@ impl<'a> Decoder<'a> {
     }
 }
 
-/// The output of `frame` decoded at 1/`scale`, in memory from `buffers`. Three components are YCbCr (to
-/// convert) rather than RGB by the Adobe marker's word when there is one, else unless they are named R, G
-/// and B outside a JFIF file.
-fn start_output(
+/// The output of `frame` decoded at 1/`scale`: into the caller's `rows`, or else memory from `buffers`.
+/// Three components are YCbCr (to convert) rather than RGB by the Adobe marker's word when there is one,
+/// else unless they are named R, G and B outside a JFIF file.
+fn start_output<'a>(
     frame: &Frame,
     scale: usize,
     adobe_transform: Option<u8>,
     jfif: bool,
     buffers: &mut Buffers,
-) -> Output {
+    rows: Option<&'a mut dyn Rows>,
+) -> Output<'a> {
     let (width, height) = (frame.width.div_ceil(scale), frame.height.div_ceil(scale));
     let channels = frame.components.len();
     let ycbcr = match adobe_transform {
         Some(t) => t != 0,
         None => jfif || !frame.components.iter().map(|c| c.id).eq(*b"RGB"),
     };
-    let pixels = buffers.pixels_to_overwrite(width * height * channels);
-    Output::new(pixels, width, height, channels, ycbcr)
+    let target = match rows {
+        Some(rows) => {
+            rows.start(width, height, channels);
+            Target::Rows(rows)
+        }
+        None => Target::Pixels(buffers.pixels_to_overwrite(width * height * channels)),
+    };
+    Output::new(target, width, height, channels, ycbcr)
 }
 
 #[cfg(test)]

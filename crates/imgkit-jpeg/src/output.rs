@@ -4,11 +4,27 @@
 use crate::colour::ycbcr_row;
 use crate::frame::{Component, Frame};
 use crate::upsample::{self, Plane, Scratch};
-use crate::Image;
+use crate::{Image, Rows};
+
+/// Where the rows go: an image's pixels, or the caller's [`Rows`].
+pub(crate) enum Target<'a> {
+    Pixels(Vec<u8>),
+    Rows(&'a mut dyn Rows),
+}
+
+impl Target<'_> {
+    /// Row `y`, `bytes` long, to write.
+    fn row(&mut self, y: usize, bytes: usize) -> &mut [u8] {
+        match self {
+            Target::Pixels(pixels) => &mut pixels[y * bytes..(y + 1) * bytes],
+            Target::Rows(rows) => rows.row(y),
+        }
+    }
+}
 
 /// The pixels being written, and how many rows are done.
-pub(crate) struct Output {
-    pixels: Vec<u8>,
+pub(crate) struct Output<'a> {
+    target: Target<'a>,
     width: usize,
     height: usize,
     channels: usize,
@@ -19,12 +35,16 @@ pub(crate) struct Output {
     planar: Vec<u8>,
 }
 
-impl Output {
-    /// An image of `width`×`height`×`channels` (1 or 3) to write into `pixels` (that long).
-    pub(crate) fn new(pixels: Vec<u8>, width: usize, height: usize, channels: usize, ycbcr: bool) -> Output {
-        debug_assert_eq!(pixels.len(), width * height * channels);
+impl<'a> Output<'a> {
+    /// An image of `width`×`height`×`channels` (1 or 3) to write into `target` (pixels that long, or rows
+    /// told the size already).
+    pub(crate) fn new(target: Target<'a>, width: usize, height: usize, channels: usize, ycbcr: bool) -> Self {
+        debug_assert!(
+            matches!(&target, Target::Pixels(p) if p.len() == width * height * channels)
+                || matches!(target, Target::Rows(_))
+        );
         Output {
-            pixels,
+            target,
             width,
             height,
             channels,
@@ -46,17 +66,23 @@ impl Output {
         // Never backwards: a hostile file may scan its components again after the output is written.
         let rows = self.done..until.min(height).max(self.done);
         let bytes = width * self.channels;
-        let out = self.pixels[rows.start * bytes..rows.end * bytes].chunks_exact_mut(bytes);
         let planes = &frame.components;
         if self.channels == 1 {
             let c = view(&planes[0]);
-            for (y, out) in rows.clone().zip(out) {
-                out.copy_from_slice(upsample::row(&c, y, width, height, &mut self.scratch[0]));
+            for y in rows.clone() {
+                self.target.row(y, bytes).copy_from_slice(upsample::row(
+                    &c,
+                    y,
+                    width,
+                    height,
+                    &mut self.scratch[0],
+                ));
             }
         } else {
             let views = [view(&planes[0]), view(&planes[1]), view(&planes[2])];
             let [s0, s1, s2] = &mut self.scratch;
-            for (y, out) in rows.clone().zip(out) {
+            for y in rows.clone() {
+                let out = self.target.row(y, bytes);
                 let a = upsample::row(&views[0], y, width, height, s0);
                 let b = upsample::row(&views[1], y, width, height, s1);
                 let c = upsample::row(&views[2], y, width, height, s2);
@@ -72,14 +98,17 @@ impl Output {
         self.done = self.done.max(rows.end);
     }
 
-    /// The image, once every row is done.
-    pub(crate) fn finish(self) -> Image {
+    /// The image, once every row is done; `None` when the rows went to the caller's [`Rows`].
+    pub(crate) fn finish(self) -> Option<Image> {
         debug_assert_eq!(self.done, self.height);
-        Image {
-            width: self.width as u32,
-            height: self.height as u32,
-            channels: self.channels as u8,
-            pixels: self.pixels,
+        match self.target {
+            Target::Pixels(pixels) => Some(Image {
+                width: self.width as u32,
+                height: self.height as u32,
+                channels: self.channels as u8,
+                pixels,
+            }),
+            Target::Rows(_) => None,
         }
     }
 }

@@ -508,3 +508,63 @@ fn reused_buffers_give_the_same_pixels_as_fresh_ones() {
         }
     }
 }
+
+/// Collects the rows a decode hands over, checking they come in order, each once, after the size.
+#[derive(Default)]
+struct Collect {
+    size: Option<(usize, usize, usize)>,
+    pixels: Vec<u8>,
+    next: usize,
+}
+
+impl Rows for Collect {
+    fn start(&mut self, width: usize, height: usize, channels: usize) {
+        assert!(self.size.is_none(), "the size is told once");
+        self.size = Some((width, height, channels));
+        // Stale bytes, so a row the decoder does not write in full shows.
+        self.pixels = vec![0xA5; width * height * channels];
+    }
+
+    fn row(&mut self, y: usize) -> &mut [u8] {
+        assert_eq!(y, self.next, "rows come in order, each once");
+        self.next += 1;
+        let (width, _, channels) = self.size.expect("the size comes before any row");
+        let bytes = width * channels;
+        &mut self.pixels[y * bytes..(y + 1) * bytes]
+    }
+}
+
+/// Rows handed over one by one make the image a whole decode gives: for a streaming baseline file, one
+/// with a scan per component (whole planes) and progressive ones, at every scale.
+#[test]
+fn rows_handed_over_make_the_whole_image() {
+    let mut files: Vec<(String, Vec<u8>)> = libjpeg_progressive();
+    for (name, color, sampling) in LAYOUTS {
+        let one = encode(203, 117, color, |e| e.set_sampling_factor(sampling));
+        let separate = encode(203, 117, color, |e| {
+            e.set_sampling_factor(sampling);
+            e.set_optimized_huffman_tables(true);
+        });
+        files.push((format!("{name} one scan"), one));
+        files.push((format!("{name} a scan per component"), separate));
+    }
+    let mut buffers = Buffers::default();
+    for (name, jpeg) in &files {
+        for scale in [1, 2, 4, 8] {
+            let whole = decode(jpeg, scale, u64::MAX).unwrap();
+            let mut rows = Collect::default();
+            decode_rows(jpeg, scale, u64::MAX, &mut buffers, &mut rows).unwrap();
+            let (w, h, c) = rows.size.unwrap();
+            assert_eq!(
+                (w as u32, h as u32, c as u8),
+                (whole.width, whole.height, whole.channels),
+                "{name} at 1/{scale}"
+            );
+            assert_eq!(rows.next, h, "{name} at 1/{scale}: every row");
+            assert!(
+                rows.pixels == whole.pixels,
+                "{name} at 1/{scale}: the same pixels"
+            );
+        }
+    }
+}

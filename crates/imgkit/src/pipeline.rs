@@ -4,9 +4,10 @@ use std::time::{Duration, Instant};
 
 use image::DynamicImage;
 
-use crate::decode::{decode_checked, Decoded};
+use crate::decode::{self, decode_checked, Decoded};
 use crate::error::{Error, Limit, Result};
-use crate::resize::Resizer;
+use crate::probe::Checked;
+use crate::resize::{self, Resizer, RowResize};
 use crate::scale::{self, ShrinkOnLoad, View};
 use crate::{
     color, encode, orient, Filter, Format, ImageInfo, Limits, OutputFormat, Plan, Probed, Spec,
@@ -39,7 +40,8 @@ pub struct Output {
 pub struct Timings {
     /// Sniffing, container scan, header parse and limit checks.
     pub probe: Duration,
-    /// Decoding the first frame to pixels.
+    /// Decoding the first frame to pixels. Where the largest rendition is resized from the rows as they
+    /// are decoded (a JPEG, when no other rendition needs the decoded image), its resize is in here.
     pub decode: Duration,
     /// Resampling, orientation and colour conversion.
     pub resize: Duration,
@@ -70,6 +72,11 @@ pub struct Processor {
     shrink: ShrinkOnLoad,
     /// The scaled JPEG decoder's memory, kept from one input to the next.
     jpeg: imgkit_jpeg::Buffers,
+    /// Whether the decode's one rendition is made from its rows (see `stream`); off only in tests, to
+    /// compare with the whole decode.
+    from_rows: bool,
+    /// Renditions made from decoded rows, for tests to see the path taken.
+    streamed: u64,
 }
 
 impl Processor {
@@ -80,6 +87,8 @@ impl Processor {
             resizer: Resizer::default(),
             shrink: ShrinkOnLoad::Measured,
             jpeg: imgkit_jpeg::Buffers::default(),
+            from_rows: true,
+            streamed: 0,
         }
     }
 
@@ -115,10 +124,7 @@ impl Processor {
     /// Produces one rendition of `bytes`.
     pub fn process(&mut self, bytes: &[u8], spec: &Spec) -> Result<Output> {
         let mut outputs = self.process_many(bytes, std::slice::from_ref(spec))?;
-        outputs.pop().ok_or_else(|| Error::Internal {
-            stage: "pipeline",
-            reason: "no output".into(),
-        })
+        outputs.pop().ok_or_else(|| internal("no output"))
     }
 
     /// Produces one rendition per spec from a single decode, returned in the order of `specs`: probes
@@ -137,7 +143,9 @@ impl Processor {
     /// Every spec is validated before the input is decoded, so a configuration error never costs a decode.
     /// The decode is sized for the largest rendition (see [`shrink_on_load`](Processor::shrink_on_load)),
     /// and renditions are made largest first, each from the smallest already-made rendition that still
-    /// holds the margin's multiple of its size, so extra small renditions cost little.
+    /// holds the margin's multiple of its size, so extra small renditions cost little. When only the
+    /// largest is made from the decode and imgkit-jpeg decodes it, that rendition is resized from the
+    /// rows as they are decoded, and the decoded image is never held whole.
     ///
     /// ```
     /// use imgkit::{probe, Limits, Processor, Spec};
@@ -164,53 +172,99 @@ impl Processor {
             .map(|spec| self.stored_target(&checked.info, spec))
             .collect::<Result<Vec<_>>>()?;
         let shrink = scale::decode_shrink(&plans, full, self.shrink);
-        let cascade = scale::cascade_margin(self.shrink);
-        let decoded = decode_checked(checked, shrink, &mut self.jpeg)?;
+        let route = scale::route(&plans, full, scale::cascade_margin(self.shrink));
+        let (info, icc_profile) = (checked.info.clone(), checked.icc_profile.clone());
+        let streamed = match route.only_from_decode() {
+            Some(i) => self
+                .stream(&checked, shrink, &plans[i], specs[i].filter_kind())?
+                .map(|image| (i, image)),
+            None => None,
+        };
+        let decoded = match streamed {
+            Some(_) => None,
+            None => Some(decode_checked(checked, shrink, &mut self.jpeg)?),
+        };
         let shared = Timings {
             probe: probe_time,
             decode: start.elapsed(),
             ..Timings::default()
         };
-
-        let mut order: Vec<usize> = (0..specs.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(u64::from(plans[i].width) * u64::from(plans[i].height)));
+        let decoded_size = (info.width.div_ceil(shrink), info.height.div_ceil(shrink));
+        let mut streamed = streamed;
         let mut outputs: Vec<Option<Output>> = specs.iter().map(|_| None).collect();
-        // Full-frame renditions (before orientation and colour conversion) that a later, smaller one can
-        // start from; kept only when one will.
-        let mut sources: Vec<DynamicImage> = Vec::new();
-        let decoded_view = View::decoded((decoded.width(), decoded.height()), decoded.shrink);
+        // Renditions (before orientation and colour conversion) that a later, smaller one starts from.
+        let mut kept: Vec<Option<DynamicImage>> = specs.iter().map(|_| None).collect();
         let view_of = |image: &DynamicImage| View::resized((image.width(), image.height()), full);
-        for (k, &i) in order.iter().enumerate() {
+        for &i in &route.order {
             let resize_start = Instant::now();
-            let (source, view) = cascade
-                .and_then(|m| {
-                    sources
-                        .iter()
-                        .rev()
-                        .find(|s| scale::holds(view_of(s), &plans[i], full, m))
-                })
-                .map_or((&decoded.image, decoded_view), |s| (s, view_of(s)));
-            let from = (source.width(), source.height());
-            let resized = self.resize(source, view, &plans[i], full, specs[i].filter_kind())?;
-            let reusable = cascade.is_some_and(|m| {
-                plans[i].crop.is_none()
-                    && order[k + 1..]
-                        .iter()
-                        .any(|&j| scale::holds(view_of(&resized), &plans[j], full, m))
-            });
-            if reusable {
-                sources.push(resized.clone());
+            let filter = specs[i].filter_kind();
+            let (resized, from) = match (route.from[i], &decoded) {
+                (Some(j), _) => {
+                    let source = kept[j]
+                        .as_ref()
+                        .ok_or_else(|| internal("a source rendition was not kept"))?;
+                    let from = (source.width(), source.height());
+                    (
+                        self.resize(source, view_of(source), &plans[i], full, filter)?,
+                        from,
+                    )
+                }
+                (None, Some(decoded)) => {
+                    let from = (decoded.width(), decoded.height());
+                    let view = View::decoded(from, decoded.shrink);
+                    (self.resize(&decoded.image, view, &plans[i], full, filter)?, from)
+                }
+                (None, None) => match streamed.take() {
+                    Some((k, image)) if k == i => (image, decoded_size),
+                    _ => return Err(internal("a rendition has no source")),
+                },
+            };
+            if route.kept[i] {
+                kept[i] = Some(resized.clone());
             }
-            outputs[i] = Some(self.finish(resized, &decoded, &specs[i], shared, resize_start, from)?);
+            let meta = (&info, icc_profile.as_deref());
+            outputs[i] = Some(self.finish(resized, meta, &specs[i], shared, resize_start, from)?);
         }
-        decoded.recycle(&mut self.jpeg);
+        if let Some(decoded) = decoded {
+            decoded.recycle(&mut self.jpeg);
+        }
         outputs
             .into_iter()
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| Error::Internal {
-                stage: "pipeline",
-                reason: "a rendition was skipped".into(),
-            })
+            .ok_or_else(|| internal("a rendition was skipped"))
+    }
+
+    /// The one rendition made from the decode, resized from the rows as imgkit-jpeg decodes them, so the
+    /// decoded image never exists whole (a 12 MP photo's 36 MB); `None` where that does not apply: not
+    /// a JPEG for imgkit-jpeg, no convolution on both axes, or a file imgkit-jpeg turns down (then the
+    /// whole decode gives the verdict, or decodes it with another decoder).
+    fn stream(
+        &mut self,
+        checked: &Checked<'_>,
+        shrink: u32,
+        plan: &Plan,
+        filter: Filter,
+    ) -> Result<Option<DynamicImage>> {
+        let info = &checked.info;
+        let ours = decode::takes_ours(info.format, shrink, checked.progressive);
+        if !self.from_rows || !ours || filter == Filter::Nearest {
+            return Ok(None);
+        }
+        let full = (info.width, info.height);
+        let size = (info.width.div_ceil(shrink), info.height.div_ceil(shrink));
+        let region = scale::source_region(plan, View::decoded(size, shrink), full);
+        if !resize::both_axes(plan.width, plan.height, region) {
+            return Ok(None);
+        }
+        let mut rows = RowResize::new(&mut self.resizer, plan.width, plan.height, region, filter);
+        if !decode::stream_jpeg(checked, shrink, &mut self.jpeg, &mut rows)? {
+            return Ok(None);
+        }
+        let (width, height) = rows.source_size().unwrap_or_default();
+        decode::check_scaled_size(info, shrink, width as u32, height as u32)?;
+        let image = rows.finish()?;
+        self.streamed += 1;
+        Ok(Some(image))
     }
 
     /// Renders one spec from an image decoded earlier with [`decode`](crate::decode), e.g. to produce
@@ -223,7 +277,8 @@ impl Processor {
         let from = (decoded.width(), decoded.height());
         let view = View::decoded(from, decoded.shrink);
         let resized = self.resize(&decoded.image, view, &plan, full, spec.filter_kind())?;
-        self.finish(resized, decoded, spec, Timings::default(), start, from)
+        let meta = (&decoded.info, decoded.icc_profile.as_deref());
+        self.finish(resized, meta, spec, Timings::default(), start, from)
     }
 
     /// Output size and source crop of `spec` in stored orientation, checked against the limits.
@@ -256,18 +311,18 @@ impl Processor {
     fn finish(
         &mut self,
         mut image: DynamicImage,
-        decoded: &Decoded,
+        (info, icc_profile): (&ImageInfo, Option<&[u8]>),
         spec: &Spec,
         mut timings: Timings,
         resize_start: Instant,
         resized_from: (u32, u32),
     ) -> Result<Output> {
-        orient::apply(&mut image, decoded.info.orientation);
-        if let Some(icc) = &decoded.icc_profile {
+        orient::apply(&mut image, info.orientation);
+        if let Some(icc) = icc_profile {
             color::to_srgb(&mut image, icc);
         }
         let resized = Instant::now();
-        let format = spec.output_format().resolve(decoded.info.format);
+        let format = spec.output_format().resolve(info.format);
         let (width, height) = (image.width(), image.height());
         let (bytes, format) = encode::encode(image, format, spec.background_rgb())?;
         timings.resize = resized - resize_start;
@@ -294,6 +349,13 @@ impl Processor {
             }
         }
         Ok(())
+    }
+}
+
+fn internal(reason: &str) -> Error {
+    Error::Internal {
+        stage: "pipeline",
+        reason: reason.into(),
     }
 }
 
@@ -422,6 +484,78 @@ mod tests {
                 fresh.width,
                 fresh.height
             );
+        }
+    }
+
+    /// A rendition made from rows as they are decoded shows what one resized from the whole decode
+    /// shows, to rounding: odd sizes, every scale, a cover crop, a transposing orientation,
+    /// gray and colour, a progressive file at reduced scale, and more than one rendition per call.
+    #[test]
+    fn renditions_from_decoded_rows_match_those_from_the_whole_decode() {
+        let gray = {
+            let rgb = imgkit_testkit::photo(603, 411, 5);
+            let mut out = Vec::new();
+            let luma = DynamicImage::ImageRgb8(rgb).to_luma8();
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+                .write_image(luma.as_raw(), 603, 411, image::ExtendedColorType::L8)
+                .unwrap();
+            out
+        };
+        let files = [
+            ("colour", imgkit_testkit::encode::photo_jpeg(603, 411, 90)),
+            ("gray", gray),
+            (
+                "orientation 6",
+                imgkit_testkit::encode::photo_jpeg_oriented(603, 411, 90, 6),
+            ),
+            (
+                "progressive",
+                imgkit_testkit::encode::photo_jpeg_progressive(603, 411, 90),
+            ),
+        ];
+        let png = |spec: Spec| spec.format(OutputFormat::Png);
+        let calls = [
+            vec![png(Spec::width(590))],
+            vec![png(Spec::width(250))],
+            vec![png(Spec::width(70))],
+            vec![png(Spec::size(120, 120).fit(Fit::Cover))],
+            vec![png(Spec::width(300)), png(Spec::width(100)), png(Spec::width(40))],
+        ];
+        for (name, jpeg) in &files {
+            for specs in &calls {
+                let mut processor = Processor::new(Limits::default());
+                let outs = processor.process_many(jpeg, specs).unwrap();
+                // Except a progressive file at full size (zune-jpeg's) and a rendition of the image's own
+                // size (nothing to resize), the largest rendition is made from rows.
+                let first = &outs[0];
+                let stored = if *name == "orientation 6" {
+                    (first.height, first.width)
+                } else {
+                    (first.width, first.height)
+                };
+                let progressive_full = *name == "progressive" && first.resized_from.0 == 603;
+                let streams = !progressive_full && stored != first.resized_from;
+                assert_eq!(
+                    processor.streamed,
+                    u64::from(streams),
+                    "{name} {specs:?}: streamed"
+                );
+                let mut whole = Processor::new(Limits::default());
+                whole.from_rows = false;
+                let wholes = whole.process_many(jpeg, specs).unwrap();
+                assert_eq!(whole.streamed, 0);
+                for ((spec, out), whole) in specs.iter().zip(&outs).zip(&wholes) {
+                    let (a, b) = (decode(out).to_rgb8(), decode(whole).to_rgb8());
+                    assert_eq!(a.dimensions(), b.dimensions(), "{name} {spec:?}");
+                    let diffs: Vec<u8> = a.iter().zip(b.iter()).map(|(x, y)| x.abs_diff(*y)).collect();
+                    let worst = diffs.iter().max().copied().unwrap_or(0);
+                    let over = diffs.iter().filter(|&&d| d > 1).count();
+                    assert!(
+                        worst <= 2 && over <= diffs.len() / 1000,
+                        "{name} {spec:?}: {over} values differ, by up to {worst}"
+                    );
+                }
+            }
         }
     }
 

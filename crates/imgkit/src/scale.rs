@@ -195,6 +195,58 @@ pub(crate) fn decode_shrink<'a>(
         .unwrap_or(1)
 }
 
+/// The order a call's renditions are made in, and where each one's pixels come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Route {
+    /// Indices of the plans, largest first.
+    pub(crate) order: Vec<usize>,
+    /// Per plan: the earlier rendition (a plan index) it is resized from, or `None`: from the decode.
+    pub(crate) from: Vec<Option<usize>>,
+    /// Per plan: whether a later rendition is resized from it, so it must be kept.
+    pub(crate) kept: Vec<bool>,
+}
+
+impl Route {
+    /// The one rendition resized from the decode, when exactly one is: the others all start from
+    /// renditions, so the decoded pixels are needed only once, in order.
+    pub(crate) fn only_from_decode(&self) -> Option<usize> {
+        let mut from_decode = self.order.iter().filter(|&&i| self.from[i].is_none());
+        match (from_decode.next(), from_decode.next()) {
+            (Some(&i), None) => Some(i),
+            _ => None,
+        }
+    }
+}
+
+/// The route of `plans` over a `full`-sized image: largest first, each from the smallest rendition made
+/// before it that keeps `cascade` times its size (uncropped ones only: a crop shows part of the image),
+/// else from the decode; `None` means every rendition from the decode.
+pub(crate) fn route(plans: &[Plan], full: (u32, u32), cascade: Option<Margin>) -> Route {
+    let mut order: Vec<usize> = (0..plans.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(u64::from(plans[i].width) * u64::from(plans[i].height)));
+    let view_of = |i: usize| View::resized((plans[i].width, plans[i].height), full);
+    let mut from = vec![None; plans.len()];
+    let mut kept = vec![false; plans.len()];
+    if let Some(margin) = cascade {
+        let mut sources: Vec<usize> = Vec::new();
+        for (k, &i) in order.iter().enumerate() {
+            from[i] = sources
+                .iter()
+                .rev()
+                .copied()
+                .find(|&s| holds(view_of(s), &plans[i], full, margin));
+            kept[i] = plans[i].crop.is_none()
+                && order[k + 1..]
+                    .iter()
+                    .any(|&j| holds(view_of(i), &plans[j], full, margin));
+            if kept[i] {
+                sources.push(i);
+            }
+        }
+    }
+    Route { order, from, kept }
+}
+
 /// The margin cascades keep under `rule` (`None`: no cascades, every rendition from the decode).
 pub(crate) fn cascade_margin(rule: ShrinkOnLoad) -> Option<Margin> {
     match rule {

@@ -1,4 +1,5 @@
-//! Stage 4: resampling with fast_image_resize (SIMD), alpha-correct, with reused scratch buffers.
+//! Stage 4: resampling with fast_image_resize (SIMD), alpha-correct, with reused scratch buffers: of a
+//! whole image, or ([`rows`]) of one handed over a row at a time.
 
 use fast_image_resize as fr;
 use image::DynamicImage;
@@ -7,11 +8,19 @@ use crate::error::{Error, Result};
 use crate::scale::Region;
 use crate::Filter;
 
-/// Owns fast_image_resize's scratch buffers, so a [`Processor`](crate::Processor) reuses them across images.
+mod rows;
+
+pub(crate) use rows::RowResize;
+
+/// Owns fast_image_resize's scratch buffers, and those of [`RowResize`], so a
+/// [`Processor`](crate::Processor) reuses them across images.
 #[derive(Default)]
 pub(crate) struct Resizer {
     inner: fr::Resizer,
     mul_div: fr::MulDiv,
+    /// [`RowResize`]'s source rows and vertical-pass band.
+    window: Vec<u8>,
+    band: Vec<u8>,
 }
 
 impl Resizer {
@@ -37,10 +46,8 @@ impl Resizer {
             width: cw,
             height: ch,
         } = region;
-        let horizontal = f64::from(width) != cw || left != left.round();
-        let vertical = f64::from(height) != ch || top != top.round();
         let mut dst = DynamicImage::new(width, height, src.color());
-        if filter == Filter::Nearest || !(horizontal && vertical) {
+        if filter == Filter::Nearest || !both_axes(width, height, region) {
             let options = options(filter, true, (left, top, cw, ch));
             self.inner.resize(src, &mut dst, &options).map_err(internal)?;
             return Ok(dst);
@@ -76,25 +83,43 @@ impl Resizer {
         } else {
             src
         };
-        // The columns the horizontal filter reads: its radius grows with the downscale factor.
-        let scale = (cw / f64::from(dst.width())).max(1.0);
-        let reach = (support(filter) * scale).ceil() + 1.0;
-        let x0 = (left - reach).floor().max(0.0);
-        let x1 = (left + cw + reach).ceil().min(f64::from(src.width()));
-        // A whole number within the image width, so the cast is exact.
-        let columns = (x1 - x0) as u32;
+        let (x0, x1) = reach(left, cw, src.width(), dst.width(), filter);
+        let columns = x1 - x0;
         let mut between = DynamicImage::new(columns, dst.height(), src.color());
-        let vertical = options(filter, false, (x0, top, f64::from(columns), ch));
+        let vertical = options(filter, false, (f64::from(x0), top, f64::from(columns), ch));
         self.inner
             .resize(src, &mut between, &vertical)
             .map_err(internal)?;
-        let horizontal = options(filter, false, (left - x0, 0.0, cw, f64::from(dst.height())));
+        let horizontal = options(
+            filter,
+            false,
+            (left - f64::from(x0), 0.0, cw, f64::from(dst.height())),
+        );
         self.inner.resize(&between, dst, &horizontal).map_err(internal)?;
         if alpha {
             self.mul_div.divide_alpha_inplace(dst).map_err(internal)?;
         }
         Ok(())
     }
+}
+
+/// Whether resizing `region` to `width × height` resamples both axes (else fast_image_resize makes one
+/// pass, or copies).
+pub(crate) fn both_axes(width: u32, height: u32, region: Region) -> bool {
+    let horizontal = f64::from(width) != region.width || region.left != region.left.round();
+    let vertical = f64::from(height) != region.height || region.top != region.top.round();
+    horizontal && vertical
+}
+
+/// The source columns `x0..x1` (of `source_width`) that the horizontal filter reads to resize `width`
+/// columns from `left` to `out_width`: its radius grows with the downscale factor.
+fn reach(left: f64, width: f64, source_width: u32, out_width: u32, filter: Filter) -> (u32, u32) {
+    let scale = (width / f64::from(out_width)).max(1.0);
+    let reach = (support(filter) * scale).ceil() + 1.0;
+    let x0 = (left - reach).floor().max(0.0);
+    let x1 = (left + width + reach).ceil().min(f64::from(source_width));
+    // Whole numbers within the image width, so the casts are exact.
+    (x0 as u32, x1 as u32)
 }
 
 /// `filter` over the source box `(left, top, width, height)`; `alpha`: premultiply around the call.
