@@ -202,6 +202,28 @@ pub fn fuzz_resize(
     let stored = crate::scale::stored_plan(crate::plan(dw, dh, target.0, target.1, fit, enlarge), swaps);
     let region = Region::centred((width, height), stored.crop);
     let mut out = Resizer::default().resize(&src, stored.width, stored.height, region, filter)?;
+    // The same resize from rows, where the pipeline would make it so (gray or RGB, a convolution on
+    // both axes), must give the same size.
+    if matches!(channels, 1 | 3)
+        && filter != Filter::Nearest
+        && both_axes(stored.width, stored.height, region)
+    {
+        use imgkit_jpeg::Rows;
+        let mut resizer = Resizer::default();
+        let mut rows = RowResize::new(&mut resizer, stored.width, stored.height, region, filter);
+        let channels = usize::from(channels);
+        rows.start(width as usize, height as usize, channels);
+        for (y, row) in src.as_bytes().chunks_exact(width as usize * channels).enumerate() {
+            rows.row(y).copy_from_slice(row);
+        }
+        let from_rows = rows.finish()?;
+        if (from_rows.width(), from_rows.height()) != (out.width(), out.height()) {
+            return Err(Error::Internal {
+                stage: "fuzz_resize",
+                reason: "the resize from rows has another size".into(),
+            });
+        }
+    }
     crate::orient::apply(&mut out, orientation);
     Ok((out.width(), out.height()))
 }
