@@ -93,16 +93,16 @@ fn parse_spec(text: &str) -> Result<Spec> {
     Ok(Spec::width(width).format(format))
 }
 
-/// The fidelity reference: the whole image, full-size decode, Lanczos3, at exactly `size` (tools round
-/// the free side differently, so each is compared with the exact rendition of its own size).
+/// The fidelity reference: the whole image, full-size decode (chroma upsampled, RGB), Lanczos3, at
+/// exactly `size` (tools round the free side differently, so each is compared with the exact rendition
+/// of its own size). Decoded whole, then rendered, so no shortcut of the pipeline's is in it.
 fn exact(size: (u32, u32), input: &Path, out: &Path) -> Result<()> {
     let bytes = std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
     let spec = Spec::size(size.0, size.1)
         .fit(Fit::Fill)
         .format(OutputFormat::Png);
-    let rendition = Processor::new(Limits::default())
-        .shrink_on_load(None)
-        .process(&bytes, &spec)?;
+    let decoded = imgkit::decode(&bytes, &Limits::default())?;
+    let rendition = Processor::new(Limits::default()).render(&decoded, &spec)?;
     std::fs::write(out, &rendition.bytes).with_context(|| format!("writing {}", out.display()))
 }
 

@@ -41,7 +41,6 @@ fn main() -> Result<()> {
         .collect();
     photos.sort();
     let limits = Limits::default();
-    let mut exact = Processor::new(limits).shrink_on_load(None);
     let mut render = Processor::new(limits);
     let mut default = Processor::new(limits);
     // (photo, width, the size the default rule resized from, its PSNR).
@@ -56,13 +55,15 @@ fn main() -> Result<()> {
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         let info = imgkit::probe(&bytes, &limits)?.into_info();
         let (display_w, _) = info.display_size();
+        // The exact path: the whole image decoded at full size (chroma upsampled, RGB), then resized.
+        let full = imgkit::decode(&bytes, &limits)?;
         let decodes: Vec<(u32, imgkit::Decoded)> = [2u32, 4, 8]
             .into_iter()
             .map(|s| Ok((s, imgkit::decode_scaled(&bytes, &limits, s)?)))
             .collect::<Result<_>>()?;
         for &width in &widths {
             let spec = Spec::width(width).format(OutputFormat::Png);
-            let reference = exact.process(&bytes, &spec)?;
+            let reference = render.render(&full, &spec)?;
             let ours = default.process(&bytes, &spec)?;
             chosen.push((
                 name.clone(),
