@@ -195,27 +195,18 @@ impl<'r> RowResize<'r> {
             );
             let band_at = self.band_rows * band_row_bytes;
             let pixel_type = self.pixel_type();
-            let result = (|| {
-                let src = fr::images::ImageRef::new(
-                    source.width as u32,
-                    self.filled as u32,
-                    &self.window[..self.filled * row_bytes],
-                    pixel_type,
-                )
-                .map_err(internal)?;
-                let mut dst = fr::images::Image::from_slice_u8(
-                    (x1 - x0) as u32,
-                    rows as u32,
+            let result = pass(
+                &mut self.resizer.inner,
+                self.filter,
+                pixel_type,
+                (&self.window[..self.filled * row_bytes], source.width, self.filled),
+                (
                     &mut self.band[band_at..band_at + rows * band_row_bytes],
-                    pixel_type,
-                )
-                .map_err(internal)?;
-                let options = options(self.filter, false, crop);
-                self.resizer
-                    .inner
-                    .resize(&src, &mut dst, &options)
-                    .map_err(internal)
-            })();
+                    x1 - x0,
+                    rows,
+                ),
+                crop,
+            );
             if let Err(e) = result {
                 self.failed = Some(e);
                 return;
@@ -250,33 +241,39 @@ impl<'r> RowResize<'r> {
         let at = self.band_first * out_row_bytes;
         let crop = (self.region.left - x0 as f64, 0.0, self.region.width, rows as f64);
         let pixel_type = self.pixel_type();
-        let result = (|| {
-            let src = fr::images::ImageRef::new(
-                (x1 - x0) as u32,
-                rows as u32,
-                &self.band[..rows * (x1 - x0) * source.channels],
-                pixel_type,
-            )
-            .map_err(internal)?;
-            let mut dst = fr::images::Image::from_slice_u8(
-                self.width as u32,
-                rows as u32,
-                &mut self.pixels[at..at + rows * out_row_bytes],
-                pixel_type,
-            )
-            .map_err(internal)?;
-            let options = options(self.filter, false, crop);
-            self.resizer
-                .inner
-                .resize(&src, &mut dst, &options)
-                .map_err(internal)
-        })();
+        let result = pass(
+            &mut self.resizer.inner,
+            self.filter,
+            pixel_type,
+            (&self.band[..rows * (x1 - x0) * source.channels], x1 - x0, rows),
+            (&mut self.pixels[at..at + rows * out_row_bytes], self.width, rows),
+            crop,
+        );
         if let Err(e) = result {
             self.failed = Some(e);
         }
         self.band_first += rows;
         self.band_rows = 0;
     }
+}
+
+/// One fast_image_resize call: `filter` over the `crop` box of `src` (pixels, width, height) into the
+/// whole of `dst`.
+fn pass(
+    inner: &mut fr::Resizer,
+    filter: Filter,
+    pixel_type: fr::PixelType,
+    (src, src_width, src_height): (&[u8], usize, usize),
+    (dst, dst_width, dst_height): (&mut [u8], usize, usize),
+    crop: (f64, f64, f64, f64),
+) -> Result<()> {
+    let src =
+        fr::images::ImageRef::new(src_width as u32, src_height as u32, src, pixel_type).map_err(internal)?;
+    let mut dst = fr::images::Image::from_slice_u8(dst_width as u32, dst_height as u32, dst, pixel_type)
+        .map_err(internal)?;
+    inner
+        .resize(&src, &mut dst, &options(filter, false, crop))
+        .map_err(internal)
 }
 
 impl imgkit_jpeg::Rows for RowResize<'_> {
