@@ -509,6 +509,17 @@ impl<'a> Bits<'a> {
         Ok(())
     }
 
+    /// The buffer in locals for a hot loop: see [`Local`].
+    #[inline(always)]
+    pub(crate) fn local(&mut self) -> Local<'_, 'a> {
+        Local {
+            buf: self.buf,
+            count: self.count,
+            pos: self.pos,
+            bits: self,
+        }
+    }
+
     /// True when the scan so far needed bits past the end of its data: the file was cut short.
     pub(crate) fn overran(&self) -> bool {
         !self.lost_interval && self.padded > self.count
@@ -573,6 +584,90 @@ impl<'a> Bits<'a> {
                 _ => return Some(i),
             }
         }
+    }
+}
+
+/// A [`Bits`] whose buffer, count and position live in locals while a hot loop reads symbols, and go
+/// back when it is dropped. Through `&mut Bits` they would go through memory at every symbol, because the
+/// out-of-line slow paths could read them: a load and a store in the chain each symbol waits on (the
+/// sequential AC loop keeps its own locals for the same reason). Only the slow paths write them back
+/// and read them again.
+pub(crate) struct Local<'b, 'a> {
+    bits: &'b mut Bits<'a>,
+    buf: u64,
+    count: u32,
+    pos: usize,
+}
+
+impl Local<'_, '_> {
+    #[inline(always)]
+    fn store(&mut self) {
+        (self.bits.buf, self.bits.count, self.bits.pos) = (self.buf, self.count, self.pos);
+    }
+
+    #[inline(always)]
+    fn load(&mut self) {
+        (self.buf, self.count, self.pos) = (self.bits.buf, self.bits.count, self.bits.pos);
+    }
+
+    /// Fills the buffer to at least 49 bits.
+    #[inline(always)]
+    fn refill(&mut self) {
+        if !load_word(self.bits.data, &mut self.pos, &mut self.buf, &mut self.count) && self.count <= 48 {
+            self.store();
+            self.bits.refill_slow();
+            self.load();
+        }
+    }
+
+    #[inline(always)]
+    fn consume(&mut self, n: u32) {
+        self.buf <<= n;
+        self.count -= n;
+    }
+
+    /// [`Bits::bits`].
+    #[inline(always)]
+    pub(crate) fn bits(&mut self, n: u32) -> u32 {
+        if n == 0 {
+            return 0;
+        }
+        if self.count < n {
+            self.refill();
+        }
+        let v = (self.buf >> (64 - n)) as u32;
+        self.consume(n);
+        v
+    }
+
+    /// [`Bits::receive_extend`].
+    #[inline(always)]
+    pub(crate) fn receive_extend(&mut self, size: u32) -> i32 {
+        extend(self.bits(size), size)
+    }
+
+    /// [`Bits::symbol`].
+    #[inline(always)]
+    pub(crate) fn symbol(&mut self, table: &Table) -> Result<u8> {
+        if self.count < 16 {
+            self.refill();
+        }
+        let entry = table.lookup[(self.buf >> (64 - LOOKAHEAD)) as usize];
+        if entry != 0 {
+            self.consume(u32::from(entry >> 8));
+            return Ok(entry as u8);
+        }
+        self.store();
+        let symbol = self.bits.symbol_slow(table);
+        self.load();
+        symbol
+    }
+}
+
+impl Drop for Local<'_, '_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        self.store();
     }
 }
 

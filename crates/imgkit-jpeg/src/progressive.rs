@@ -9,7 +9,7 @@
 //! straddles the corner (libjpeg's scripts refine 1-63) needs the whole band's history.
 
 use crate::frame::{Component, Frame, SKIP};
-use crate::huffman::{Bits, Table};
+use crate::huffman::{Bits, Local, Table};
 use crate::idct::Basis;
 use crate::scan::{walk, Scan};
 use crate::tables::Tables;
@@ -165,6 +165,7 @@ fn ac_first(bits: &mut Bits, table: &Table, band: &Band, mut store: Store, eobru
         *eobrun -= 1;
         return Ok(());
     }
+    let mut bits = bits.local();
     let mut k = band.ss;
     while k <= band.se {
         let rs = bits.symbol(table)?;
@@ -194,6 +195,7 @@ fn ac_first(bits: &mut Bits, table: &Table, band: &Band, mut store: Store, eobru
 /// Positions are found with masks rather than one by one: most of a band is zero, and the non-zero
 /// ones' correction bits are read together.
 fn ac_refine(bits: &mut Bits, table: &Table, band: &Band, mut store: Store, eobrun: &mut u32) -> Result<()> {
+    let mut bits = bits.local();
     let p1 = 1i16 << band.al;
     let in_band = from(band.ss) & !from(band.se + 1);
     let mut k = band.ss;
@@ -216,7 +218,7 @@ fn ac_refine(bits: &mut Bits, table: &Table, band: &Band, mut store: Store, eobr
             let ahead = in_band & from(k);
             let target = select(ahead & !*store.nonzero, u32::from(run)).unwrap_or(band.se + 1);
             let refined = ahead & !from(target) & *store.nonzero;
-            correct(bits, &mut store, refined, p1);
+            correct(&mut bits, &mut store, refined, p1);
             if value != 0 {
                 if target > band.se {
                     return Err(Error::Malformed("AC coefficients run past the band"));
@@ -229,7 +231,7 @@ fn ac_refine(bits: &mut Bits, table: &Table, band: &Band, mut store: Store, eobr
     if *eobrun > 0 {
         // The rest of the band is in an end-of-band run: only correction bits.
         let refined = in_band & from(k) & *store.nonzero;
-        correct(bits, &mut store, refined, p1);
+        correct(&mut bits, &mut store, refined, p1);
         *eobrun -= 1;
     }
     Ok(())
@@ -286,7 +288,8 @@ fn from(k: usize) -> u64 {
 
 /// Reads a correction bit for each position in `positions` (all non-zero already), in zig-zag order,
 /// applying those the store keeps.
-fn correct(bits: &mut Bits, store: &mut Store, positions: u64, p1: i16) {
+#[inline(always)]
+fn correct(bits: &mut Local, store: &mut Store, positions: u64, p1: i16) {
     let mut rest = positions;
     while rest != 0 {
         let n = rest.count_ones().min(16);
