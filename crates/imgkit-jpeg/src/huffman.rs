@@ -256,14 +256,6 @@ impl<'a> Bits<'a> {
         self.pos
     }
 
-    /// Fills the buffer to at least 49 bits.
-    #[inline(always)]
-    fn refill(&mut self) {
-        if !load_word(self.data, &mut self.pos, &mut self.buf, &mut self.count) && self.count <= 48 {
-            self.refill_slow();
-        }
-    }
-
     /// Byte at a time, for the stretch near a stuffed byte, a marker or the end of the data.
     #[inline(never)]
     fn refill_slow(&mut self) {
@@ -321,35 +313,13 @@ impl<'a> Bits<'a> {
     /// Reads `n` (≤ 16) raw bits.
     #[inline(always)]
     pub(crate) fn bits(&mut self, n: u32) -> u32 {
-        if n == 0 {
-            return 0;
-        }
-        if self.count < n {
-            self.refill();
-        }
-        let v = (self.buf >> (64 - n)) as u32;
-        self.consume(n);
-        v
-    }
-
-    /// Reads `size` magnitude bits and extends them to a signed coefficient.
-    #[inline(always)]
-    pub(crate) fn receive_extend(&mut self, size: u32) -> i32 {
-        extend(self.bits(size), size)
+        self.local().bits(n)
     }
 
     /// Decodes one Huffman symbol.
     #[inline(always)]
     pub(crate) fn symbol(&mut self, table: &Table) -> Result<u8> {
-        if self.count < 16 {
-            self.refill();
-        }
-        let entry = table.lookup[(self.buf >> (64 - LOOKAHEAD)) as usize];
-        if entry != 0 {
-            self.consume(u32::from(entry >> 8));
-            return Ok(entry as u8);
-        }
-        self.symbol_slow(table)
+        self.local().symbol(table)
     }
 
     #[cold]
@@ -374,19 +344,7 @@ impl<'a> Bits<'a> {
     /// they nearly always are.
     #[inline(always)]
     pub(crate) fn dc(&mut self, table: &Table) -> Result<i32> {
-        if self.count < 16 {
-            self.refill();
-        }
-        let fast = table.fast_dc[(self.buf >> (64 - LOOKAHEAD)) as usize];
-        if fast != 0 {
-            self.consume((fast & 0xFF) as u32);
-            return Ok(fast >> 16);
-        }
-        let size = u32::from(self.symbol(table)?);
-        if size > 11 {
-            return Err(Error::Malformed("DC difference too large"));
-        }
-        Ok(self.receive_extend(size))
+        self.local().dc(table)
     }
 
     /// Decodes the AC coefficients of one block, calling `store(k, value)` for each non-zero one at
@@ -588,7 +546,8 @@ impl<'a> Bits<'a> {
 }
 
 /// A [`Bits`] whose buffer, count and position live in locals while a hot loop reads symbols, and go
-/// back when it is dropped. Through `&mut Bits` they would go through memory at every symbol, because the
+/// back when it is dropped: the one implementation of reading bits, symbols and DC differences, which
+/// `Bits`' own methods borrow for one read. Through `&mut Bits` they would go through memory at every symbol, because the
 /// out-of-line slow paths could read them: a load and a store in the chain each symbol waits on (the
 /// sequential AC loop keeps its own locals for the same reason). Only the slow paths write them back
 /// and read them again.
@@ -640,10 +599,28 @@ impl Local<'_, '_> {
         v
     }
 
-    /// [`Bits::receive_extend`].
+    /// Reads `size` magnitude bits and extends them to a signed coefficient.
     #[inline(always)]
     pub(crate) fn receive_extend(&mut self, size: u32) -> i32 {
         extend(self.bits(size), size)
+    }
+
+    /// [`Bits::dc`].
+    #[inline(always)]
+    pub(crate) fn dc(&mut self, table: &Table) -> Result<i32> {
+        if self.count < 16 {
+            self.refill();
+        }
+        let fast = table.fast_dc[(self.buf >> (64 - LOOKAHEAD)) as usize];
+        if fast != 0 {
+            self.consume((fast & 0xFF) as u32);
+            return Ok(fast >> 16);
+        }
+        let size = u32::from(self.symbol(table)?);
+        if size > 11 {
+            return Err(Error::Malformed("DC difference too large"));
+        }
+        Ok(self.receive_extend(size))
     }
 
     /// [`Bits::symbol`].
