@@ -310,7 +310,7 @@ impl<'a> Bits<'a> {
         self.count -= n;
     }
 
-    /// Reads `n` (≤ 16) raw bits.
+    /// Reads `n` (≤ 32: a refill leaves at least 49) raw bits.
     #[inline(always)]
     pub(crate) fn bits(&mut self, n: u32) -> u32 {
         self.local().bits(n)

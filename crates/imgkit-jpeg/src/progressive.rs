@@ -144,17 +144,17 @@ impl Store<'_> {
         }
     }
 
-    /// Adds a correction bit `p1` (with the coefficient's sign) unless the coefficient already has it.
-    fn refine(&mut self, k: usize, p1: i16) {
+    /// Applies correction `bit` (0 or 1) at `k`: adds `p1`, with the coefficient's sign, unless the
+    /// coefficient already has it. Without a branch on the bit, which is as good as random.
+    fn refine(&mut self, k: usize, bit: u32, p1: i16) {
         if let Some(&at) = self.slot.get(k).filter(|&&at| at != SKIP) {
             let c = &mut self.coefs[usize::from(at)];
-            if *c & p1 == 0 {
-                *c = if *c >= 0 {
-                    c.wrapping_add(p1)
-                } else {
-                    c.wrapping_sub(p1)
-                };
-            }
+            let add = p1 * (bit as i16) * i16::from(*c & p1 == 0);
+            *c = if *c >= 0 {
+                c.wrapping_add(add)
+            } else {
+                c.wrapping_sub(add)
+            };
         }
     }
 }
@@ -200,6 +200,9 @@ fn ac_refine(bits: &mut Bits, table: &Table, band: &Band, mut store: Store, eobr
     let in_band = from(band.ss) & !from(band.se + 1);
     let mut k = band.ss;
     if *eobrun == 0 {
+        // Where each new value lands, by the count of zero-history coefficients before it.
+        let zeros = ZeroHistory::of(in_band & !*store.nonzero);
+        let mut passed = 0;
         while k <= band.se {
             let rs = bits.symbol(table)?;
             let (run, size) = (rs >> 4, rs & 15);
@@ -209,16 +212,23 @@ fn ac_refine(bits: &mut Bits, table: &Table, band: &Band, mut store: Store, eobr
                     break;
                 }
                 0 => 0, // sixteen zero-history coefficients
-                1 if bits.bits(1) == 1 => i32::from(p1),
-                1 => -i32::from(p1),
+                // p1 or -p1 by the sign bit, without a branch on it: it is as good as random.
+                1 => (2 * bits.bits(1) as i32 - 1) * i32::from(p1),
                 _ => return Err(Error::Malformed("refinement coefficient larger than one bit")),
             };
             // The new value (if any) lands on the zero-history coefficient after `run` others; the
             // non-zero ones before it get their correction bits.
-            let ahead = in_band & from(k);
-            let target = select(ahead & !*store.nonzero, u32::from(run)).unwrap_or(band.se + 1);
-            let refined = ahead & !from(target) & *store.nonzero;
-            correct(&mut bits, &mut store, refined, p1);
+            let target = zeros.at(passed + usize::from(run));
+            passed += usize::from(run) + 1;
+            let refined = in_band & from(k) & !from(target) & *store.nonzero;
+            // Between `k` and the target lie `run` zero-history positions, and the rest are non-zero
+            // (a count without a popcount, which x86-64's baseline does not have).
+            let count = if target <= band.se {
+                (target - k) as u32 - u32::from(run)
+            } else {
+                refined.count_ones()
+            };
+            correct(&mut bits, &mut store, refined, count, p1);
             if value != 0 {
                 if target > band.se {
                     return Err(Error::Malformed("AC coefficients run past the band"));
@@ -231,11 +241,67 @@ fn ac_refine(bits: &mut Bits, table: &Table, band: &Band, mut store: Store, eobr
     if *eobrun > 0 {
         // The rest of the band is in an end-of-band run: only correction bits.
         let refined = in_band & from(k) & *store.nonzero;
-        correct(&mut bits, &mut store, refined, p1);
+        correct(&mut bits, &mut store, refined, refined.count_ones(), p1);
         *eobrun -= 1;
     }
     Ok(())
 }
+
+/// A block's zero-history positions in a band, in order, for a refinement scan to count along.
+///
+/// Made once a block from its mask, a byte of it at a time, so that each symbol finds where its value
+/// lands with one load. Finding it in the mask instead ([`select`]) put a chain of twenty operations
+/// between one symbol and the next: the correction bits to read before the next symbol depend on it.
+struct ZeroHistory {
+    /// The positions, then [`PAST`] (at least 16 of it, the longest run a symbol codes).
+    positions: [u8; 80],
+}
+
+/// Past every band: a new value that lands here has run off its band's end.
+const PAST: u8 = 64;
+
+impl ZeroHistory {
+    #[inline(always)]
+    fn of(mask: u64) -> ZeroHistory {
+        let mut positions = [PAST; 80];
+        // Where each byte's positions start: the count in the bytes before it.
+        let starts = running_byte_sums(mask) << 8;
+        for (byte, offset) in mask.to_le_bytes().into_iter().zip((0u64..).step_by(8)) {
+            // The byte's positions, moved to its place in the block (unused lanes are overwritten by the
+            // next byte's, or by the padding).
+            let placed = POSITIONS_IN_BYTE[usize::from(byte)].wrapping_add(offset * 0x0101_0101_0101_0101);
+            let start = (starts >> offset) as u8 as usize;
+            positions[start..start + 8].copy_from_slice(&placed.to_le_bytes());
+        }
+        let len = (running_byte_sums(mask) >> 56) as usize;
+        positions[len..len + 16].fill(PAST);
+        ZeroHistory { positions }
+    }
+
+    /// The position of the zero-history coefficient with `rank` others before it ([`PAST`] if none).
+    #[inline(always)]
+    fn at(&self, rank: usize) -> usize {
+        usize::from(self.positions.get(rank).copied().unwrap_or(PAST))
+    }
+}
+
+/// `POSITIONS_IN_BYTE[b]`: the set bits of `b`, lowest first, a byte each (then zeros).
+static POSITIONS_IN_BYTE: [u64; 256] = {
+    let mut table = [0u64; 256];
+    let mut b = 0;
+    while b < 256 {
+        let (mut bit, mut n) = (0, 0);
+        while bit < 8 {
+            if b >> bit & 1 == 1 {
+                table[b] |= (bit as u64) << (8 * n);
+                n += 1;
+            }
+            bit += 1;
+        }
+        b += 1;
+    }
+    table
+};
 
 /// The position of the set bit of `mask` that has `rank` set bits below it, if there is one.
 ///
@@ -247,9 +313,7 @@ fn ac_refine(bits: &mut Bits, table: &Table, band: &Band, mut store: Store, eobr
 fn select(mask: u64, rank: u32) -> Option<usize> {
     const L8: u64 = 0x0101_0101_0101_0101;
     const H8: u64 = 0x8080_8080_8080_8080;
-    let mut sums = mask - ((mask & 0xAAAA_AAAA_AAAA_AAAA) >> 1);
-    sums = (sums & 0x3333_3333_3333_3333) + ((sums >> 2) & 0x3333_3333_3333_3333);
-    sums = ((sums + (sums >> 4)) & 0x0F0F_0F0F_0F0F_0F0F).wrapping_mul(L8);
+    let sums = running_byte_sums(mask);
     let rank = u64::from(rank);
     if sums >> 56 <= rank {
         return None;
@@ -261,6 +325,14 @@ fn select(mask: u64, rank: u32) -> Option<usize> {
     let rank_in_byte = rank - (((sums << 8) >> byte) & 0xFF);
     let bits = (mask >> byte) & 0xFF;
     Some(byte as usize + usize::from(SELECT_IN_BYTE[bits as usize][rank_in_byte as usize]))
+}
+
+/// Byte i of the result: the number of set bits of `mask` in its bytes 0..=i.
+#[inline(always)]
+fn running_byte_sums(mask: u64) -> u64 {
+    let mut sums = mask - ((mask & 0xAAAA_AAAA_AAAA_AAAA) >> 1);
+    sums = (sums & 0x3333_3333_3333_3333) + ((sums >> 2) & 0x3333_3333_3333_3333);
+    ((sums + (sums >> 4)) & 0x0F0F_0F0F_0F0F_0F0F).wrapping_mul(0x0101_0101_0101_0101)
 }
 
 /// `SELECT_IN_BYTE[b][r]`: the position of the set bit of `b` with `r` set bits below it (8: none).
@@ -286,26 +358,39 @@ fn from(k: usize) -> u64 {
     u64::MAX.checked_shl(k as u32).unwrap_or(0)
 }
 
-/// Reads a correction bit for each position in `positions` (all non-zero already), in zig-zag order,
-/// applying those the store keeps.
+/// Reads a correction bit for each of the `count` positions in `positions` (all non-zero already), in
+/// zig-zag order, applying those the store keeps.
+///
+/// Up to 32 bits are read at once. When the store keeps them all (full size), they are applied in order;
+/// otherwise each kept position finds its bit by its rank among the positions read, so positions the
+/// scale drops cost nothing past their bit.
 #[inline(always)]
-fn correct(bits: &mut Local, store: &mut Store, positions: u64, p1: i16) {
-    let mut rest = positions;
+fn correct(bits: &mut Local, store: &mut Store, positions: u64, count: u32, p1: i16) {
+    let (mut rest, mut left) = (positions, count);
     while rest != 0 {
-        let n = rest.count_ones().min(16);
+        let n = left.min(32);
         let word = bits.bits(n);
-        if rest & store.kept == 0 {
-            // None of them kept: the bits only need reading. What is left starts at the position with
-            // `n` below it.
-            rest = select(rest, n).map_or(0, |at| rest & (u64::MAX << at));
+        // The positions `word` holds: all of `rest`, or those below the one with `n` before it.
+        let read = if n == left {
+            rest
+        } else {
+            select(rest, n).map_or(rest, |at| rest & !(u64::MAX << at))
+        };
+        (rest, left) = (rest & !read, left - n);
+        let mut kept = read & store.kept;
+        if kept == read {
+            for i in (0..n).rev() {
+                let k = kept.trailing_zeros();
+                kept &= kept.wrapping_sub(1);
+                store.refine(k as usize, (word >> i) & 1, p1);
+            }
             continue;
         }
-        for i in (0..n).rev() {
-            let k = rest.trailing_zeros() as usize;
-            rest &= rest - 1;
-            if (word >> i) & 1 == 1 {
-                store.refine(k, p1);
-            }
+        while kept != 0 {
+            let k = kept.trailing_zeros();
+            kept &= kept - 1;
+            let rank = (read & !(u64::MAX << k)).count_ones();
+            store.refine(k as usize, (word >> (n - 1 - rank)) & 1, p1);
         }
     }
 }
