@@ -248,10 +248,15 @@ fn decode_jpeg_ours(
     }
 }
 
+/// The size of a decode at 1/`shrink` (DCT scaling rounds up).
+pub(crate) fn scaled_size(info: &ImageInfo, shrink: u32) -> (u32, u32) {
+    (info.width.div_ceil(shrink), info.height.div_ceil(shrink))
+}
+
 /// The limits were checked against our probe's header; a scaled decode of another size than that header
 /// divided by `shrink` means they were checked against something else.
 pub(crate) fn check_scaled_size(info: &ImageInfo, shrink: u32, width: u32, height: u32) -> Result<()> {
-    if (width, height) == (info.width.div_ceil(shrink), info.height.div_ceil(shrink)) {
+    if (width, height) == scaled_size(info, shrink) {
         return Ok(());
     }
     Err(Error::Malformed {

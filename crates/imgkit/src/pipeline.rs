@@ -174,7 +174,7 @@ impl Processor {
         let shrink = scale::decode_shrink(&plans, full, self.shrink);
         let route = scale::route(&plans, full, scale::cascade_margin(self.shrink));
         let (info, icc_profile) = (checked.info.clone(), checked.icc_profile.clone());
-        let streamed = match route.only_from_decode() {
+        let mut streamed = match route.only_from_decode() {
             Some(i) => self
                 .stream(&checked, shrink, &plans[i], specs[i].filter_kind())?
                 .map(|image| (i, image)),
@@ -189,8 +189,7 @@ impl Processor {
             decode: start.elapsed(),
             ..Timings::default()
         };
-        let decoded_size = (info.width.div_ceil(shrink), info.height.div_ceil(shrink));
-        let mut streamed = streamed;
+        let decoded_size = decode::scaled_size(&info, shrink);
         let mut outputs: Vec<Option<Output>> = specs.iter().map(|_| None).collect();
         // Renditions (before orientation and colour conversion) that a later, smaller one starts from.
         let mut kept: Vec<Option<DynamicImage>> = specs.iter().map(|_| None).collect();
@@ -251,7 +250,7 @@ impl Processor {
             return Ok(None);
         }
         let full = (info.width, info.height);
-        let size = (info.width.div_ceil(shrink), info.height.div_ceil(shrink));
+        let size = decode::scaled_size(info, shrink);
         let region = scale::source_region(plan, View::decoded(size, shrink), full);
         if !resize::both_axes(plan.width, plan.height, region) {
             return Ok(None);
