@@ -264,8 +264,9 @@ impl ZeroHistory {
     #[inline(always)]
     fn of(mask: u64) -> ZeroHistory {
         let mut positions = [PAST; 80];
+        let sums = running_byte_sums(mask);
         // Where each byte's positions start: the count in the bytes before it.
-        let starts = running_byte_sums(mask) << 8;
+        let starts = sums << 8;
         for (byte, offset) in mask.to_le_bytes().into_iter().zip((0u64..).step_by(8)) {
             // The byte's positions, moved to its place in the block (unused lanes are overwritten by the
             // next byte's, or by the padding).
@@ -273,7 +274,7 @@ impl ZeroHistory {
             let start = (starts >> offset) as u8 as usize;
             positions[start..start + 8].copy_from_slice(&placed.to_le_bytes());
         }
-        let len = (running_byte_sums(mask) >> 56) as usize;
+        let len = (sums >> 56) as usize;
         positions[len..len + 16].fill(PAST);
         ZeroHistory { positions }
     }
