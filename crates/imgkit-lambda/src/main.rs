@@ -34,6 +34,8 @@ async fn run() -> Result<(), lambda_runtime::Error> {
     let function_name = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "imgkit".into());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let concurrency = settings.concurrency(memory_mb, cores);
+    let here = imgkit::capabilities();
+    let names = |formats: &[imgkit::Format]| formats.iter().map(|f| f.name()).collect::<Vec<_>>().join(",");
     tracing::info!(
         concurrency,
         memory_mb,
@@ -42,8 +44,12 @@ async fn run() -> Result<(), lambda_runtime::Error> {
         output_prefix = %settings.output_prefix,
         source_prefix = %settings.source_prefix,
         renditions = settings.renditions.len(),
+        decodes = %names(&here.decodes),
+        encodes = %names(&here.encodes),
+        sandbox = %here.sandbox.as_ref().map_or_else(|why| why.as_str(), |()| "ok"),
         "cold start"
     );
+    imgkit_lambda::metrics::print_lines([imgkit_lambda::metrics::capabilities_line(&function_name, &here)]);
     let store = S3Store::from_env(settings.s3_timeouts(), settings.force_path_style).await;
     let app = Arc::new(App::new(settings, store, concurrency, function_name));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {

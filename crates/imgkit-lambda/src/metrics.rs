@@ -55,15 +55,6 @@ impl Metrics {
 
     /// The EMF documents, one JSON line each.
     pub fn emf_lines(&self, function_name: &str) -> Vec<String> {
-        let ts = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
-        let aws = |dims: Value, metrics: Value| {
-            json!({"Timestamp": ts, "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE, "Dimensions": [dims], "Metrics": metrics,
-            }]})
-        };
         let rejected: u64 = self.rejected.values().sum();
         let mut lines = vec![json!({
             "_aws": aws(json!(["FunctionName"]), json!([
@@ -104,13 +95,44 @@ impl Metrics {
 
     /// Prints the EMF documents to stdout, each as one line.
     pub fn emit(&self, function_name: &str) {
-        use std::io::Write;
-        let mut out = std::io::stdout().lock();
-        for line in self.emf_lines(function_name) {
-            let _ = writeln!(out, "{line}");
-        }
-        let _ = out.flush();
+        print_lines(self.emf_lines(function_name));
     }
+}
+
+/// The cold start's EMF document: `SandboxAvailable` (1 when HEIC and AVIF decode in the confined
+/// child here, else 0), with the formats that decode as a property, so the first deploy on a new
+/// platform shows whether Lambda allowed the seccomp filter.
+pub fn capabilities_line(function_name: &str, here: &imgkit::Capabilities) -> String {
+    let names = |formats: &[imgkit::Format]| formats.iter().map(|f| f.name()).collect::<Vec<_>>();
+    json!({
+        "_aws": aws(json!(["FunctionName"]), json!([{"Name": "SandboxAvailable", "Unit": "Count"}])),
+        "FunctionName": function_name,
+        "SandboxAvailable": u8::from(here.sandbox.is_ok()),
+        "Decodes": names(&here.decodes),
+        "Encodes": names(&here.encodes),
+    })
+    .to_string()
+}
+
+/// Prints EMF documents to stdout, one a line.
+pub fn print_lines(lines: impl IntoIterator<Item = String>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = out.flush();
+}
+
+/// The `_aws` envelope of one EMF document in [`NAMESPACE`], stamped now.
+fn aws(dimensions: Value, metrics: Value) -> Value {
+    let ts = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    json!({"Timestamp": ts, "CloudWatchMetrics": [{
+        "Namespace": NAMESPACE, "Dimensions": [dimensions], "Metrics": metrics,
+    }]})
 }
 
 #[cfg(test)]
@@ -139,6 +161,22 @@ mod tests {
         assert_eq!(
             by_reason["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0],
             json!(["FunctionName", "Reason"])
+        );
+    }
+
+    /// A test process does not serve the sandbox: the metric says 0 and HEIC is not listed.
+    #[test]
+    fn capabilities_shape() {
+        let line: Value = serde_json::from_str(&capabilities_line("fn", &imgkit::capabilities())).unwrap();
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"],
+            "SandboxAvailable"
+        );
+        assert_eq!(line["SandboxAvailable"], 0);
+        let decodes = line["Decodes"].as_array().unwrap();
+        assert!(
+            decodes.contains(&json!("jpeg")) && !decodes.contains(&json!("heic")),
+            "{line}"
         );
     }
 }

@@ -537,6 +537,15 @@ fn end_to_end_every_upload_accounted_for() {
         duplicate_keys, 0,
         "log lines that are not JSON objects with unique keys"
     );
+    // The cold start names what decodes here: HEIC and AVIF only where the sandbox confined a child
+    // that decoded them (in the packaged binary's empty root too).
+    let cold: Vec<&Value> = logs.iter().filter(|l| l["message"] == "cold start").collect();
+    assert_eq!(cold.len(), 1, "one cold start line");
+    assert_eq!(cold[0]["sandbox"], "ok", "{}", cold[0]);
+    let decodes: Vec<&str> = cold[0]["decodes"].as_str().unwrap().split(',').collect();
+    for format in ["jpeg", "png", "gif", "webp", "heic", "avif"] {
+        assert!(decodes.contains(&format), "{format} does not decode: {}", cold[0]);
+    }
     let done: Vec<&Value> = logs.iter().filter(|l| l["message"] == "record done").collect();
     assert!(
         done.iter()
@@ -569,6 +578,11 @@ fn end_to_end_every_upload_accounted_for() {
     assert_eq!(total("Failed"), 1);
     assert_eq!(total("Skipped"), n_nothing as u64);
     assert!(emf.iter().any(|v| v["Reason"] == "limit:max_width"));
+    assert_eq!(
+        emf.iter().filter(|v| v["SandboxAvailable"] == 1).count(),
+        1,
+        "the cold start's SandboxAvailable metric"
+    );
     let mut per_image: Vec<f64> = done
         .iter()
         .filter(|l| l["outcome"] == "processed")

@@ -59,7 +59,7 @@ pub use probe::{probe, sniff, Probed, SNIFF_LEN};
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub use resize::fuzz_resize;
-pub use sandboxed::serve_sandbox_if_child;
+pub use sandboxed::{capabilities, serve_sandbox_if_child, Capabilities};
 pub use scale::{ShrinkOnLoad, MEASURED_MIN_RESIDUAL};
 pub use spec::{
     Filter, OutputFormat, Rendition, Rgb, Spec, DEFAULT_AVIF_QUALITY, DEFAULT_AVIF_SPEED, DEFAULT_QUALITY,

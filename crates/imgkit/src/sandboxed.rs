@@ -25,6 +25,70 @@ pub fn serve_sandbox_if_child() {
     imgkit_sandbox::serve_if_child(&[(HEIF, child::decode)]);
 }
 
+/// What this program can read and write where it runs: the formats compiled in, with HEIC and AVIF
+/// counted only when a confined sandbox child has just decoded a small sample of each. A deployment
+/// calls it once at start-up and logs it, so that a platform which refuses the seccomp filter (or a
+/// package missing a codec) shows at once, not at the first phone upload.
+///
+/// ```
+/// let here = imgkit::capabilities();
+/// assert!(here.decodes.contains(&imgkit::Format::Jpeg));
+/// // This doc test does not serve the sandbox, so HEIC is not among them, and `sandbox` says why.
+/// assert!(!here.decodes.contains(&imgkit::Format::Heic));
+/// assert!(here.sandbox.is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// Input formats that decode here.
+    pub decodes: Vec<Format>,
+    /// Output formats compiled in.
+    pub encodes: Vec<Format>,
+    /// `Ok` when the decoding sandbox confined a child that decoded every sample; otherwise the first
+    /// reason it did not (not compiled in, not served, no seccomp, a codec that failed).
+    pub sandbox: std::result::Result<(), String>,
+}
+
+/// Checks what decodes here: see [`Capabilities`]. Starts one sandbox child per HEIF format (a few
+/// milliseconds each) where the `heic`/`avif` features are on.
+pub fn capabilities() -> Capabilities {
+    let limits = crate::Limits::default();
+    let mut sandbox = Ok(());
+    let decodes = Format::ALL
+        .into_iter()
+        .filter(|f| f.decoder_compiled())
+        .filter(|&f| match sample(f) {
+            None => true,
+            Some(bytes) => match crate::decode(bytes, &limits) {
+                Ok(_) => true,
+                Err(e) => {
+                    if sandbox.is_ok() {
+                        sandbox = Err(format!("{f}: {e}"));
+                    }
+                    false
+                }
+            },
+        })
+        .collect();
+    if !cfg!(feature = "heif") {
+        sandbox = Err("not compiled in (imgkit's heic and avif features are off)".into());
+    }
+    Capabilities {
+        decodes,
+        encodes: Format::ALL.into_iter().filter(|f| f.encoder_compiled()).collect(),
+        sandbox,
+    }
+}
+
+/// A small valid file of each format that only the sandbox decodes (the corpus's 128x64 samples).
+fn sample(format: Format) -> Option<&'static [u8]> {
+    match format {
+        Format::Heic => Some(include_bytes!("../../../corpus/heif/heic-128x64.heic")),
+        Format::Avif => Some(include_bytes!("../../../corpus/heif/avif-128x64.avif")),
+        _ => None,
+    }
+}
+
 /// Whether HEIF input can be decoded by this program: refused before decoding otherwise.
 pub(crate) fn check_available(format: Format) -> Result<()> {
     #[cfg(feature = "heif")]

@@ -197,13 +197,31 @@ fn serve(conn: TcpStream, state: &(Mutex<State>, Condvar), stop: &AtomicBool, ti
     }
 }
 
-/// Starts the real function binary (`IMGKIT_E2E_BOOTSTRAP` runs another build, a release build say)
+/// The function to run: by default this workspace's `bootstrap`. With `IMGKIT_E2E_ROOT` (set by
+/// deploy/test-package.sh), the packaged one at `/var/task/bootstrap` of that root, which holds nothing
+/// else but the base's libraries: run as its root (`unshare -r` + `chroot`, with /proc bound in as
+/// Lambda has it), through `IMGKIT_E2E_EMULATOR` (a path inside the root, e.g. qemu-user for arm64)
+/// where set. The same process id throughout, so its peak memory is the function's.
+pub fn function_command() -> Command {
+    let Some(root) = std::env::var_os("IMGKIT_E2E_ROOT") else {
+        return Command::new(env!("CARGO_BIN_EXE_bootstrap"));
+    };
+    let emulator = std::env::var("IMGKIT_E2E_EMULATOR").unwrap_or_default();
+    let mut command = Command::new("unshare");
+    command
+        .args(["-r", "-m", "sh", "-c"])
+        .arg(r#"mount --rbind /proc "$1/proc" && exec chroot "$1" $2 /var/task/bootstrap"#)
+        .arg("sh")
+        .arg(root)
+        .arg(emulator);
+    command
+}
+
+/// Starts the real function binary ([`function_command`]: this build, or the packaged one)
 /// against `emulator` and the S3 endpoint, with a clean environment plus `env`; its stdout (metrics) and
 /// stderr (logs) go to `function.stdout` and `function.stderr` in `dir`.
 pub fn spawn_function(emulator: &Emulator, s3_endpoint: &str, env: &[(&str, &str)], dir: &Path) -> Child {
-    let binary =
-        std::env::var_os("IMGKIT_E2E_BOOTSTRAP").unwrap_or_else(|| env!("CARGO_BIN_EXE_bootstrap").into());
-    Command::new(binary)
+    function_command()
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("AWS_LAMBDA_RUNTIME_API", &emulator.addr)
