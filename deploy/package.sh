@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Builds the Lambda function package for provided.al2023 with every input format, and audits it.
 #
-#   bash deploy/package.sh [--arch arm64|x86_64]     # default: the template's default Architecture
-#   -> target/lambda/<arch>/bootstrap.zip            (handler: bootstrap, runtime: provided.al2023)
+#   bash deploy/package.sh [--arch arm64|x86_64] [--no-default-features]
+#   -> target/lambda/<arch>/bootstrap.zip   (handler: bootstrap, runtime: provided.al2023)
+#
+# --arch defaults to the template's default Architecture. --no-default-features builds without the C
+# codecs (no libheif, libde265, dav1d): HEIC and AVIF uploads are then rejected as unsupported_format.
 #
 # How: libde265 (HEIC) and dav1d (AVIF) are built from Debian bookworm's source packages, checksummed in
 # deploy/package/sources.sha256 and patched with Debian's own patches (their CVE fixes among them), as
@@ -22,12 +25,14 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 ARCH=$(awk '/^  Architecture:/ {p=1} p && /Default:/ {print $2; exit}' deploy/template.yaml)
+FEATURES=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --arch) ARCH=$2; shift 2 ;;
         --arch=*) ARCH=${1#--arch=}; shift ;;
-        -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
-        *) echo "package.sh: unknown argument $1 (usage: deploy/package.sh [--arch arm64|x86_64])" >&2; exit 2 ;;
+        --no-default-features) FEATURES=--no-default-features; shift ;;
+        -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+        *) echo "package.sh: unknown argument $1 (usage: deploy/package.sh [--arch arm64|x86_64] [--no-default-features])" >&2; exit 2 ;;
     esac
 done
 case "$ARCH" in
@@ -108,7 +113,9 @@ export PKG_CONFIG_LIBDIR=$PREFIX/lib/pkgconfig PKG_CONFIG_ALLOW_CROSS=1
 # ---------------------------------------------------------------- sources
 SRC=$ROOT/target/package/sources
 mkdir -p "$SRC"
-if ! (cd "$SRC" && sha256sum --quiet -c "$ROOT/deploy/package/sources.sha256") >/dev/null 2>&1; then
+if [ -n "$FEATURES" ]; then
+    :  # no C codecs to build
+elif ! (cd "$SRC" && sha256sum --quiet -c "$ROOT/deploy/package/sources.sha256") >/dev/null 2>&1; then
     log "fetching ${SOURCES[*]} (Debian source packages)"
     if ! apt-get source --help >/dev/null 2>&1 || ! grep -rqs '^Types: *deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
         [ "$(id -u)" = 0 ] || { echo "package.sh: add a deb-src line for bookworm (as root), then run again" >&2; exit 1; }
@@ -118,7 +125,7 @@ if ! (cd "$SRC" && sha256sum --quiet -c "$ROOT/deploy/package/sources.sha256") >
     fi
     (cd "$SRC" && apt-get source --download-only -qq "${SOURCES[@]}" >/dev/null 2>&1)
 fi
-(cd "$SRC" && sha256sum --quiet -c "$ROOT/deploy/package/sources.sha256") || {
+[ -n "$FEATURES" ] || (cd "$SRC" && sha256sum --quiet -c "$ROOT/deploy/package/sources.sha256") || {
     echo "package.sh: the sources in $SRC do not match deploy/package/sources.sha256" >&2
     exit 1
 }
@@ -140,7 +147,7 @@ unpack() {
 # ---------------------------------------------------------------- codecs
 STAMP=$PREFIX/.built
 want_stamp="$ZIG_TARGET zig-$ZIGLANG_VERSION $(sha256sum deploy/package/sources.sha256 | cut -c1-16)"
-if [ "$(cat "$STAMP" 2>/dev/null)" != "$want_stamp" ]; then
+if [ -z "$FEATURES" ] && [ "$(cat "$STAMP" 2>/dev/null)" != "$want_stamp" ]; then
     rm -rf "$PREFIX" "$WORK/build"
     for s in "${SOURCES[@]}"; do unpack "${s%%=*}" "${s#*=}"; done
 
@@ -183,7 +190,7 @@ env "CMAKE_TOOLCHAIN_FILE_${RUST_TRIPLE//-/_}=$WORK/toolchain.cmake" \
     CMAKE_GENERATOR=Ninja SYSTEM_DEPS_LIBHEIF_LINK=static \
     "CARGO_PROFILE_RELEASE_DEBUG=false" "CARGO_PROFILE_RELEASE_STRIP=true" \
     "CARGO_TARGET_${triple_var}_RUSTFLAGS=-L native=$PREFIX/lib" \
-    cargo zigbuild --release --locked -p imgkit-lambda --bin bootstrap --target "$RUST_TRIPLE.$GLIBC"
+    cargo zigbuild --release --locked -p imgkit-lambda --bin bootstrap --target "$RUST_TRIPLE.$GLIBC" $FEATURES
 rm -rf "$OUT"
 mkdir -p "$OUT/pkg"
 cp "target/$RUST_TRIPLE/release/bootstrap" "$OUT/pkg/bootstrap"

@@ -20,7 +20,7 @@ fn main() -> Result<(), lambda_runtime::Error> {
 
 async fn run() -> Result<(), lambda_runtime::Error> {
     imgkit_lambda::init_logging();
-    let settings = match Settings::from_env() {
+    let mut settings = match Settings::from_env() {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "invalid configuration");
@@ -35,6 +35,14 @@ async fn run() -> Result<(), lambda_runtime::Error> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let concurrency = settings.concurrency(memory_mb, cores);
     let here = imgkit::capabilities();
+    if here.sandbox.is_err() {
+        // Refused at the first bytes as unsupported_format, rather than blamed on each upload when its
+        // decoding child cannot start or confine itself here; the reason is in this line and the metric.
+        let formats = settings.limits.allowed_formats;
+        settings.limits.allowed_formats = formats
+            .without(imgkit::Format::Heic)
+            .without(imgkit::Format::Avif);
+    }
     let names = |formats: &[imgkit::Format]| formats.iter().map(|f| f.name()).collect::<Vec<_>>().join(",");
     tracing::info!(
         concurrency,

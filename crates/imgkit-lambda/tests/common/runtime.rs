@@ -197,14 +197,17 @@ fn serve(conn: TcpStream, state: &(Mutex<State>, Condvar), stop: &AtomicBool, ti
     }
 }
 
-/// The function to run: by default this workspace's `bootstrap`. With `IMGKIT_E2E_ROOT` (set by
+/// The function to run: by default this workspace's `bootstrap`, or `IMGKIT_E2E_BOOTSTRAP` (another
+/// build, a release one say, to compare times). With `IMGKIT_E2E_ROOT` (set by
 /// deploy/test-package.sh), the packaged one at `/var/task/bootstrap` of that root, which holds nothing
 /// else but the base's libraries: run as its root (`unshare -r` + `chroot`, with /proc bound in as
 /// Lambda has it), through `IMGKIT_E2E_EMULATOR` (a path inside the root, e.g. qemu-user for arm64)
 /// where set. The same process id throughout, so its peak memory is the function's.
 pub fn function_command() -> Command {
     let Some(root) = std::env::var_os("IMGKIT_E2E_ROOT") else {
-        return Command::new(env!("CARGO_BIN_EXE_bootstrap"));
+        let binary = std::env::var_os("IMGKIT_E2E_BOOTSTRAP")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_bootstrap").into());
+        return Command::new(binary);
     };
     let emulator = std::env::var("IMGKIT_E2E_EMULATOR").unwrap_or_default();
     let mut command = Command::new("unshare");
