@@ -21,9 +21,15 @@ pub struct SizingArgs {
     /// Aspect ratio of the largest input, W:H.
     #[arg(long, default_value = "4:3", value_name = "W:H")]
     pub aspect: String,
-    /// Input format to calibrate with: jpeg, png, webp.
+    /// Input format to calibrate with: jpeg, png, webp, heic, avif (heic and avif need --samples: no
+    /// encoder here generates them; their decoding sandbox's child is measured too).
     #[arg(long, default_value_t = SampleFormat::Jpeg)]
     pub format: SampleFormat,
+    /// A folder of your own uploads: the largest of --format there is measured, and the figures of the
+    /// generated calibration images are scaled to what it needs (real photos need more than generated
+    /// ones). The only calibration for heic and avif.
+    #[arg(long, value_name = "DIR")]
+    pub samples: Option<PathBuf>,
     /// A rendition made from every input, `[NAME=]SPEC` as in `resize --rendition` (repeatable).
     /// Default: large=1600w,jpeg:85 medium=800w,webp:80 thumb=200x200,cover,webp:80.
     #[arg(long = "rendition", short = 'r', value_name = "[NAME=]SPEC")]
@@ -125,6 +131,7 @@ fn sizing(args: &SizingArgs) -> Result<bool> {
         memory_sizes: args.memory_sizes.clone(),
         iterations: args.iterations,
         check: !args.no_check,
+        samples: args.samples.clone(),
     };
     let exe = std::env::current_exe().context("locating the imgkit binary")?;
     let child = |file: &Path, renditions: &[String], iterations: u32| {

@@ -185,3 +185,111 @@ fn predicted_peak_memory_matches_the_real_pipeline_on_the_largest_image() {
         "predicted process peak {predicted_process:.1} MB, measured {measured_process:.1} MB"
     );
 }
+
+/// Resident memory of `pid`, KiB (0 once it is gone).
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The processes `pid`'s threads started and that still run.
+fn children(pid: u32) -> Vec<u32> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten();
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+        .flat_map(|c| {
+            c.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
+}
+
+/// HEIC is decoded in the sandbox's child, a process with its own memory beside the parent's: sizing
+/// for a HEIC workload (calibrated on a sample, the only way for HEIC) must budget for both. Measured
+/// independently, by sampling /proc while `imgkit resize` makes the same renditions of the same iPhone
+/// photo: the parent's peak plus its children's (sizing's figure, like this one, is the sum of the two
+/// high-water marks). The model's need for one image in flight (no safety factor, no runtime
+/// allowance) must cover it, and would not without the child.
+#[test]
+fn heic_sizing_counts_the_sandbox_child() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = imgkit_testkit::manifest::row("external/heic-iphone-grid-p3.heic");
+    let samples = dir.path().join("samples");
+    std::fs::create_dir(&samples).unwrap();
+    std::fs::copy(photo.path(), samples.join("photo.heic")).unwrap();
+
+    let mut resize = imgkit();
+    resize
+        .args(["resize", "--quiet", "-j", "1", "-o"])
+        .arg(dir.path().join("out"));
+    let mut child = with_renditions(&mut resize).arg(photo.path()).spawn().unwrap();
+    let (mut parent_kib, mut children_kib) = (0, 0);
+    while child.try_wait().unwrap().is_none() {
+        parent_kib = parent_kib.max(rss_kib(child.id()));
+        children_kib = children_kib.max(children(child.id()).into_iter().map(rss_kib).sum());
+        std::thread::sleep(std::time::Duration::from_micros(500));
+    }
+    assert!(
+        child.wait().unwrap().success(),
+        "imgkit resize of the iPhone photo"
+    );
+    let measured_mb = (parent_kib + children_kib) as f64 / 1024.0;
+    assert!(children_kib > 0, "no sandbox child was seen");
+
+    let mut sizing = imgkit();
+    sizing.args([
+        "sizing",
+        "--format",
+        "heic",
+        "--json",
+        "--max-megapixels",
+        "12.2",
+        "--aspect",
+        "4:3",
+    ]);
+    sizing.args([
+        "--safety",
+        "1",
+        "--runtime-overhead-mb",
+        "0",
+        "--batch-size",
+        "1",
+        "--memory-sizes",
+        "1024",
+    ]);
+    let out = with_renditions(&mut sizing)
+        .arg("--samples")
+        .arg(&samples)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let needed = report["rows"][0]["needed_mb"].as_f64().unwrap();
+    let child_mb = report["sample"]["measured"]["child_peak_mb"].as_f64().unwrap();
+    eprintln!(
+        "HEIC 12 MP: parent {:.1} MB + child {:.1} MB at their peaks; sizing needs {needed:.1} MB for one \
+         image, {child_mb:.1} MB of it the child's",
+        parent_kib as f64 / 1024.0,
+        children_kib as f64 / 1024.0
+    );
+    assert!(
+        needed >= measured_mb,
+        "sizing needs {needed:.1} MB, parent + child peaked at {measured_mb:.1} MB"
+    );
+    assert!(
+        needed - child_mb < measured_mb,
+        "the parent alone covers parent + child: no test of the child"
+    );
+}

@@ -1,6 +1,7 @@
 //! Calibration: the real pipeline (`Processor::process_many` with the workload's renditions) timed and
-//! measured on generated photo-like images, each size in a fresh child process, so the peak memory is the
-//! whole process's high-water mark (`VmHWM`) and not an estimate.
+//! measured on generated photo-like images, or on the user's own sample uploads, each in a fresh child
+//! process, so the peak memory is the whole process's high-water mark (`VmHWM`) and not an estimate;
+//! plus, for HEIC and AVIF, the peak of the decoding sandbox's child, which holds its own memory beside it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,16 +28,32 @@ pub enum SampleFormat {
     Png,
     /// Lossy WebP, quality 90.
     Webp,
+    /// HEIC (decoded in the sandbox child): calibrated only on samples, no encoder is linked.
+    Heic,
+    /// AVIF (decoded in the sandbox child): calibrated only on samples.
+    Avif,
 }
 
 impl SampleFormat {
-    /// `jpeg`, `png` or `webp`.
+    /// `jpeg`, `png`, `webp`, `heic` or `avif`.
     pub fn name(self) -> &'static str {
+        self.format().name()
+    }
+
+    /// The input format it is.
+    pub fn format(self) -> imgkit::Format {
         match self {
-            SampleFormat::Jpeg => "jpeg",
-            SampleFormat::Png => "png",
-            SampleFormat::Webp => "webp",
+            SampleFormat::Jpeg => imgkit::Format::Jpeg,
+            SampleFormat::Png => imgkit::Format::Png,
+            SampleFormat::Webp => imgkit::Format::WebP,
+            SampleFormat::Heic => imgkit::Format::Heic,
+            SampleFormat::Avif => imgkit::Format::Avif,
         }
+    }
+
+    /// Whether calibration can generate images of it (it needs samples otherwise).
+    pub fn generated(self) -> bool {
+        !matches!(self, SampleFormat::Heic | SampleFormat::Avif)
     }
 }
 
@@ -48,7 +65,9 @@ impl FromStr for SampleFormat {
             "jpeg" | "jpg" => Ok(SampleFormat::Jpeg),
             "png" => Ok(SampleFormat::Png),
             "webp" => Ok(SampleFormat::Webp),
-            _ => Err(format!("must be jpeg, png or webp, got {s:?}")),
+            "heic" => Ok(SampleFormat::Heic),
+            "avif" => Ok(SampleFormat::Avif),
+            _ => Err(format!("must be jpeg, png, webp, heic or avif, got {s:?}")),
         }
     }
 }
@@ -103,9 +122,12 @@ pub struct Point {
     pub ms: f64,
     /// Process high-water mark before the input was read, MB.
     pub baseline_mb: f64,
-    /// High-water mark above the baseline over all runs, MB.
+    /// High-water mark above the baseline over all runs, plus the largest sandbox child's (HEIC and
+    /// AVIF are decoded there, beside the process's own memory), MB.
     #[serde(rename = "peak_mb_per_image")]
     pub peak_mb: f64,
+    /// Of which the largest sandbox child's high-water mark, MB (0 for formats decoded in-process).
+    pub child_peak_mb: f64,
 }
 
 impl Point {
@@ -156,13 +178,16 @@ pub fn parse_renditions(list: &[String]) -> Result<Vec<(String, Spec)>> {
 
 /// A generated photo encoded as `format`, as a camera or phone would write it: JPEG 4:2:0 q90, lossy WebP
 /// q90, or PNG.
-fn sample(format: SampleFormat, width: u32, height: u32) -> Vec<u8> {
+fn sample(format: SampleFormat, width: u32, height: u32) -> Result<Vec<u8>> {
     use imgkit_testkit::encode;
-    match format {
+    Ok(match format {
         SampleFormat::Jpeg => encode::photo_jpeg(width, height, 90),
         SampleFormat::Png => encode::photo_png(width, height),
         SampleFormat::Webp => encode::photo_webp(width, height, 90.0),
-    }
+        SampleFormat::Heic | SampleFormat::Avif => anyhow::bail!(
+            "no {format} encoder is linked to generate calibration images: give --samples DIR with {format} uploads"
+        ),
+    })
 }
 
 /// Writes a sample of `format` at `width` × `height` into `dir` and measures it in a child process; the
@@ -178,21 +203,63 @@ pub fn calibrate_point(
     iterations: u32,
     limits: &Limits,
 ) -> Result<Result<Point, u64>> {
-    let bytes = sample(format, width, height);
+    let bytes = sample(format, width, height)?;
     if bytes.len() as u64 > limits.max_input_bytes {
         return Ok(Err(bytes.len() as u64));
     }
     let file: PathBuf = dir.join(format!("{name}.{}", format.name()));
     std::fs::write(&file, &bytes).with_context(|| format!("writing {}", file.display()))?;
-    let (ms, baseline_mb, peak_mb) = measure(child, &file, renditions, iterations)?;
-    Ok(Ok(Point {
-        width,
-        height,
-        input_bytes: bytes.len() as u64,
-        ms,
-        baseline_mb,
-        peak_mb,
-    }))
+    measure(child, &file, (width, height), renditions, iterations).map(Ok)
+}
+
+/// Measures the file `file` of `size` pixels (a user's sample upload) in a child process.
+pub fn calibrate_file(
+    child: &ChildCommand<'_>,
+    file: &Path,
+    size: (u32, u32),
+    renditions: &[String],
+    iterations: u32,
+) -> Result<Point> {
+    measure(child, file, size, renditions, iterations)
+}
+
+/// The largest sample (in pixels, at most `max_pixels`: the workload's largest input) of `format` among
+/// the files under `dir`, with its size: the upload nearest the largest the workload allows. Files
+/// imgkit rejects are passed over.
+pub fn largest_sample(
+    dir: &Path,
+    format: SampleFormat,
+    max_pixels: u64,
+) -> Result<Option<(PathBuf, (u32, u32))>> {
+    let limits = Limits::default();
+    let mut best: Option<(PathBuf, (u32, u32))> = None;
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        let entries = std::fs::read_dir(&folder).with_context(|| format!("reading {}", folder.display()))?;
+        for entry in entries {
+            let path = entry
+                .with_context(|| format!("reading {}", folder.display()))?
+                .path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let Ok(bytes) = std::fs::read(&path) else { continue };
+            let Ok(probed) = imgkit::probe(&bytes, &limits) else {
+                continue;
+            };
+            let info = probed.into_info();
+            let pixels = |(w, h): (u32, u32)| u64::from(w) * u64::from(h);
+            let here = pixels((info.width, info.height));
+            if info.format == format.format()
+                && here <= max_pixels
+                && best.as_ref().is_none_or(|(_, size)| here > pixels(*size))
+            {
+                best = Some((path, (info.width, info.height)));
+            }
+        }
+    }
+    Ok(best)
 }
 
 /// The process's peak resident memory so far, KiB.
@@ -225,9 +292,13 @@ pub fn calibrate_one(file: &Path, renditions: &[String], iterations: u32) -> Res
         }
     }
     let end_kib = vm_hwm_kib()?;
+    // The largest of the sandbox children this process started and waited for (Linux: KiB).
+    let child_kib = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .map_or(0, |usage| usage.max_rss().max(0));
     let ms: Vec<String> = times.iter().map(|t| format!("{t:.3}")).collect();
     Ok(format!(
-        "{REPORT_TAG} hwm_start_kib={start_kib} hwm_first_kib={first_kib} hwm_end_kib={end_kib} ms={}",
+        "{REPORT_TAG} hwm_start_kib={start_kib} hwm_first_kib={first_kib} hwm_end_kib={end_kib} \
+         child_hwm_kib={child_kib} ms={}",
         ms.join(",")
     ))
 }
@@ -248,9 +319,10 @@ fn which_taskset() -> Option<PathBuf> {
 fn measure(
     child: &ChildCommand<'_>,
     file: &Path,
+    (width, height): (u32, u32),
     renditions: &[String],
     iterations: u32,
-) -> Result<(f64, f64, f64)> {
+) -> Result<Point> {
     let inner = child(file, renditions, iterations);
     let mut cmd = match which_taskset() {
         Some(taskset) => {
@@ -270,11 +342,33 @@ fn measure(
         out.status,
         String::from_utf8_lossy(&out.stderr).trim()
     );
-    parse_report(&stdout).with_context(|| format!("calibration report {stdout:?}"))
+    let report = parse_report(&stdout).with_context(|| format!("calibration report {stdout:?}"))?;
+    Ok(Point {
+        width,
+        height,
+        input_bytes: std::fs::metadata(file).map_or(0, |m| m.len()),
+        ms: report.ms,
+        baseline_mb: report.baseline_mb,
+        peak_mb: report.peak_mb + report.child_peak_mb,
+        child_peak_mb: report.child_peak_mb,
+    })
 }
 
-/// (median ms, baseline MB, peak above baseline MB) from the child's report line.
-fn parse_report(text: &str) -> Result<(f64, f64, f64)> {
+/// What one calibration process reported.
+#[derive(Debug, PartialEq)]
+struct Report {
+    /// Median ms per image.
+    ms: f64,
+    /// High-water mark before the input was read, MB.
+    baseline_mb: f64,
+    /// High-water mark above it, MB.
+    peak_mb: f64,
+    /// The largest sandbox child's high-water mark, MB.
+    child_peak_mb: f64,
+}
+
+/// The child's report line, parsed.
+fn parse_report(text: &str) -> Result<Report> {
     let line = text
         .lines()
         .find(|l| l.starts_with(REPORT_TAG))
@@ -292,8 +386,13 @@ fn parse_report(text: &str) -> Result<(f64, f64, f64)> {
         .collect::<Result<_, _>>()?;
     ensure!(!ms.is_empty(), "no timings");
     ms.sort_by(f64::total_cmp);
-    let median = ms[ms.len() / 2];
-    Ok((median, start / 1024.0, (end - start).max(0.0) / 1024.0))
+    let child: f64 = field("child_hwm_kib")?.parse()?;
+    Ok(Report {
+        ms: ms[ms.len() / 2],
+        baseline_mb: start / 1024.0,
+        peak_mb: (end - start).max(0.0) / 1024.0,
+        child_peak_mb: child / 1024.0,
+    })
 }
 
 #[cfg(test)]
@@ -321,11 +420,49 @@ mod tests {
         assert_eq!(r[1].1.background_rgb(), [255, 255, 255]);
         assert!(parse_renditions(&["nonsense".into()]).is_err());
 
-        let (ms, base, peak) = parse_report(
-            "imgkit-calibration hwm_start_kib=2048 hwm_first_kib=9000 hwm_end_kib=10240 ms=30,10,20\n",
+        let report = parse_report(
+            "imgkit-calibration hwm_start_kib=2048 hwm_first_kib=9000 hwm_end_kib=10240 child_hwm_kib=5120 \
+             ms=30,10,20\n",
         )
         .unwrap();
-        assert_eq!((ms, base, peak), (20.0, 2.0, 8.0));
+        let want = Report {
+            ms: 20.0,
+            baseline_mb: 2.0,
+            peak_mb: 8.0,
+            child_peak_mb: 5.0,
+        };
+        assert_eq!(report, want);
         assert!(parse_report("garbage").is_err());
+    }
+
+    /// The corpus's iPhone photos are the largest HEIC there; the JPEGs are not HEIC.
+    #[test]
+    fn the_largest_sample_of_the_format() {
+        let corpus = imgkit_testkit::manifest::corpus_dir();
+        let (path, size) = largest_sample(&corpus.join("valid"), SampleFormat::Jpeg, u64::MAX)
+            .unwrap()
+            .unwrap();
+        let want = imgkit_testkit::manifest::rows()
+            .into_iter()
+            .filter(|r| r.file.starts_with("valid/") && r.expect.as_deref() == Ok("jpeg"))
+            .filter_map(|r| r.source.map(|(w, h)| (u64::from(w) * u64::from(h), r.file)))
+            .max()
+            .unwrap();
+        assert_eq!(
+            u64::from(size.0) * u64::from(size.1),
+            want.0,
+            "{}",
+            path.display()
+        );
+        assert!(
+            largest_sample(&corpus.join("valid"), SampleFormat::Heic, u64::MAX)
+                .unwrap()
+                .is_none()
+        );
+        // Larger than the workload allows: not a sample of it.
+        let (_, smaller) = largest_sample(&corpus.join("valid"), SampleFormat::Jpeg, want.0 - 1)
+            .unwrap()
+            .unwrap();
+        assert!(u64::from(smaller.0) * u64::from(smaller.1) < want.0);
     }
 }

@@ -27,6 +27,21 @@ pub struct Estimate {
     pub peak_mb: f64,
 }
 
+/// The user's sample upload that calibrated the figures (`--samples`).
+#[derive(Clone, Debug, Serialize)]
+pub struct SampleCalibration {
+    /// The largest upload of the workload's format in the folder.
+    pub file: std::path::PathBuf,
+    /// It, measured.
+    pub measured: Point,
+    /// A generated image of its very size, measured (none for HEIC and AVIF, which are not generated).
+    pub generated: Option<Point>,
+    /// measured ÷ generated peak memory, applied to the generated figures (1 without a twin).
+    pub memory_factor: f64,
+    /// measured ÷ generated time, applied likewise.
+    pub time_factor: f64,
+}
+
 /// The result of [`size`](crate::size).
 #[derive(Clone, Debug)]
 pub struct Sizing {
@@ -54,6 +69,8 @@ pub struct Sizing {
     pub predicted: Estimate,
     /// Measured at the largest size (unless skipped or over the input limit).
     pub check: Option<Point>,
+    /// The sample upload that calibrated the figures (`--samples`).
+    pub sample: Option<SampleCalibration>,
     /// The model with the figures used.
     pub model: Model,
     /// The model at every memory size.
@@ -90,6 +107,7 @@ struct SizingJson<'a> {
     predicted_ms_per_image: f64,
     memory_line_error_at_smallest: f64,
     check: Option<&'a Point>,
+    sample: Option<&'a SampleCalibration>,
     peak_mb_per_image: f64,
     ms_per_image: f64,
     calibration: &'a [Point],
@@ -228,12 +246,42 @@ impl Sizing {
                 );
             }
             None => {
-                let why = if !a.check {
+                let why = if !a.format.generated() {
+                    "no generated images of this format"
+                } else if !a.check {
                     "--no-check"
                 } else {
                     "its input would be over max_input_bytes"
                 };
                 let _ = writeln!(s, "  largest size not measured ({why})");
+            }
+        }
+        if let Some(c) = &self.sample {
+            let m = &c.measured;
+            let _ = writeln!(
+                s,
+                "  sample upload {} ({}x{}, {:.1} MP): {:.0} ms/image, peak {:.1} MB/image ({:.1} MB of it \
+                 in the decoding sandbox's child)",
+                c.file.display(),
+                m.width,
+                m.height,
+                m.megapixels(),
+                m.ms,
+                m.peak_mb,
+                m.child_peak_mb
+            );
+            match &c.generated {
+                Some(g) => {
+                    let _ = writeln!(
+                        s,
+                        "    a generated image of its size: {:.0} ms, {:.1} MB; figures scaled by x{:.2} \
+                         (memory) and x{:.2} (time)",
+                        g.ms, g.peak_mb, c.memory_factor, c.time_factor
+                    );
+                }
+                None => {
+                    let _ = writeln!(s, "    scaled in proportion to megapixels");
+                }
             }
         }
         let _ = writeln!(
@@ -384,6 +432,7 @@ impl Sizing {
             predicted_ms_per_image: self.predicted.ms,
             memory_line_error_at_smallest: self.linearity,
             check: self.check.as_ref(),
+            sample: self.sample.as_ref(),
             peak_mb_per_image: self.model.peak_mb_per_image,
             ms_per_image: self.model.ms_per_image,
             calibration: &self.points,

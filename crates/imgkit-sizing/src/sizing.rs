@@ -1,19 +1,20 @@
 //! The sizing run: a workload in, calibration on this machine, the model over memory sizes, a
 //! recommendation out.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
 use imgkit::Limits;
 
 use crate::calibrate::{
-    calibrate_point, dimensions, parse_renditions, ChildCommand, Line, Point, SampleFormat,
+    calibrate_file, calibrate_point, dimensions, largest_sample, parse_renditions, ChildCommand, Line, Point,
+    SampleFormat,
 };
 use crate::model::{
     cheapest, fastest_fitting, max_concurrency, timeout_s, visibility_timeout_s, Model, Params,
     LAMBDA_MAX_TIMEOUT_S, LAMBDA_MEMORY_MB, SQS_CONCURRENCY, SQS_MAX_VISIBILITY_S,
 };
-use crate::report::{Estimate, Sizing};
+use crate::report::{Estimate, SampleCalibration, Sizing};
 
 /// The renditions sized when the workload names none.
 pub const DEFAULT_RENDITIONS: [&str; 3] = [
@@ -60,6 +61,9 @@ pub struct Workload {
     pub iterations: u32,
     /// Also measure the largest image itself (not only the extrapolation).
     pub check: bool,
+    /// A folder of the user's own uploads: the largest of the workload's format calibrates the
+    /// generated images' figures (and is the only calibration for HEIC and AVIF, which are not generated).
+    pub samples: Option<PathBuf>,
 }
 
 impl Workload {
@@ -183,6 +187,59 @@ fn calibrate_and_model(
             limits.max_input_bytes as f64 / MIB
         )
     };
+    // The user's own largest upload of the format, measured as it is.
+    let sample = match &workload.samples {
+        Some(dir) => largest_sample(dir, workload.format, u64::from(max_width) * u64::from(max_height))?
+            .map(|(file, size)| {
+                calibrate_file(child, &file, size, &workload.renditions, workload.iterations)
+                    .map(|point| (file, point))
+            })
+            .transpose()?,
+        None => None,
+    };
+    if !workload.format.generated() {
+        // HEIC and AVIF: no generated images, so the sample alone, scaled in proportion to megapixels
+        // (a line through the origin, which overstates what a fixed part of the peak would add).
+        let (file, measured) = sample.with_context(|| {
+            format!(
+                "{} calibration needs --samples DIR holding {} uploads (none is generated here)",
+                workload.format, workload.format
+            )
+        })?;
+        let through = |y: f64| Line {
+            intercept: 0.0,
+            slope: y / measured.megapixels(),
+        };
+        let (time, memory) = (through(measured.ms), through(measured.peak_mb));
+        let predicted = Estimate {
+            ms: time.at(max_mp).max(measured.ms),
+            peak_mb: memory.at(max_mp).max(measured.peak_mb),
+        };
+        let calibration = SampleCalibration {
+            file,
+            measured: measured.clone(),
+            generated: None,
+            memory_factor: 1.0,
+            time_factor: 1.0,
+        };
+        let input = through(measured.input_bytes as f64).at(max_mp);
+        return model_and_recommend(
+            workload,
+            limits,
+            (max_width, max_height, max_mp),
+            Calibrated {
+                points: vec![measured],
+                time,
+                memory,
+                linearity: 0.0,
+                input_bytes_at_max: input,
+                predicted,
+                check: None,
+                used: predicted,
+                sample: Some(calibration),
+            },
+        );
+    }
     let mut points = Vec::new();
     for (i, fraction) in CALIBRATION_FRACTIONS.iter().enumerate() {
         let size = dimensions(max_mp * fraction, aspect);
@@ -206,7 +263,6 @@ fn calibrate_and_model(
         ms: time.at(max_mp).max(largest.0),
         peak_mb: memory.at(max_mp).max(largest.1),
     };
-    let process_baseline_mb = points.iter().map(|p| p.baseline_mb).fold(0.0, f64::max);
     let input_bytes_at_max = input.at(max_mp).max(0.0);
 
     // The check: the largest image itself. JPEG shrink-on-load makes memory a sawtooth in megapixels
@@ -216,13 +272,88 @@ fn calibrate_and_model(
     } else {
         None
     };
-    let used = match &check {
+    let mut used = match &check {
         Some(c) => Estimate {
             ms: predicted.ms.max(c.ms),
             peak_mb: predicted.peak_mb.max(c.peak_mb),
         },
         None => predicted,
     };
+
+    // A real upload is measured beside a generated image of its very size: their ratio carries the
+    // generated figures over to real photos (whose denser detail costs memory and time that noise
+    // and gradients do not), never below what the sample itself needed.
+    let sample = match sample {
+        Some((file, measured)) => {
+            let twin = point("sample-twin", (measured.width, measured.height))?
+                .map_err(|bytes| too_big((measured.width, measured.height), bytes))?;
+            let memory_factor = measured.peak_mb / twin.peak_mb.max(0.1);
+            let time_factor = measured.ms / twin.ms.max(0.001);
+            used = Estimate {
+                ms: (used.ms * time_factor).max(measured.ms),
+                peak_mb: (used.peak_mb * memory_factor).max(measured.peak_mb),
+            };
+            Some(SampleCalibration {
+                file,
+                measured,
+                generated: Some(twin),
+                memory_factor,
+                time_factor,
+            })
+        }
+        None => None,
+    };
+    model_and_recommend(
+        workload,
+        limits,
+        (max_width, max_height, max_mp),
+        Calibrated {
+            points,
+            time,
+            memory,
+            linearity,
+            input_bytes_at_max,
+            predicted,
+            check,
+            used,
+            sample,
+        },
+    )
+}
+
+/// What calibration found, before the model.
+struct Calibrated {
+    points: Vec<Point>,
+    time: Line,
+    memory: Line,
+    linearity: f64,
+    input_bytes_at_max: f64,
+    predicted: Estimate,
+    check: Option<Point>,
+    /// The figures the model uses.
+    used: Estimate,
+    sample: Option<SampleCalibration>,
+}
+
+/// The model over memory sizes from the calibrated figures, and the recommendation.
+fn model_and_recommend(
+    workload: &Workload,
+    limits: &Limits,
+    (max_width, max_height, max_mp): (u32, u32, f64),
+    calibrated: Calibrated,
+) -> Result<Sizing> {
+    let Calibrated {
+        points,
+        time,
+        memory,
+        linearity,
+        input_bytes_at_max,
+        predicted,
+        check,
+        used,
+        sample,
+    } = calibrated;
+    let process_baseline_mb = points.iter().map(|p| p.baseline_mb).fold(0.0, f64::max);
 
     let model = Model {
         baseline_mb: process_baseline_mb + workload.runtime_overhead_mb,
@@ -277,6 +408,7 @@ fn calibrate_and_model(
         linearity,
         predicted,
         check,
+        sample,
         model,
         rows,
         chosen,
