@@ -342,23 +342,13 @@ fn model_and_recommend(
     (max_width, max_height, max_mp): (u32, u32, f64),
     calibrated: Calibrated,
 ) -> Result<Sizing> {
-    let Calibrated {
-        points,
-        time,
-        memory,
-        linearity,
-        input_bytes_at_max,
-        predicted,
-        check,
-        used,
-        sample,
-    } = calibrated;
-    let process_baseline_mb = points.iter().map(|p| p.baseline_mb).fold(0.0, f64::max);
+    let c = calibrated;
+    let process_baseline_mb = c.points.iter().map(|p| p.baseline_mb).fold(0.0, f64::max);
 
     let model = Model {
         baseline_mb: process_baseline_mb + workload.runtime_overhead_mb,
-        peak_mb_per_image: used.peak_mb,
-        ms_per_image: used.ms,
+        peak_mb_per_image: c.used.peak_mb,
+        ms_per_image: c.used.ms,
         batch_size: workload.batch_size,
         safety: workload.safety,
         latency_target_ms: workload.latency_ms,
@@ -400,15 +390,15 @@ fn model_and_recommend(
         max_width,
         max_height,
         max_mp,
-        points,
-        time,
-        memory,
+        points: c.points,
+        time: c.time,
+        memory: c.memory,
         process_baseline_mb,
-        input_bytes_at_max,
-        linearity,
-        predicted,
-        check,
-        sample,
+        input_bytes_at_max: c.input_bytes_at_max,
+        linearity: c.linearity,
+        predicted: c.predicted,
+        check: c.check,
+        sample: c.sample,
         model,
         rows,
         chosen,
