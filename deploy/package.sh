@@ -68,6 +68,8 @@ if ! python3 -m ziglang version 2>/dev/null | grep -qx "$ZIGLANG_VERSION" \
     python3 -m pip install --quiet --disable-pip-version-check \
         "ziglang==$ZIGLANG_VERSION" "cargo-zigbuild==$ZIGBUILD_VERSION"
 fi
+# pip's scripts folder (cargo-zigbuild), whether or not a version manager's shims cover it yet.
+PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
 rustup target list --installed | grep -qx "$RUST_TRIPLE" || rustup target add "$RUST_TRIPLE"
 ZIG="$(python3 -c 'import os, ziglang; print(os.path.dirname(ziglang.__file__))')/zig"
 
