@@ -5,7 +5,8 @@
 #   -> target/lambda/<arch>/bootstrap.zip   (handler: bootstrap, runtime: provided.al2023)
 #
 # --arch defaults to the template's default Architecture. --no-default-features builds without the C
-# codecs (no libheif, libde265, dav1d): HEIC and AVIF uploads are then rejected as unsupported_format.
+# codecs (no libheif, libde265, dav1d): HEIC and AVIF uploads are then rejected as unsupported_format,
+# and avif renditions are refused at the cold start (rav1e comes with the same feature).
 #
 # How: libde265 (HEIC) and dav1d (AVIF) are built from Debian bookworm's source packages, checksummed in
 # deploy/package/sources.sha256 and patched with Debian's own patches (their CVE fixes among them), as

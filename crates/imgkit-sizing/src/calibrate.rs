@@ -209,18 +209,7 @@ pub fn calibrate_point(
     }
     let file: PathBuf = dir.join(format!("{name}.{}", format.name()));
     std::fs::write(&file, &bytes).with_context(|| format!("writing {}", file.display()))?;
-    measure(child, &file, (width, height), renditions, iterations).map(Ok)
-}
-
-/// Measures the file `file` of `size` pixels (a user's sample upload) in a child process.
-pub fn calibrate_file(
-    child: &ChildCommand<'_>,
-    file: &Path,
-    size: (u32, u32),
-    renditions: &[String],
-    iterations: u32,
-) -> Result<Point> {
-    measure(child, file, size, renditions, iterations)
+    calibrate_file(child, &file, (width, height), renditions, iterations).map(Ok)
 }
 
 /// The largest sample (in pixels, at most `max_pixels`: the workload's largest input) of `format` among
@@ -311,12 +300,13 @@ fn which_taskset() -> Option<PathBuf> {
         .find(|p| p.exists())
 }
 
-/// Parent side: runs one calibration size in a fresh process, `child`, which must run [`calibrate_one`]
-/// on `file` and print its line (for `imgkit sizing`: the binary itself with `--calibrate-one`). It runs
+/// Parent side: measures `file` (a generated calibration image, or a user's sample upload) of `size`
+/// pixels in a fresh process, `child`, which must run [`calibrate_one`] on `file` and print its line
+/// (for `imgkit sizing`: the binary itself with `--calibrate-one`). It runs
 /// pinned to one CPU, as one Lambda vCPU, where `taskset` is installed: jpeg-decoder's progressive decode
 /// starts IDCT helper threads that would otherwise borrow a second core and flatter the time; without
 /// taskset the figure is a lower bound.
-fn measure(
+pub fn calibrate_file(
     child: &ChildCommand<'_>,
     file: &Path,
     (width, height): (u32, u32),

@@ -281,8 +281,8 @@ fn calibrate_and_model(
     };
 
     // A real upload is measured beside a generated image of its very size: their ratio carries the
-    // generated figures over to real photos (whose denser detail costs memory and time that noise
-    // and gradients do not), never below what the sample itself needed.
+    // generated figures over to real photos (which needed more on the shared photos, by how much
+    // depending on the file: progressive, subsampling), never below what the sample itself needed.
     let sample = match sample {
         Some((file, measured)) => {
             let twin = point("sample-twin", (measured.width, measured.height))?
