@@ -148,11 +148,9 @@ impl Frame {
                     "sampling factors that are not powers of two apart",
                 ));
             }
-            // Every component at the same transform size, subsampled chroma upsampled after: a larger
-            // chroma transform instead (4×4 for 4:2:0 at 1/4) would cost 5-9% of a scaled decode for
-            // detail the thumbnail's resize mostly averages away (README, "Shrink-on-load").
-            (c.block_w, c.block_h) = (n, n);
-            (c.up_x, c.up_y) = (h_max / c.h, v_max / c.v);
+            c.block_w = transform_size(n, h_max, c.h);
+            c.block_h = transform_size(n, v_max, c.v);
+            (c.up_x, c.up_y) = (h_max * n / (c.h * c.block_w), v_max * n / (c.v * c.block_h));
             (c.blocks_x, c.blocks_y) = (mcus_x * c.h, mcus_y * c.v);
             c.stride = c.blocks_x * c.block_w;
             needed += (c.stride * c.blocks_y * c.block_h) as u64;
@@ -237,6 +235,21 @@ impl Frame {
         let h = (self.height * c.v).div_ceil(self.v_max);
         (w.div_ceil(8), h.div_ceil(8))
     }
+}
+
+/// The transform size on one axis of a component sampled `factor` times where the frame's most sampled
+/// one is sampled `max` times and decoded with `n`-point transforms. A subsampled component gets a
+/// larger transform for as long as that leaves it no finer than the output, as libjpeg-turbo's
+/// `jdmaster.c` does: at 1/8 a 4:2:0 file's chroma comes from 2×2 transforms, not 1×1 ones upsampled,
+/// and from 1/2 on from the whole 8×8, so its detail is decoded where upsampling could only guess it.
+/// libjpeg-turbo keeps transforms square, so a 4:2:2 file's chroma there is still upsampled
+/// horizontally; here each axis is sized on its own (2×1 for 4:2:2 at 1/8), as libjpeg 7 and later do.
+pub(crate) fn transform_size(n: usize, max: usize, factor: usize) -> usize {
+    let mut size = n;
+    while size < 8 && (max * n) % (factor * size * 2) == 0 {
+        size *= 2;
+    }
+    size
 }
 
 impl Component {

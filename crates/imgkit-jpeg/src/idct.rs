@@ -1,5 +1,6 @@
-//! Reduced-size inverse DCTs: an 8×8 block's low-frequency `n`×`n` corner transformed straight to an
-//! `n`×`n` block of pixels (n ∈ {1, 2, 4, 8}: every component at the decode's scale).
+//! Reduced-size inverse DCTs: an 8×8 block's low-frequency `w`×`h` corner transformed straight to a
+//! `w`×`h` block of pixels (w, h ∈ {1, 2, 4, 8}: square at the decode's scale, larger on an axis a
+//! component is subsampled on).
 //!
 //! Each output pixel samples the block's continuous cosine series at the centre of the larger pixel it
 //! stands for, which is what libjpeg's scaled IDCTs compute; at size 1 that is the block mean. The full
@@ -94,7 +95,23 @@ impl Basis {
         match (w, h) {
             (1, 1) => self.sized::<1, 1>(coef, nonzero_rows, out, stride),
             (4, 4) => self.quad(coef, out, stride),
-            _ => aan_8x8(coef, out, stride),
+            // Subsampled chroma's transforms, sized on each axis (see `frame::transform_size`).
+            (2, 1) => self.sized::<2, 1>(coef, nonzero_rows, out, stride),
+            (1, 2) => self.sized::<1, 2>(coef, nonzero_rows, out, stride),
+            (4, 1) => self.sized::<4, 1>(coef, nonzero_rows, out, stride),
+            (1, 4) => self.sized::<1, 4>(coef, nonzero_rows, out, stride),
+            (4, 2) => self.sized::<4, 2>(coef, nonzero_rows, out, stride),
+            (2, 4) => self.sized::<2, 4>(coef, nonzero_rows, out, stride),
+            (8, 1) => self.sized::<8, 1>(coef, nonzero_rows, out, stride),
+            (1, 8) => self.sized::<1, 8>(coef, nonzero_rows, out, stride),
+            (8, 2) => self.sized::<8, 2>(coef, nonzero_rows, out, stride),
+            (2, 8) => self.sized::<2, 8>(coef, nonzero_rows, out, stride),
+            (8, 4) => self.sized::<8, 4>(coef, nonzero_rows, out, stride),
+            (4, 8) => self.sized::<4, 8>(coef, nonzero_rows, out, stride),
+            _ => {
+                debug_assert_eq!((w, h), (8, 8), "transform sizes are powers of two up to 8");
+                aan_8x8(coef, out, stride)
+            }
         }
     }
 

@@ -116,21 +116,15 @@ fn scaled_decodes_match_the_full_image_shrunk_for_every_layout_and_odd_sizes() {
                 if width >= 64 {
                     let (_, _, theirs) = reference(&jpeg, scale as u16);
                     let theirs_quality = psnr(&theirs, &want);
-                    // At least as close to the exact shrink as jpeg-decoder's scaled decode. Both compute
-                    // libjpeg's scaled transform and upsample chroma after it, so below 1/8 (where
-                    // jpeg-decoder's transform is coarser) the pixels agree too. How close either gets is
-                    // the picture's: 26.6 dB for 4:2:0 at 1/8 on the 64x48 one, whose chroma is 4x3 pixels.
+                    // At least as close to the exact shrink as jpeg-decoder's scaled decode (which
+                    // transforms chroma at luma's scale and upsamples it). How close either gets is the
+                    // picture's: the 64x48 one's chroma is 4x3 pixels at 1/8. Per plane, against
+                    // libjpeg-turbo's, see tests/chroma.rs.
+                    eprintln!("{name} {width}x{height} 1/{scale}: {quality:.1} dB, jpeg-decoder {theirs_quality:.1} dB");
                     assert!(
                         quality >= theirs_quality - 0.5,
                         "{name} {width}x{height} 1/{scale}: {quality:.1} dB, jpeg-decoder {theirs_quality:.1} dB"
                     );
-                    if scale < 8 {
-                        let same = psnr(&ours.pixels, &theirs);
-                        assert!(
-                            same >= 50.0,
-                            "{name} {width}x{height} 1/{scale} vs jpeg-decoder: {same:.1} dB"
-                        );
-                    }
                 }
             }
         }
