@@ -33,15 +33,15 @@ pub(crate) struct Component {
     /// Decoded samples, `stride` per row.
     pub(crate) plane: Vec<u8>,
     pub(crate) stride: usize,
-    /// For each zig-zag position: where its coefficient goes in the `block_w`×`block_h` corner, or SKIP.
+    /// For each zig-zag position: where its coefficient goes in what the transform reads, or SKIP.
     pub(crate) slot: [u8; 64],
-    /// For each zig-zag position: the corner row it lands in, as a bit.
+    /// For each zig-zag position: the row of what the transform reads that it lands in, as a bit.
     pub(crate) row_bit: [u8; 64],
-    /// The last zig-zag position the corner uses.
+    /// The last zig-zag position the transform uses.
     pub(crate) last: usize,
-    /// The zig-zag positions the corner uses, as bits.
+    /// The zig-zag positions the transform uses, as bits.
     pub(crate) kept_mask: u64,
-    /// Progressive frames only: each block's kept coefficients (`block_w × block_h`, by slot), quantised.
+    /// Progressive frames only: each block's kept coefficients ([`Component::kept`], by slot), quantised.
     pub(crate) coefs: Vec<i16>,
     /// Progressive frames only: each block's zig-zag positions that are non-zero so far, kept or not
     /// (refinement scans send correction bits for exactly those).
@@ -50,9 +50,14 @@ pub(crate) struct Component {
 }
 
 impl Component {
-    /// Coefficients kept per block.
+    /// Coefficients kept per block: the frequencies its transform reads on each axis.
     pub(crate) fn kept(&self) -> usize {
-        self.block_w * self.block_h
+        self.read_across() * crate::idct::frequencies(self.block_h).len()
+    }
+
+    /// Column frequencies the transform reads: a row of [`Component::kept`]'s coefficients.
+    pub(crate) fn read_across(&self) -> usize {
+        crate::idct::frequencies(self.block_w).len()
     }
 }
 
@@ -159,9 +164,9 @@ impl Frame {
             }
             for (k, &natural) in ZIGZAG.iter().enumerate() {
                 let (row, col) = (usize::from(natural) / 8, usize::from(natural) % 8);
-                if row < c.block_h && col < c.block_w {
-                    c.slot[k] = crate::idct::slot(c.block_w, c.block_h, row, col) as u8;
-                    c.row_bit[k] = 1 << row;
+                if let Some((at, read_row)) = crate::idct::slot(c.block_w, c.block_h, row, col) {
+                    c.slot[k] = at as u8;
+                    c.row_bit[k] = 1 << read_row;
                     c.last = k;
                     c.kept_mask |= 1 << k;
                 }
@@ -246,7 +251,7 @@ impl Frame {
 /// horizontally; here each axis is sized on its own (2×1 for 4:2:2 at 1/8), as libjpeg 7 and later do.
 pub(crate) fn transform_size(n: usize, max: usize, factor: usize) -> usize {
     let mut size = n;
-    while size < 8 && (max * n) % (factor * size * 2) == 0 {
+    while size < 8 && (max * n).is_multiple_of(factor * size * 2) {
         size *= 2;
     }
     size
@@ -276,7 +281,7 @@ impl Component {
         }
     }
 
-    /// Transforms a block's dequantised corner `coef` (`rows` as [`Basis::transform`] takes it) into the
+    /// Transforms a block's dequantised coefficients `coef` (`rows` as [`Basis::transform`] takes it) into the
     /// plane, at block column `col` and row `row`.
     #[inline(always)]
     pub(crate) fn put_block(&mut self, basis: &Basis, col: usize, row: usize, coef: &[f32; 64], rows: u8) {

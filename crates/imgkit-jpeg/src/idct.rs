@@ -1,23 +1,40 @@
-//! Reduced-size inverse DCTs: an 8×8 block's low-frequency `w`×`h` corner transformed straight to a
-//! `w`×`h` block of pixels (w, h ∈ {1, 2, 4, 8}: square at the decode's scale, larger on an axis a
-//! component is subsampled on).
+//! Reduced-size inverse DCTs: an 8×8 block transformed straight to a `w`×`h` block of pixels (w, h ∈
+//! {1, 2, 4, 8}: square at the decode's scale, larger on an axis a component is subsampled on).
 //!
-//! Each output pixel samples the block's continuous cosine series at the centre of the larger pixel it
-//! stands for, which is what libjpeg's scaled IDCTs compute; at size 1 that is the block mean. The full
-//! 8×8 transform is the Arai-Agui-Nakajima factorisation (libjpeg's float IDCT) run on eight columns, then
-//! eight rows, at once, so each step is one operation on eight lanes; its per-coefficient scale factors
-//! are folded into dequantisation ([`prescale`]).
+//! Each output pixel is the mean of the `8/w`×`8/h` pixels of the full 8×8 inverse transform that it
+//! stands for: the exact box average, which is what libjpeg's reduced transforms (libjpeg-turbo's
+//! `jidctred.c`) compute. That takes more than the block's low-frequency corner: averaging over a box
+//! cancels some frequencies exactly (every one but DC at size 1; 2, 4 and 6 at size 2; 4 at size 4) and
+//! keeps the others, so a 2-point axis reads frequencies 0, 1, 3, 5 and 7 and a 4-point one all but 4
+//! ([`frequencies`]). Keeping only the `w`×`h` corner instead lost 7-10 dB of luma at 1/2 and 1/4
+//! against the box average, where libjpeg-turbo's lost 1-3.
+//!
+//! The full 8×8 transform is the Arai-Agui-Nakajima factorisation (libjpeg's float IDCT) run on eight
+//! columns, then eight rows, at once, so each step is one operation on eight lanes; its per-coefficient
+//! scale factors are folded into dequantisation ([`prescale`]).
 
-use std::f32::consts::PI;
+use std::f64::consts::PI;
 
 use wide::{f32x4, f32x8, i16x8, u8x16};
 
-/// `tables[log2 n][u][x]` = C(u)/2 · cos((2x+1)uπ / 2n) for output size n ∈ {1, 2, 4, 8}: one row per
+/// The frequencies an `n`-point axis of a reduced transform reads: those whose cosine does not average
+/// to zero over every `8/n` pixels an output stands for.
+pub(crate) fn frequencies(n: usize) -> &'static [usize] {
+    match n {
+        1 => &[0],
+        2 => &[0, 1, 3, 5, 7],
+        4 => &[0, 1, 2, 3, 5, 6, 7],
+        _ => &[0, 1, 2, 3, 4, 5, 6, 7],
+    }
+}
+
+/// `tables[log2 n][i][x]`: for output size n ∈ {1, 2, 4, 8}, the mean over output pixel `x`'s `8/n`
+/// pixels of C(k)/2 · cos((2j+1)kπ / 16), k being the `i`-th of [`frequencies`]`(n)`: one row per
 /// frequency, so a coefficient scales a whole row of outputs at once (which vectorises).
 pub(crate) struct Basis {
     tables: [[[f32; 8]; 8]; 4],
-    /// The 4-point table's values, each in all four lanes: `quad[u][x]` = `tables[2][u][x]`.
-    quad: [[f32x4; 4]; 4],
+    /// The 4-point table's rows as vectors: `quad[i]` = `tables[2][i][..4]`.
+    quad: [f32x4; 8],
 }
 
 impl Basis {
@@ -25,25 +42,31 @@ impl Basis {
         let mut tables = [[[0f32; 8]; 8]; 4];
         for (log, table) in tables.iter_mut().enumerate() {
             let n = 1usize << log;
-            for (u, row) in table.iter_mut().enumerate().take(n) {
+            let span = 8 / n;
+            for (row, &k) in table.iter_mut().zip(frequencies(n)) {
+                let c = if k == 0 {
+                    std::f64::consts::FRAC_1_SQRT_2
+                } else {
+                    1.0
+                };
                 for (x, cell) in row.iter_mut().enumerate().take(n) {
-                    let c = if u == 0 {
-                        std::f32::consts::FRAC_1_SQRT_2
-                    } else {
-                        1.0
-                    };
-                    *cell = c / 2.0 * (((2 * x + 1) * u) as f32 * PI / (2 * n) as f32).cos();
+                    let sum: f64 = (x * span..(x + 1) * span)
+                        .map(|j| (((2 * j + 1) * k) as f64 * PI / 16.0).cos())
+                        .sum();
+                    *cell = (c / 2.0 * sum / span as f64) as f32;
                 }
             }
         }
-        let quad = std::array::from_fn(|u| std::array::from_fn(|x| f32x4::splat(tables[2][u][x])));
+        let quad = std::array::from_fn(|i| {
+            f32x4::new([tables[2][i][0], tables[2][i][1], tables[2][i][2], tables[2][i][3]])
+        });
         Basis { tables, quad }
     }
 
-    /// Transforms the dequantised coefficients `coef` (row-major, `w` columns by `h` rows, natural order)
-    /// into `w`×`h` pixels written to `out` with row stride `stride`, level-shifted and clamped.
-    /// `nonzero_rows` has bit `v` set when row `v` of `coef` holds a non-zero AC coefficient; 0 means the
-    /// block is flat (DC only).
+    /// Transforms the dequantised coefficients `coef` (the frequencies a `w`×`h` output reads, in the
+    /// order of [`slot`]) into `w`×`h` pixels written to `out` with row stride `stride`, level-shifted and
+    /// clamped. `nonzero_rows` has bit `i` set when the `i`-th row frequency read holds a non-zero AC
+    /// coefficient; 0 means the block is flat (DC only).
     ///
     /// The coefficients must have been multiplied by [`prescale`] for the block's size.
     ///
@@ -66,16 +89,6 @@ impl Basis {
             for row in out.chunks_mut(stride).take(h) {
                 row[..w].fill(value);
             }
-        } else if (w, h) == (2, 2) {
-            // Every 2-point basis value is ±1/(2√2), so the 2×2 transform is a Hadamard sum over 8: inline
-            // here it costs a few additions, where the general path cost a call and a loop nest per block
-            // (15% of a 1/4 decode).
-            let (a, b) = (coef[0] + coef[1], coef[0] - coef[1]);
-            let (c, d) = (coef[2] + coef[3], coef[2] - coef[3]);
-            out[0] = to_pixel((a + c) * 0.125);
-            out[1] = to_pixel((b + d) * 0.125);
-            out[stride] = to_pixel((a - c) * 0.125);
-            out[stride + 1] = to_pixel((b - d) * 0.125);
         } else {
             self.detailed(coef, w, h, nonzero_rows, out, stride);
         }
@@ -91,23 +104,25 @@ impl Basis {
         out: &mut [u8],
         stride: usize,
     ) {
-        // Sizes are compile-time constants in each arm, so the loops unroll and vectorise.
+        // Sizes are compile-time constants in each arm, so the loops unroll and vectorise. The second
+        // pair is how many frequencies each axis reads (see `frequencies`).
         match (w, h) {
-            (1, 1) => self.sized::<1, 1>(coef, nonzero_rows, out, stride),
-            (4, 4) => self.quad(coef, out, stride),
+            (1, 1) => self.sized::<1, 1, 1, 1>(coef, nonzero_rows, out, stride),
+            (2, 2) => self.sized::<2, 2, 5, 5>(coef, nonzero_rows, out, stride),
+            (4, 4) => self.quad(coef, nonzero_rows, out, stride),
             // Subsampled chroma's transforms, sized on each axis (see `frame::transform_size`).
-            (2, 1) => self.sized::<2, 1>(coef, nonzero_rows, out, stride),
-            (1, 2) => self.sized::<1, 2>(coef, nonzero_rows, out, stride),
-            (4, 1) => self.sized::<4, 1>(coef, nonzero_rows, out, stride),
-            (1, 4) => self.sized::<1, 4>(coef, nonzero_rows, out, stride),
-            (4, 2) => self.sized::<4, 2>(coef, nonzero_rows, out, stride),
-            (2, 4) => self.sized::<2, 4>(coef, nonzero_rows, out, stride),
-            (8, 1) => self.sized::<8, 1>(coef, nonzero_rows, out, stride),
-            (1, 8) => self.sized::<1, 8>(coef, nonzero_rows, out, stride),
-            (8, 2) => self.sized::<8, 2>(coef, nonzero_rows, out, stride),
-            (2, 8) => self.sized::<2, 8>(coef, nonzero_rows, out, stride),
-            (8, 4) => self.sized::<8, 4>(coef, nonzero_rows, out, stride),
-            (4, 8) => self.sized::<4, 8>(coef, nonzero_rows, out, stride),
+            (2, 1) => self.sized::<2, 1, 5, 1>(coef, nonzero_rows, out, stride),
+            (1, 2) => self.sized::<1, 2, 1, 5>(coef, nonzero_rows, out, stride),
+            (4, 1) => self.sized::<4, 1, 7, 1>(coef, nonzero_rows, out, stride),
+            (1, 4) => self.sized::<1, 4, 1, 7>(coef, nonzero_rows, out, stride),
+            (4, 2) => self.sized::<4, 2, 7, 5>(coef, nonzero_rows, out, stride),
+            (2, 4) => self.sized::<2, 4, 5, 7>(coef, nonzero_rows, out, stride),
+            (8, 1) => self.sized::<8, 1, 8, 1>(coef, nonzero_rows, out, stride),
+            (1, 8) => self.sized::<1, 8, 1, 8>(coef, nonzero_rows, out, stride),
+            (8, 2) => self.sized::<8, 2, 8, 5>(coef, nonzero_rows, out, stride),
+            (2, 8) => self.sized::<2, 8, 5, 8>(coef, nonzero_rows, out, stride),
+            (8, 4) => self.sized::<8, 4, 8, 7>(coef, nonzero_rows, out, stride),
+            (4, 8) => self.sized::<4, 8, 7, 8>(coef, nonzero_rows, out, stride),
             _ => {
                 debug_assert_eq!((w, h), (8, 8), "transform sizes are powers of two up to 8");
                 aan_8x8(coef, out, stride)
@@ -115,27 +130,29 @@ impl Basis {
         }
     }
 
-    /// The 4×4 transform (every 1/2 decode's) on rows of four lanes: columns first, with each basis
-    /// value already in all lanes, then a transpose, the rows, and a transpose back; stored as
-    /// `aan_8x8` stores. Twice as fast as the general path, which skipped zero rows but spent more on
-    /// gathering the values it multiplied.
+    /// The 4×4 transform (every 1/2 decode's) on vectors of four outputs: each row frequency's
+    /// coefficients make one output row's worth of horizontal sums, then each output row is a sum of
+    /// those; stored as `aan_8x8` stores.
     #[inline(always)]
-    fn quad(&self, coef: &[f32; 64], out: &mut [u8], stride: usize) {
-        let b = &self.quad;
-        let row = |v: usize| f32x4::new([coef[4 * v], coef[4 * v + 1], coef[4 * v + 2], coef[4 * v + 3]]);
-        let rows = [row(0), row(1), row(2), row(3)];
-        // lines[y] = Σ_v b[v][y] · rows[v]: output row y, still in horizontal frequencies.
-        let lines: [f32x4; 4] = std::array::from_fn(|y| {
-            b[0][y] * rows[0] + b[1][y] * rows[1] + b[2][y] * rows[2] + b[3][y] * rows[3]
-        });
-        let freq = f32x4::transpose(lines);
-        // columns[x] = Σ_u b[u][x] · freq[u]: output column x, lanes down the rows.
-        let columns: [f32x4; 4] = std::array::from_fn(|x| {
-            b[0][x] * freq[0] + b[1][x] * freq[1] + b[2][x] * freq[2] + b[3][x] * freq[3]
-        });
-        let [r0, r1, r2, r3] = f32x4::transpose(columns);
-        let top: f32x8 = bytemuck::cast([r0, r1]);
-        let bottom: f32x8 = bytemuck::cast([r2, r3]);
+    fn quad(&self, coef: &[f32; 64], nonzero_rows: u8, out: &mut [u8], stride: usize) {
+        const READ: usize = 7;
+        let by = &self.tables[2];
+        let mut lines = [f32x4::ZERO; 4];
+        for v in 0..READ {
+            if (nonzero_rows | 1) & (1 << v) == 0 {
+                continue;
+            }
+            let row = &coef[v * READ..v * READ + READ];
+            let mut sum = self.quad[0] * f32x4::splat(row[0]);
+            for (u, &c) in row.iter().enumerate().skip(1) {
+                sum += self.quad[u] * f32x4::splat(c);
+            }
+            for (y, line) in lines.iter_mut().enumerate() {
+                *line += sum * f32x4::splat(by[v][y]);
+            }
+        }
+        let top: f32x8 = bytemuck::cast([lines[0], lines[1]]);
+        let bottom: f32x8 = bytemuck::cast([lines[2], lines[3]]);
         let bytes = u8x16::narrow_i16x8(pack(top), pack(bottom)).to_array();
         // Indexed, not zipped with `chunks_mut`: that zip divides by the stride to count its chunks.
         for (y, px) in bytes.chunks_exact(4).enumerate() {
@@ -143,8 +160,9 @@ impl Basis {
         }
     }
 
+    /// A `W`×`H` output from `KW`×`KH` frequencies.
     #[inline(always)]
-    fn sized<const W: usize, const H: usize>(
+    fn sized<const W: usize, const H: usize, const KW: usize, const KH: usize>(
         &self,
         coef: &[f32; 64],
         nonzero_rows: u8,
@@ -154,7 +172,7 @@ impl Basis {
         let bx = &self.tables[W.trailing_zeros() as usize];
         let by = &self.tables[H.trailing_zeros() as usize];
         // Rows first: tmp[v] = Σ_u coef[v][u] · bx[u], skipping zero rows.
-        let mut tmp = [[0f32; W]; H];
+        let mut tmp = [[0f32; W]; KH];
         let rows = nonzero_rows | 1;
         for (v, t) in tmp.iter_mut().enumerate() {
             if rows & (1 << v) == 0 {
@@ -162,8 +180,8 @@ impl Basis {
             }
             // No test for zero coefficients here: a branch per coefficient costs more than the
             // multiplications it saves.
-            for u in 0..W {
-                let c = coef[v * W + u];
+            for u in 0..KW {
+                let c = coef[v * KW + u];
                 let basis = &bx[u];
                 for x in 0..W {
                     t[x] += c * basis[x];
@@ -173,7 +191,7 @@ impl Basis {
         // Then columns: out[y] = Σ_v by[v][y] · tmp[v].
         for (y, row) in out.chunks_mut(stride).take(H).enumerate() {
             let mut acc = [0f32; W];
-            for v in 0..H {
+            for v in 0..KH {
                 if rows & (1 << v) == 0 {
                     continue;
                 }
@@ -187,7 +205,7 @@ impl Basis {
     }
 }
 
-/// What each coefficient of a `w`×`h` corner (row-major) is multiplied by before [`Basis::transform`]:
+/// What each coefficient a `w`×`h` output reads (by [`slot`]) is multiplied by before [`Basis::transform`]:
 /// 1 for the reduced sizes; for 8×8 the AAN scale factors of its row and column, and the final /8.
 pub(crate) fn prescale(w: usize, h: usize) -> [f32; 64] {
     let mut out = [1f32; 64];
@@ -243,15 +261,18 @@ fn aan8(v: &[Lanes; 8]) -> [Lanes; 8] {
     ]
 }
 
-/// Where coefficient (`row`, `col`) of a `w`×`h` corner goes in the array [`Basis::transform`] takes:
-/// row-major for the reduced sizes, column-major for 8×8 (so its first pass reads whole columns as lanes and
-/// only one transpose is needed between the passes).
-pub(crate) fn slot(w: usize, h: usize, row: usize, col: usize) -> usize {
+/// Where coefficient (`row`, `col`) of an 8×8 block goes in the array [`Basis::transform`] takes for a
+/// `w`×`h` output, and which of the row frequencies read it is in; `None` when that output does not
+/// read it. Row-major over the frequencies read for the reduced sizes; column-major for 8×8 (so its
+/// first pass reads whole columns as lanes and only one transpose is needed between the passes).
+pub(crate) fn slot(w: usize, h: usize, row: usize, col: usize) -> Option<(usize, usize)> {
     if (w, h) == (8, 8) {
-        col * 8 + row
-    } else {
-        row * w + col
+        return Some((col * 8 + row, row));
     }
+    let (across, down) = (frequencies(w), frequencies(h));
+    let u = across.iter().position(|&k| k == col)?;
+    let v = down.iter().position(|&k| k == row)?;
+    Some((v * across.len() + u, v))
 }
 
 /// The full 8×8 inverse DCT of prescaled coefficients (column-major, see [`slot`]), to level-shifted,
@@ -279,12 +300,17 @@ fn aan_8x8(coef: &[f32; 64], out: &mut [u8], stride: usize) {
     }
 }
 
+/// The level shift, and a thousandth of a level more, so that halves round up, as libjpeg's `DESCALE`
+/// rounds, rather than to even: a file's DC is often a multiple of four eighths (an even quantiser), and
+/// rounding those blocks' means to even cost 0.1-0.4 dB against the exact means at 1/8.
+const LEVEL: f32 = 128.0 + 1.0 / 1024.0;
+
 /// Eight samples level-shifted and rounded to 16 bits. The clamp to 0-255 is left to the saturation of
 /// packing them to 8 bits, so the rounding needs no range handling: in range it is `to_pixel`'s round half
 /// to even, and a value past `i32` (only from a hostile DC) becomes some pixel value, not an error.
 #[inline(always)]
 fn pack(samples: f32x8) -> i16x8 {
-    i16x8::from_i32x8_saturate((samples + f32x8::splat(128.0)).fast_round_int())
+    i16x8::from_i32x8_saturate((samples + f32x8::splat(LEVEL)).fast_round_int())
 }
 
 /// An 8×8 transpose as four 4×4 ones (wide's own 8×8 one moves single floats without AVX).
@@ -316,7 +342,7 @@ fn store<const N: usize>(row: &[f32; N], out: &mut [u8]) {
 /// bits, which vectorises where a float-to-integer cast does not.
 #[inline(always)]
 fn to_pixel(v: f32) -> u8 {
-    let clamped = (v + 128.0).clamp(0.0, 255.0);
+    let clamped = (v + LEVEL).clamp(0.0, 255.0);
     ((clamped + 12_582_912.0).to_bits() & 0xFF) as u8
 }
 
@@ -362,7 +388,7 @@ mod tests {
         for coef in singles.chain([mixed]) {
             let mut scaled = [0f32; 64];
             for (i, &c) in coef.iter().enumerate() {
-                let at = slot(8, 8, i / 8, i % 8);
+                let (at, _) = slot(8, 8, i / 8, i % 8).unwrap();
                 scaled[at] = c * prescale(8, 8)[at];
             }
             let mut out = [0u8; 64];
@@ -381,11 +407,11 @@ mod tests {
         let mut coef = [0f32; 64];
         coef[0] = 80.0; // mean 10 above mid-grey
         coef[1] = 40.0; // a horizontal ramp, which averages out
-        for (w, h) in [(1, 1), (2, 2), (4, 4)] {
+        for (w, h) in [(1, 1), (2, 2), (4, 4), (2, 1), (4, 2)] {
             let mut small = [0f32; 64];
-            for v in 0..h {
-                for u in 0..w {
-                    small[v * w + u] = coef[v * 8 + u];
+            for (i, &c) in coef.iter().enumerate() {
+                if let Some((at, _)) = slot(w, h, i / 8, i % 8) {
+                    small[at] = c;
                 }
             }
             let mut out = [0u8; 64];

@@ -1,10 +1,11 @@
 //! A baseline JPEG decoder that scales in the DCT domain, for imgkit's shrink-on-load.
 //!
-//! Decoding a 12 MP photo to a 400 px thumbnail does not need 12 million pixels: each 8×8 block's
-//! low-frequency corner, inverse-transformed at 4×4, 2×2 or 1×1, gives the image at 1/2, 1/4 or 1/8 of its
-//! size directly. What is left is entropy decoding, so that is where this crate spends its care: a
-//! lookahead Huffman decoder that reads eight bytes at a time and skips the coefficients a scaled
-//! output does not need.
+//! Decoding a 12 MP photo to a 400 px thumbnail does not need 12 million pixels: each 8×8 block,
+//! inverse-transformed straight to 4×4, 2×2 or 1×1 box averages, gives the image at 1/2, 1/4 or 1/8 of
+//! its size directly, as exact per plane as libjpeg-turbo's scaled decode (subsampled chroma from
+//! larger transforms, not upsampled). What is left is entropy decoding, so that is where this crate
+//! spends its care: a lookahead Huffman decoder that reads eight bytes at a time and skips the
+//! coefficients a scaled output does not need.
 //!
 //! It is deliberately narrow: one thread (the caller owns parallelism), safe Rust only, 8-bit Huffman
 //! JPEGs with one or three components, sequential (what cameras and phones write) or progressive (what

@@ -5,8 +5,8 @@
 //! Only the coefficients the scale uses are stored. For the others a bit per position records whether it
 //! is non-zero yet, which is all a refinement scan needs to stay in step. A component that needs no AC
 //! coefficient at all (luma at 1/8) has its AC scans stepped over unread ([`skippable`]). Other AC scans
-//! are decoded even when their band lies beyond the kept corner: a later refinement of a band that
-//! straddles the corner (libjpeg's scripts refine 1-63) needs the whole band's history.
+//! are decoded even when their band holds nothing the transform reads: a later refinement of a band
+//! that straddles what it reads (libjpeg's scripts refine 1-63) needs the whole band's history.
 
 use crate::frame::{Component, Frame, SKIP};
 use crate::huffman::{Bits, Local, Table};
@@ -401,7 +401,7 @@ pub(crate) fn transform(frame: &mut Frame, tables: &Tables, basis: &Basis) -> Re
     let mut coef = [0f32; 64];
     for c in &mut frame.components {
         let deq = c.dequantiser(tables.quant(c.quant)?);
-        let kept = c.kept();
+        let (kept, across) = (c.kept(), c.read_across());
         // Taken: the stores are done with, and the plane is written while they are read.
         let coefs = std::mem::take(&mut c.coefs);
         for (block, stored) in coefs.chunks_exact(kept).enumerate() {
@@ -409,7 +409,7 @@ pub(crate) fn transform(frame: &mut Frame, tables: &Tables, basis: &Basis) -> Re
             for (i, ((out, &v), &d)) in coef.iter_mut().zip(stored).zip(&deq).enumerate() {
                 *out = f32::from(v) * d;
                 if v != 0 && i != 0 {
-                    rows |= 1 << (i / c.block_w);
+                    rows |= 1 << (i / across);
                 }
             }
             c.put_block(basis, block % c.blocks_x, block / c.blocks_x, &coef, rows);

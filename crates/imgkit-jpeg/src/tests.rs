@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
-use imgkit_testkit::psnr;
+use imgkit_testkit::{box_down, psnr};
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
 /// Deterministic photo-like RGB (the testkit's: gradients, hard edges, stripes, mild noise).
@@ -42,27 +42,6 @@ fn reference(jpeg: &[u8], scale: u16) -> (usize, usize, Vec<u8>) {
         .scale(info.width.div_ceil(scale), info.height.div_ceil(scale))
         .unwrap();
     (usize::from(w), usize::from(h), d.decode().unwrap())
-}
-
-/// Averages `scale`×`scale` boxes of a full-size decode: what a scaled decode should approximate.
-fn box_down(pixels: &[u8], width: usize, height: usize, channels: usize, scale: usize) -> Vec<u8> {
-    let (w, h) = (width.div_ceil(scale), height.div_ceil(scale));
-    let mut out = Vec::new();
-    for y in 0..h {
-        for x in 0..w {
-            for ch in 0..channels {
-                let (mut sum, mut n) = (0u32, 0u32);
-                for yy in y * scale..((y + 1) * scale).min(height) {
-                    for xx in x * scale..((x + 1) * scale).min(width) {
-                        sum += u32::from(pixels[(yy * width + xx) * channels + ch]);
-                        n += 1;
-                    }
-                }
-                out.push(((sum + n / 2) / n) as u8);
-            }
-        }
-    }
-    out
 }
 
 const LAYOUTS: [(&str, ColorType, SamplingFactor); 5] = [
@@ -120,7 +99,6 @@ fn scaled_decodes_match_the_full_image_shrunk_for_every_layout_and_odd_sizes() {
                     // transforms chroma at luma's scale and upsamples it). How close either gets is the
                     // picture's: the 64x48 one's chroma is 4x3 pixels at 1/8. Per plane, against
                     // libjpeg-turbo's, see tests/chroma.rs.
-                    eprintln!("{name} {width}x{height} 1/{scale}: {quality:.1} dB, jpeg-decoder {theirs_quality:.1} dB");
                     assert!(
                         quality >= theirs_quality - 0.5,
                         "{name} {width}x{height} 1/{scale}: {quality:.1} dB, jpeg-decoder {theirs_quality:.1} dB"

@@ -8,7 +8,8 @@
 //! - [`manifest`]: the corpus manifests (`corpus/manifest.tsv`, `corpus/regression/manifest.tsv`), read
 //!   once, so expectations live there and not in test code;
 //! - [`memory`]: the process's peak resident memory, and a counting allocator for peak heap;
-//! - [`quality`]: PSNR and SSIM, and [`pillow`] to decode what imgkit writes but cannot read.
+//! - [`quality`]: PSNR (per YCbCr plane too) and SSIM, and [`pillow`] to decode what imgkit writes but
+//!   cannot read, and JPEGs as libjpeg-turbo scales them.
 //!
 //! ```
 //! let jpeg = imgkit_testkit::encode::photo_jpeg(320, 240, 85);
@@ -29,4 +30,4 @@ pub mod quality;
 pub use encode::{jpeg, png};
 pub use photo::{photo, Picture};
 pub use prng::XorShift;
-pub use quality::{psnr, psnr_encoded, ssim_rgb};
+pub use quality::{box_down, box_mean, psnr, psnr_encoded, psnr_ycbcr, ssim_rgb};

@@ -17,6 +17,66 @@ pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
     10.0 * (255.0 * 255.0 / mse.max(1e-9)).log10()
 }
 
+/// PSNR in dB of `b` against `exact`, both packed RGB (`exact` unrounded, e.g. from [`box_mean`]), on
+/// each plane of JPEG's YCbCr (JFIF's full-range BT.601, unrounded): `[Y, Cb, Cr]`. A decoder's chroma
+/// is judged where it lives, not mixed into RGB.
+///
+/// # Panics
+/// If the buffers differ in length or are not whole pixels.
+pub fn psnr_ycbcr(exact: &[f64], b: &[u8]) -> [f64; 3] {
+    assert!(
+        exact.len() == b.len() && b.len().is_multiple_of(3),
+        "PSNR of buffers of different sizes"
+    );
+    let ycbcr = |r: f64, g: f64, b: f64| {
+        [
+            0.299 * r + 0.587 * g + 0.114 * b,
+            -0.168_736 * r - 0.331_264 * g + 0.5 * b,
+            0.5 * r - 0.418_688 * g - 0.081_312 * b,
+        ]
+    };
+    let mut sums = [0f64; 3];
+    for (p, q) in exact.chunks_exact(3).zip(b.chunks_exact(3)) {
+        let p = ycbcr(p[0], p[1], p[2]);
+        let q = ycbcr(f64::from(q[0]), f64::from(q[1]), f64::from(q[2]));
+        for i in 0..3 {
+            sums[i] += (p[i] - q[i]).powi(2);
+        }
+    }
+    let pixels = (b.len() / 3).max(1) as f64;
+    sums.map(|sum| 10.0 * (255.0 * 255.0 / (sum / pixels).max(1e-9)).log10())
+}
+
+/// The means of `scale`×`scale` boxes of `pixels` (`width`×`height`, `channels` interleaved), the last
+/// ones partial when a side is not a multiple, unrounded: what a decode at 1/`scale` approximates.
+pub fn box_mean(pixels: &[u8], width: usize, height: usize, channels: usize, scale: usize) -> Vec<f64> {
+    let (w, h) = (width.div_ceil(scale), height.div_ceil(scale));
+    let mut out = Vec::new();
+    for y in 0..h {
+        for x in 0..w {
+            for ch in 0..channels {
+                let (mut sum, mut n) = (0u32, 0u32);
+                for yy in y * scale..((y + 1) * scale).min(height) {
+                    for xx in x * scale..((x + 1) * scale).min(width) {
+                        sum += u32::from(pixels[(yy * width + xx) * channels + ch]);
+                        n += 1;
+                    }
+                }
+                out.push(f64::from(sum) / f64::from(n));
+            }
+        }
+    }
+    out
+}
+
+/// [`box_mean`], rounded to 8 bits.
+pub fn box_down(pixels: &[u8], width: usize, height: usize, channels: usize, scale: usize) -> Vec<u8> {
+    box_mean(pixels, width, height, channels, scale)
+        .into_iter()
+        .map(|v| v.round() as u8)
+        .collect()
+}
+
 /// PSNR in dB of encoded image `b` against encoded image `a` (PNG or JPEG), over RGB.
 ///
 /// # Panics

@@ -1,5 +1,5 @@
-//! Test support: moto_server (S3, SQS, EventBridge) on loopback, installed into a private venv by
-//! `tests/support/setup-moto.sh` when missing.
+//! Test support: moto_server (S3, SQS, EventBridge) on loopback, from the tests' venv
+//! ([`imgkit_testkit::pillow::venv`]).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod runtime;
@@ -19,17 +19,6 @@ pub fn crate_dir() -> PathBuf {
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     crate_dir().join("../..").canonicalize().unwrap()
-}
-
-/// The venv holding moto and PyYAML, installed if missing.
-pub fn venv() -> PathBuf {
-    let out = Command::new("bash")
-        .arg(crate_dir().join("tests/support/setup-moto.sh"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run setup-moto.sh");
-    assert!(out.status.success(), "setup-moto.sh failed");
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
 /// A free loopback port.
@@ -53,7 +42,7 @@ pub struct Moto {
 impl Moto {
     /// Starts moto_server on a free loopback port and waits until it answers.
     pub fn start(log: &Path) -> Moto {
-        let venv = venv();
+        let venv = imgkit_testkit::pillow::venv();
         let port = free_port();
         let child = Command::new(venv.join("bin/moto_server"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])

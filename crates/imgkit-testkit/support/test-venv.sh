@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the end-to-end test's servers into a private venv: moto (S3, SQS and EventBridge on loopback)
-# and PyYAML (to read deploy/template.yaml). Idempotent and safe to run from parallel tests (flock).
-# Usage: setup-moto.sh [VENV_DIR]   (default: <workspace>/target/e2e-venv). Prints the venv path.
+# Installs what tests run outside Rust into one private venv: moto (S3, SQS and EventBridge on loopback)
+# and PyYAML (to read deploy/template.yaml) for the Lambda's end-to-end test, and Pillow (libjpeg-turbo,
+# libavif) as the independent decoder that tests compare imgkit with. Idempotent and safe to run from
+# parallel tests (flock).
+# Usage: test-venv.sh [VENV_DIR]   (default: <workspace>/target/test-venv). Prints the venv path.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../../../.." && pwd)"
-venv="${1:-${IMGKIT_E2E_VENV:-$root/target/e2e-venv}}"
+root="$(cd "$here/../../.." && pwd)"
+venv="${1:-${IMGKIT_TEST_VENV:-$root/target/test-venv}}"
 moto_version="5.2.5"
 mkdir -p "$(dirname "$venv")"
 exec 9>"$venv.lock"
