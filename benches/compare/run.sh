@@ -15,6 +15,8 @@
 #   PNG_COMPRESSION=N  zlib level for the peers' PNG output (default 6, each peer's own default)
 #   CPU=N        pin every worker to CPU N with taskset (default 0; CPU= unpins)
 #   PEERS_DIR=DIR      where to install the peers (default benches/compare/.peers)
+#   BYTES=1      instead of timing, bytes against SSIMULACRA2 per JPEG, WebP and AVIF encoder, imgkit's
+#                and the peers', with a plot (bytes.py; writes bytes.md and bytes.png here)
 #   WIDTHS=1 or W,W,...  instead of timing, check imgkit's default thumbnails against the exact ones and
 #                sharp's, photo by photo and width by width (widths.py; exits 1 below the floor)
 set -euo pipefail
@@ -27,6 +29,7 @@ SHARP_VERSION=0.35.5
 PYVIPS_VERSION=3.2.0
 PYVIPS_BINARY_VERSION=8.18.7
 PILLOW_VERSION=13.0.0
+MATPLOTLIB_VERSION=3.10.7
 
 say() { printf '==> %s\n' "$*" >&2; }
 for tool in cargo node npm python3; do
@@ -86,6 +89,19 @@ fi
 
 # --- run and report ---
 export UV_THREADPOOL_SIZE=1 VIPS_CONCURRENCY=1 RAYON_NUM_THREADS=1 OMP_NUM_THREADS=1
+if [ -n "${BYTES:-}" ]; then
+    # Bytes against SSIMULACRA2 per encoder (bytes.py), instead of the timing; matplotlib for its plot.
+    "$VENV/bin/python" -c 'import matplotlib' 2>/dev/null ||
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "matplotlib==$MATPLOTLIB_VERSION"
+    (cd "$ROOT" && cargo build --quiet --release -p imgkit-benches --bin bytes-runner)
+    exec "$VENV/bin/python" "$HERE/bytes.py" \
+        --runner "$RUNNER" \
+        --bytes-runner "$TARGET_DIR/release/bytes-runner" \
+        --node-modules "$NODE_DIR/node_modules" \
+        --images "${IMAGES:-$INPUTS}" \
+        --out-dir "$PEERS/out/bytes" \
+        --results-dir "$HERE"
+fi
 if [ -n "${WIDTHS:-}" ]; then
     # The fidelity floor width by width against sharp (WIDTHS=1: widths.py's default list), instead of
     # the timing.

@@ -193,3 +193,40 @@ fn usage_errors_exit_2_and_touch_nothing() {
     assert!(!inside.exists());
     assert!(std::fs::read_dir(out.path()).unwrap().next().is_none());
 }
+
+/// A rendition with a byte budget: written at the highest quality that fits, and a file that cannot
+/// fit is an error line naming it and the numbers, while the others are still written.
+#[test]
+fn a_byte_budget_fits_or_names_the_file_that_cannot() {
+    let input = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let png = |name: &str, image: image::RgbImage| image.save(input.path().join(name)).unwrap();
+    // Noise keeps its bytes at any quality; a flat picture fits in a few hundred.
+    png(
+        "detailed.png",
+        image::RgbImage::from_fn(1600, 1200, |x, y| {
+            let h = (x.wrapping_mul(73_856_093) ^ y.wrapping_mul(19_349_663)).wrapping_mul(2_654_435_761);
+            image::Rgb([(h >> 24) as u8, (h >> 16) as u8, (h >> 8) as u8])
+        }),
+    );
+    png(
+        "flat.png",
+        image::RgbImage::from_pixel(1600, 1200, image::Rgb([120, 140, 160])),
+    );
+    let run = imgkit()
+        .args(["resize", "--rendition", "page=800w,jpeg:90,max=20k", "-o"])
+        .arg(out.path())
+        .arg(input.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("detailed.png") && stderr.contains("over the budget of 20000"),
+        "{stderr}"
+    );
+    let written = files_under(out.path());
+    assert_eq!(written.len(), 1, "{written:?}");
+    let bytes = std::fs::read(&written[0]).unwrap();
+    assert!(bytes.len() <= 20_000, "{} bytes", bytes.len());
+}

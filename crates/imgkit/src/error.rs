@@ -91,6 +91,23 @@ pub enum Error {
         /// The encoder's message.
         reason: String,
     },
+    /// The output does not fit its rendition's byte budget even at [`MIN_BUDGET_QUALITY`](crate::MIN_BUDGET_QUALITY)
+    /// (see [`Spec::max_bytes`](crate::Spec::max_bytes)): the input's detail, at that size, needs more.
+    #[error("a {width}x{height} {format} needs {bytes} bytes even at quality {quality}, over the budget of {max_bytes}")]
+    OverBudget {
+        /// The output format.
+        format: Format,
+        /// The output's size.
+        width: u32,
+        /// The output's size.
+        height: u32,
+        /// The budget.
+        max_bytes: u64,
+        /// The encoding's size at `quality`.
+        bytes: u64,
+        /// The lowest quality tried.
+        quality: u8,
+    },
     /// An internal step failed in a way that says nothing about the input (a bug, or resources).
     #[error("internal error in {stage}: {reason}")]
     Internal {
@@ -135,6 +152,8 @@ pub enum ErrorKind {
     InvalidSpec,
     /// See [`Error::Encode`].
     Encode,
+    /// See [`Error::OverBudget`].
+    OverBudget,
     /// See [`Error::Internal`].
     Internal,
 }
@@ -150,6 +169,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::EmptyImage => "empty_image",
             ErrorKind::InvalidSpec => "invalid_spec",
             ErrorKind::Encode => "encode",
+            ErrorKind::OverBudget => "over_budget",
             ErrorKind::Internal => "internal",
         };
         f.write_str(name)
@@ -224,6 +244,7 @@ impl Error {
             Error::EmptyImage { .. } => ErrorKind::EmptyImage,
             Error::InvalidSpec { .. } => ErrorKind::InvalidSpec,
             Error::Encode { .. } => ErrorKind::Encode,
+            Error::OverBudget { .. } => ErrorKind::OverBudget,
             Error::Internal { .. } => ErrorKind::Internal,
         }
     }

@@ -323,7 +323,8 @@ impl Processor {
         let resized = Instant::now();
         let format = spec.output_format().resolve(info.format);
         let (width, height) = (image.width(), image.height());
-        let (bytes, format) = encode::encode(image, format, spec.background_rgb())?;
+        let (bytes, format) =
+            encode::within_budget(image, format, spec.background_rgb(), spec.byte_budget())?;
         timings.resize = resized - resize_start;
         timings.encode = resized.elapsed();
         Ok(Output {

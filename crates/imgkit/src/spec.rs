@@ -25,6 +25,10 @@ pub const DEFAULT_AVIF_SPEED: u8 = 10;
 /// or a one-side spec whose side squared is; an output that an input's shape still takes past it (a
 /// tall image at a given width) is refused before decoding, as [`Limit::AvifPixels`](crate::Limit).
 pub const MAX_AVIF_PIXELS: u64 = 4_000_000;
+/// The lowest quality a rendition with a byte budget ([`Spec::max_bytes`]) is encoded at: below it
+/// JPEG's blocks and WebP's and AVIF's smearing show at any size, so a rendition that does not fit at
+/// it is refused ([`Error::OverBudget`](crate::Error::OverBudget)) rather than delivered broken.
+pub const MIN_BUDGET_QUALITY: u8 = 30;
 
 /// Resampling filter for resizing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -247,6 +251,16 @@ impl FromStr for OutputFormat {
 }
 
 impl OutputFormat {
+    /// Its quality, where it has one (JPEG, WebP, AVIF).
+    pub(crate) fn quality(self) -> Option<u8> {
+        match self {
+            OutputFormat::Jpeg { quality }
+            | OutputFormat::WebP { quality }
+            | OutputFormat::Avif { quality, .. } => Some(quality),
+            _ => None,
+        }
+    }
+
     /// The same format at `quality` where it has one (JPEG, WebP, AVIF); others unchanged.
     #[must_use]
     pub fn with_quality(self, quality: u8) -> OutputFormat {
@@ -331,6 +345,7 @@ pub struct Spec {
     filter: Filter,
     format: OutputFormat,
     background: [u8; 3],
+    max_bytes: Option<u64>,
 }
 
 impl Spec {
@@ -359,6 +374,7 @@ impl Spec {
             filter: Filter::Lanczos3,
             format: OutputFormat::Same,
             background: [255, 255, 255],
+            max_bytes: None,
         }
     }
 
@@ -388,6 +404,32 @@ impl Spec {
     pub fn format(mut self, format: OutputFormat) -> Spec {
         self.format = format;
         self
+    }
+
+    /// At most `bytes` of output: the highest quality, from the format's own down to
+    /// [`MIN_BUDGET_QUALITY`], whose encoding fits, found by a bisection of at most eight encodings. An
+    /// output that does not fit even at that quality is refused with
+    /// [`Error::OverBudget`](crate::Error::OverBudget). Needs a format with a quality (JPEG, WebP,
+    /// AVIF, or `same` for an input written as one of them).
+    ///
+    /// ```
+    /// use imgkit::{Limits, OutputFormat, Processor, Spec};
+    /// let photo = imgkit_testkit::encode::photo_jpeg(1200, 800, 95);
+    /// let spec = Spec::width(600).format(OutputFormat::Jpeg { quality: 95 }).max_bytes(Some(30_000));
+    /// let out = Processor::new(Limits::default()).process(&photo, &spec)?;
+    /// assert!(out.bytes.len() <= 30_000);
+    /// assert_eq!("600w,jpeg:95,max=30k".parse::<Spec>()?, spec);
+    /// # Ok::<(), imgkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn max_bytes(mut self, bytes: Option<u64>) -> Spec {
+        self.max_bytes = bytes;
+        self
+    }
+
+    /// The byte budget, if any.
+    pub fn byte_budget(&self) -> Option<u64> {
+        self.max_bytes
     }
 
     /// Colour that transparent pixels are flattened onto when the output has no alpha (JPEG).
@@ -470,6 +512,17 @@ impl Spec {
                 return Err(Error::spec("quality", format!("must be 1..=100, got {quality}")));
             }
         }
+        if let Some(max) = self.max_bytes {
+            if max == 0 {
+                return Err(Error::spec("max", "must be at least 1 byte, got 0"));
+            }
+            if self.format == OutputFormat::Png {
+                return Err(Error::spec(
+                    "max",
+                    "needs a format with a quality (jpeg, webp, avif or same), got png",
+                ));
+            }
+        }
         if let OutputFormat::Avif { speed, .. } = self.format {
             if !Format::Avif.encoder_compiled() {
                 return Err(Error::spec(
@@ -509,6 +562,8 @@ impl Spec {
 ///   `:quality`, and `avif` with an optional `:speed` after it
 /// - filter: `lanczos3`, `catmullrom`, `mitchell`, `bilinear`, `box`, `nearest`
 /// - `enlarge`; `bg=RRGGBB`
+/// - `max=BYTES`: a byte budget ([`Spec::max_bytes`]), a number with an optional `k` (thousand) or `m`
+///   (million): `max=40k`
 ///
 /// The result is validated.
 impl FromStr for Spec {
@@ -522,6 +577,8 @@ impl FromStr for Spec {
             let lower = token.to_ascii_lowercase();
             spec = if let Some(rgb) = lower.strip_prefix("bg=") {
                 spec.background(rgb.parse::<Rgb>()?.0)
+            } else if let Some(max) = lower.strip_prefix("max=") {
+                spec.max_bytes(Some(parse_bytes(max)?))
             } else if lower == "enlarge" {
                 spec.enlarge(true)
             } else if let Ok(fit) = lower.parse::<Fit>() {
@@ -549,6 +606,27 @@ impl FromStr for Spec {
         spec.validate()?;
         Ok(spec)
     }
+}
+
+/// `40000`, `40k` or `1.5m`: bytes, in thousands or in millions (as page-weight budgets count).
+fn parse_bytes(text: &str) -> Result<u64> {
+    let bad = || {
+        Error::spec(
+            "max",
+            format!("must be bytes like 40000, 40k or 1.5m, got {text:?}"),
+        )
+    };
+    let (number, unit) = match text.as_bytes().last() {
+        Some(b'k') => (&text[..text.len() - 1], 1e3),
+        Some(b'm') => (&text[..text.len() - 1], 1e6),
+        _ => (text, 1.0),
+    };
+    let value: f64 = number.parse().map_err(|_| bad())?;
+    let bytes = (value * unit).round();
+    if !bytes.is_finite() || !(0.0..=1e15).contains(&bytes) {
+        return Err(bad());
+    }
+    Ok(bytes as u64)
 }
 
 fn parse_size(token: &str) -> Result<Spec> {
@@ -653,6 +731,9 @@ impl fmt::Display for Spec {
         if self.enlarge {
             f.write_str(",enlarge")?;
         }
+        if let Some(max) = self.max_bytes {
+            write!(f, ",max={max}")?;
+        }
         write!(f, ",bg={}", Rgb(self.background))
     }
 }
@@ -665,6 +746,24 @@ mod tests {
 
     fn err(s: &str) -> String {
         s.parse::<Spec>().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn byte_budgets_parse_and_need_a_quality() {
+        let spec = |s: &str| s.parse::<Spec>().map(|spec| spec.byte_budget());
+        assert_eq!(spec("400w,jpeg:82,max=40k").ok(), Some(Some(40_000)));
+        assert_eq!(spec("400w,webp,max=1.5m").ok(), Some(Some(1_500_000)));
+        assert_eq!(spec("400w,max=12345").ok(), Some(Some(12_345)));
+        assert_eq!(
+            err("400w,png,max=40k"),
+            "invalid spec: max needs a format with a quality (jpeg, webp, avif or same), got png"
+        );
+        assert_eq!(
+            err("400w,max=0"),
+            "invalid spec: max must be at least 1 byte, got 0"
+        );
+        assert!(err("400w,max=lots").contains("must be bytes like 40000, 40k or 1.5m"));
+        assert!(err("400w,max=-5k").contains("must be bytes like"));
     }
 
     #[test]
@@ -753,10 +852,11 @@ mod tests {
     proptest! {
         #[test]
         fn display_round_trips(w in 1u32..16384, h in 1u32..16384, which in 0u8..3, q in 1u8..=100,
-                               fit in 0u8..3, enlarge: bool, bg: [u8; 3]) {
+                               fit in 0u8..3, enlarge: bool, bg: [u8; 3], max in proptest::option::of(1u64..1 << 40)) {
             let base = match which { 0 => Spec::width(w), 1 => Spec::height(h), _ => Spec::size(w, h) };
             let fit = [Fit::Inside, Fit::Cover, Fit::Fill][fit as usize];
-            let spec = base.fit(fit).enlarge(enlarge).background(bg).format(OutputFormat::Jpeg { quality: q });
+            let spec = base.fit(fit).enlarge(enlarge).background(bg).format(OutputFormat::Jpeg { quality: q })
+                .max_bytes(max);
             prop_assert_eq!(spec.to_string().parse::<Spec>().ok(), Some(spec));
         }
 

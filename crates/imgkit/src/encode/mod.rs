@@ -5,7 +5,7 @@ use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{DynamicImage, ImageEncoder, RgbImage};
 
 use crate::error::{Error, Result};
-use crate::{Format, OutputFormat};
+use crate::{Format, OutputFormat, MIN_BUDGET_QUALITY};
 
 #[cfg(feature = "avif")]
 mod avif;
@@ -32,6 +32,55 @@ pub(crate) fn encode(
         }),
         _ => png(&image).map(|b| (b, Format::Png)),
     }
+}
+
+/// [`encode`], within `max_bytes` when given (see [`Spec::max_bytes`](crate::Spec::max_bytes)): at the
+/// format's quality if that fits, else at the highest quality down to [`MIN_BUDGET_QUALITY`] that does,
+/// by bisection (each step keeps one quality that fits and one that does not; sizes grow with quality).
+pub(crate) fn within_budget(
+    image: DynamicImage,
+    format: OutputFormat,
+    background: [u8; 3],
+    max_bytes: Option<u64>,
+) -> Result<(Vec<u8>, Format)> {
+    let Some(max) = max_bytes else {
+        return encode(image, format, background);
+    };
+    let (width, height) = (image.width(), image.height());
+    let at = |quality: u8| encode(image.clone(), format.with_quality(quality), background);
+    let fits = |out: &(Vec<u8>, Format)| out.0.len() as u64 <= max;
+    let over = |(bytes, written): (Vec<u8>, Format), quality: u8| Error::OverBudget {
+        format: written,
+        width,
+        height,
+        max_bytes: max,
+        bytes: bytes.len() as u64,
+        quality,
+    };
+    // PNG (an input written as itself) has no quality to lower: 100 stands for lossless.
+    let top = format.quality().unwrap_or(100);
+    let first = at(top)?;
+    if fits(&first) {
+        return Ok(first);
+    }
+    if format.quality().is_none() || top <= MIN_BUDGET_QUALITY {
+        return Err(over(first, top));
+    }
+    let lowest = at(MIN_BUDGET_QUALITY)?;
+    if !fits(&lowest) {
+        return Err(over(lowest, MIN_BUDGET_QUALITY));
+    }
+    let (mut low, mut high, mut best) = (MIN_BUDGET_QUALITY, top, lowest);
+    while high - low > 1 {
+        let mid = low + (high - low) / 2;
+        let out = at(mid)?;
+        if fits(&out) {
+            (low, best) = (mid, out);
+        } else {
+            high = mid;
+        }
+    }
+    Ok(best)
 }
 
 fn dim16(side: u32, format: Format) -> Result<u16> {
