@@ -458,3 +458,31 @@ async fn refuses_to_write_into_its_source() {
         "something was written into the source bucket"
     );
 }
+
+/// A rendition whose byte budget an upload cannot meet even at the lowest quality: the upload ends in
+/// its rejection record (reason `over_budget`, with the numbers), not in a retry and not in silence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_over_a_renditions_byte_budget_gets_its_record() {
+    let store = MemoryStore::default();
+    store.insert(BUCKET, "uploads/photo.jpg", corpus("valid/jpeg-320x200.jpg"));
+    let app = app(
+        &store,
+        &[
+            ("IMGKIT_MAX_INPUT_BYTES", "1000000"),
+            ("IMGKIT_RENDITIONS", "page=300w,jpeg:80,max=300"),
+        ],
+    );
+    let resp = app
+        .handle(sqs(&["uploads/photo.jpg"]), "req", None)
+        .await
+        .unwrap();
+    assert!(failures(&resp).is_empty(), "a budget miss is not retried: {resp}");
+    let rejected = record(&store, "out/rejected/uploads/photo.jpg.json");
+    assert_eq!(rejected["reason"], "over_budget");
+    let detail = rejected.to_string();
+    assert!(detail.contains("budget of 300"), "{detail}");
+    assert_eq!(
+        store.keys(OUT),
+        vec!["out/rejected/uploads/photo.jpg.json".to_string()]
+    );
+}

@@ -31,7 +31,7 @@ impl From<Option<f64>> for ShrinkOnLoad {
 /// The smallest residual shrink factor at which [`ShrinkOnLoad::Measured`] decodes at 1/s, per s: at
 /// 1/8, 1.6 (below it a detailed 10 MP photo fell under 38 dB: 37.7 dB at 1.57); at 1/4, 1.25 (38 dB
 /// needs 1.2; sharp's rule, decode at 1/s when the shrink is at least s + 1, asks 1.25); at 1/2, 1.5
-/// (sharp's rule; 41 dB and more from 1.0). Measured on eleven camera photos, thumbnails 150-1600 px
+/// (sharp's rule; 41 dB and more from 1.0). Measured on ten JPEG photos, thumbnails 150-1600 px
 /// wide (`cargo run --release -p imgkit-benches --bin fidelity -- DIR`; README, "Shrink-on-load").
 pub const MEASURED_MIN_RESIDUAL: [(u32, f64); 3] = [(8, 1.6), (4, 1.25), (2, 1.5)];
 
