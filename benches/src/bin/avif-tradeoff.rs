@@ -16,7 +16,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, ensure, Context, Result};
-use imgkit::{Limits, OutputFormat, Processor, Spec, DEFAULT_AVIF_QUALITY, DEFAULT_QUALITY};
+use imgkit::{
+    Limits, OutputFormat, Processor, Spec, DEFAULT_AVIF_QUALITY, DEFAULT_QUALITY, DEFAULT_WEBP_QUALITY,
+};
 use imgkit_testkit::{pillow, ssim_rgb};
 
 /// The scores compared at: a visible loss, a slight one, and one most viewers cannot see.
@@ -149,7 +151,7 @@ fn main() -> Result<()> {
         };
         matches.push((
             name.clone(),
-            nearest("webp", DEFAULT_QUALITY),
+            nearest("webp", DEFAULT_WEBP_QUALITY),
             nearest("jpeg", DEFAULT_QUALITY),
             score(SCORED[0].1, DEFAULT_AVIF_QUALITY),
         ));
@@ -171,7 +173,7 @@ fn main() -> Result<()> {
             ));
         }
     }
-    println!("\n# SSIM at the defaults (JPEG and WebP at the nearest measured quality to {DEFAULT_QUALITY})");
+    println!("\n# SSIM at the defaults (JPEG and WebP at the nearest measured qualities to {DEFAULT_QUALITY} and {DEFAULT_WEBP_QUALITY})");
     println!("photo\twebp\tjpeg\tavif:{DEFAULT_AVIF_QUALITY}");
     let show = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.4}"));
     for (name, webp, jpeg, avif) in matches {

@@ -63,5 +63,5 @@ pub use sandboxed::{capabilities, serve_sandbox_if_child, Capabilities};
 pub use scale::{ShrinkOnLoad, MEASURED_MIN_RESIDUAL};
 pub use spec::{
     Filter, OutputFormat, Rendition, Rgb, Spec, DEFAULT_AVIF_QUALITY, DEFAULT_AVIF_SPEED, DEFAULT_QUALITY,
-    MAX_AVIF_PIXELS, MAX_SIDE, MIN_BUDGET_QUALITY,
+    DEFAULT_WEBP_QUALITY, MAX_AVIF_PIXELS, MAX_SIDE, MIN_BUDGET_QUALITY,
 };

@@ -11,10 +11,18 @@ use crate::{Fit, Format};
 pub const MAX_SIDE: u32 = 16384;
 /// Largest side a WebP can have (a format limit of WebP itself).
 const MAX_WEBP_SIDE: u32 = 16383;
-/// JPEG/WebP quality used for [`OutputFormat::Same`] and when a rendition string gives no quality.
-pub const DEFAULT_QUALITY: u8 = 82;
-/// AVIF quality when a rendition string gives none. AVIF's scale is its own: see [`OutputFormat::Avif`].
-pub const DEFAULT_AVIF_QUALITY: u8 = 60;
+/// JPEG quality used for [`OutputFormat::Same`] and when a rendition string gives none: the lowest whose
+/// SSIMULACRA2 score reaches that of sharp's default JPEG (q80, libjpeg-turbo) on every shared photo's
+/// 400 px thumbnail, at 0.99x its bytes (`benches/compare/bytes.py`; README, "JPEG bytes").
+pub const DEFAULT_QUALITY: u8 = 83;
+/// WebP quality used for [`OutputFormat::Same`] and when a rendition string gives none: sharp's default
+/// (the same libwebp, so the same score at the same bytes).
+pub const DEFAULT_WEBP_QUALITY: u8 = 80;
+/// AVIF quality when a rendition string gives none (AVIF's scale is its own: see
+/// [`OutputFormat::Avif`]): the lowest whose score reaches that of sharp's default AVIF (q50) on every
+/// shared photo. sharp's libaom at its default effort keeps 4:4:4 chroma and takes 13x rav1e's time at
+/// speed 10, so this needs 2.5x its bytes (`benches/compare/bytes.py`).
+pub const DEFAULT_AVIF_QUALITY: u8 = 64;
 /// rav1e's speed preset for AVIF unless set (0 slowest … 10 fastest): the fastest, the only one that
 /// keeps a 400×300 thumbnail under 100 ms on one core (41–61 ms on the shared photos). Speed 8 takes
 /// 106–196 ms and needs 0.83–1.02× WebP's bytes at equal SSIM, where 10 needs 0.95–1.38× (README,
@@ -147,7 +155,8 @@ impl fmt::Display for Rgb {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum OutputFormat {
-    /// The input's format where imgkit can write it (JPEG, PNG, WebP, at [`DEFAULT_QUALITY`]);
+    /// The input's format where imgkit can write it (JPEG, PNG, WebP, at [`DEFAULT_QUALITY`] and
+    /// [`DEFAULT_WEBP_QUALITY`]);
     /// PNG for GIF, TIFF and BMP inputs; JPEG for HEIC and AVIF photos.
     #[default]
     Same,
@@ -166,8 +175,8 @@ pub enum OutputFormat {
     /// AVIF: 8-bit AV1 (rav1e, pure Rust) with 4:2:0 chroma, alpha kept as an auxiliary image. Needs
     /// the `avif` Cargo feature (on in the CLI and the Lambda function); at most [`MAX_AVIF_PIXELS`].
     Avif {
-        /// 1–100, mapped linearly onto AV1's quantiser (100 is 0, 1 is 252); about 60 matches WebP at
-        /// 82 on photos.
+        /// 1–100, mapped linearly onto AV1's quantiser (100 is 0, 1 is 252); default
+        /// [`DEFAULT_AVIF_QUALITY`].
         quality: u8,
         /// rav1e's speed preset, 0 (slowest, smallest) to 10 (fastest); default [`DEFAULT_AVIF_SPEED`].
         speed: u8,
@@ -175,7 +184,7 @@ pub enum OutputFormat {
 }
 
 /// `same`, `png`, `jpeg` or `jpg`, `webp`, `avif`, any case; JPEG and WebP take an optional `:quality`
-/// (1–100, default [`DEFAULT_QUALITY`]); AVIF an optional `:quality` (default [`DEFAULT_AVIF_QUALITY`])
+/// (1–100, default [`DEFAULT_QUALITY`] and [`DEFAULT_WEBP_QUALITY`]); AVIF an optional `:quality` (default [`DEFAULT_AVIF_QUALITY`])
 /// and after it an optional `:speed` (0–10, default [`DEFAULT_AVIF_SPEED`]).
 ///
 /// ```
@@ -236,7 +245,7 @@ impl FromStr for OutputFormat {
                 quality: quality.unwrap_or(DEFAULT_QUALITY),
             }),
             ("webp", quality) => Ok(OutputFormat::WebP {
-                quality: quality.unwrap_or(DEFAULT_QUALITY),
+                quality: quality.unwrap_or(DEFAULT_WEBP_QUALITY),
             }),
             ("avif", quality) => Ok(OutputFormat::Avif {
                 quality: quality.unwrap_or(DEFAULT_AVIF_QUALITY),
@@ -279,7 +288,7 @@ impl OutputFormat {
                 quality: DEFAULT_QUALITY,
             },
             (OutputFormat::Same, Format::WebP) => OutputFormat::WebP {
-                quality: DEFAULT_QUALITY,
+                quality: DEFAULT_WEBP_QUALITY,
             },
             // Phone photos: JPEG is what every viewer reads, whatever this build can write.
             (OutputFormat::Same, Format::Heic | Format::Avif) => OutputFormat::Jpeg {

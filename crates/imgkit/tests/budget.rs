@@ -1,5 +1,6 @@
 //! Byte budgets (`max=` in a spec): the highest quality whose output fits, or a refusal that says by
 //! how much it does not.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a test failure
 
 use imgkit::{Class, ErrorKind, Limits, OutputFormat, Processor, Spec, MIN_BUDGET_QUALITY};
 
