@@ -22,11 +22,17 @@ use wide::{f32x4, f32x8, i16x8, u8x16};
 pub(crate) fn frequencies(n: usize) -> &'static [usize] {
     match n {
         1 => &[0],
-        2 => &[0, 1, 3, 5, 7],
-        4 => &[0, 1, 2, 3, 5, 6, 7],
+        2 => TWO,
+        4 => FOUR,
         _ => &[0, 1, 2, 3, 4, 5, 6, 7],
     }
 }
+
+const TWO: &[usize] = &[0, 1, 3, 5, 7];
+const FOUR: &[usize] = &[0, 1, 2, 3, 5, 6, 7];
+/// How many frequencies a 2-point and a 4-point axis read.
+const R2: usize = TWO.len();
+const R4: usize = FOUR.len();
 
 /// `tables[log2 n][i][x]`: for output size n ∈ {1, 2, 4, 8}, the mean over output pixel `x`'s `8/n`
 /// pixels of C(k)/2 · cos((2j+1)kπ / 16), k being the `i`-th of [`frequencies`]`(n)`: one row per
@@ -108,21 +114,21 @@ impl Basis {
         // pair is how many frequencies each axis reads (see `frequencies`).
         match (w, h) {
             (1, 1) => self.sized::<1, 1, 1, 1>(coef, nonzero_rows, out, stride),
-            (2, 2) => self.sized::<2, 2, 5, 5>(coef, nonzero_rows, out, stride),
+            (2, 2) => self.sized::<2, 2, R2, R2>(coef, nonzero_rows, out, stride),
             (4, 4) => self.quad(coef, nonzero_rows, out, stride),
             // Subsampled chroma's transforms, sized on each axis (see `frame::transform_size`).
-            (2, 1) => self.sized::<2, 1, 5, 1>(coef, nonzero_rows, out, stride),
-            (1, 2) => self.sized::<1, 2, 1, 5>(coef, nonzero_rows, out, stride),
-            (4, 1) => self.sized::<4, 1, 7, 1>(coef, nonzero_rows, out, stride),
-            (1, 4) => self.sized::<1, 4, 1, 7>(coef, nonzero_rows, out, stride),
-            (4, 2) => self.sized::<4, 2, 7, 5>(coef, nonzero_rows, out, stride),
-            (2, 4) => self.sized::<2, 4, 5, 7>(coef, nonzero_rows, out, stride),
+            (2, 1) => self.sized::<2, 1, R2, 1>(coef, nonzero_rows, out, stride),
+            (1, 2) => self.sized::<1, 2, 1, R2>(coef, nonzero_rows, out, stride),
+            (4, 1) => self.sized::<4, 1, R4, 1>(coef, nonzero_rows, out, stride),
+            (1, 4) => self.sized::<1, 4, 1, R4>(coef, nonzero_rows, out, stride),
+            (4, 2) => self.sized::<4, 2, R4, R2>(coef, nonzero_rows, out, stride),
+            (2, 4) => self.sized::<2, 4, R2, R4>(coef, nonzero_rows, out, stride),
             (8, 1) => self.sized::<8, 1, 8, 1>(coef, nonzero_rows, out, stride),
             (1, 8) => self.sized::<1, 8, 1, 8>(coef, nonzero_rows, out, stride),
-            (8, 2) => self.sized::<8, 2, 8, 5>(coef, nonzero_rows, out, stride),
-            (2, 8) => self.sized::<2, 8, 5, 8>(coef, nonzero_rows, out, stride),
-            (8, 4) => self.sized::<8, 4, 8, 7>(coef, nonzero_rows, out, stride),
-            (4, 8) => self.sized::<4, 8, 7, 8>(coef, nonzero_rows, out, stride),
+            (8, 2) => self.sized::<8, 2, 8, R2>(coef, nonzero_rows, out, stride),
+            (2, 8) => self.sized::<2, 8, R2, 8>(coef, nonzero_rows, out, stride),
+            (8, 4) => self.sized::<8, 4, 8, R4>(coef, nonzero_rows, out, stride),
+            (4, 8) => self.sized::<4, 8, R4, 8>(coef, nonzero_rows, out, stride),
             _ => {
                 debug_assert_eq!((w, h), (8, 8), "transform sizes are powers of two up to 8");
                 aan_8x8(coef, out, stride)
@@ -135,7 +141,7 @@ impl Basis {
     /// those; stored as `aan_8x8` stores.
     #[inline(always)]
     fn quad(&self, coef: &[f32; 64], nonzero_rows: u8, out: &mut [u8], stride: usize) {
-        const READ: usize = 7;
+        const READ: usize = R4;
         let by = &self.tables[2];
         let mut lines = [f32x4::ZERO; 4];
         for v in 0..READ {
