@@ -36,6 +36,14 @@ pub fn photo_jpeg_oriented(width: u32, height: u32, quality: u8, orientation: u1
     jpeg_of(&photo(width, height, SEED), quality, Some(app1), false)
 }
 
+/// `img` as a baseline 4:2:0 JPEG at `quality`, as a camera writes it.
+///
+/// # Panics
+/// If a side exceeds JPEG's 65,535.
+pub fn camera_jpeg(img: &image::RgbImage, quality: u8) -> Vec<u8> {
+    jpeg_of(img, quality, None, false)
+}
+
 fn jpeg_of(img: &image::RgbImage, quality: u8, app1: Option<Vec<u8>>, progressive: bool) -> Vec<u8> {
     let (width, height) = img.dimensions();
     let side = |v: u32| u16::try_from(v).unwrap_or_else(|_| panic!("JPEG sides are at most 65535, got {v}"));
