@@ -160,7 +160,8 @@ pub enum OutputFormat {
     /// PNG for GIF, TIFF and BMP inputs; JPEG for HEIC and AVIF photos.
     #[default]
     Same,
-    /// Baseline JPEG, 4:2:0 chroma subsampling; alpha is flattened onto the spec's background.
+    /// Progressive JPEG (mozjpeg's tables and optimised Huffman codes), 4:2:0 chroma subsampling; alpha is
+    /// flattened onto the spec's background.
     Jpeg {
         /// 1–100.
         quality: u8,
