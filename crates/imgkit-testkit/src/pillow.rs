@@ -32,20 +32,16 @@ pub fn python() -> PathBuf {
 /// If `python` cannot run, Pillow fails on a file, or a PNG it wrote does not decode.
 pub fn decode_rgb(python: &Path, files: &[PathBuf]) -> Vec<image::RgbImage> {
     let jobs: Vec<(PathBuf, u32)> = files.iter().map(|f| (f.clone(), 1)).collect();
-    run(python, &jobs)
+    draft_rgb(python, &jobs)
 }
 
 /// Decodes each JPEG of `jobs` at 1/`scale` (1, 2, 4 or 8) to RGB the way libjpeg-turbo does, DCT
-/// scaling and all (Pillow's `draft`), through a PNG written beside each file.
+/// scaling and all (Pillow's `draft`; scale 1 is a plain decode of any format), through a PNG written
+/// beside each file as `<file>.<scale>.png`.
 ///
 /// # Panics
 /// As [`decode_rgb`], and if Pillow's decode is not the file's size divided by the scale, rounded up.
 pub fn draft_rgb(python: &Path, jobs: &[(PathBuf, u32)]) -> Vec<image::RgbImage> {
-    run(python, jobs)
-}
-
-/// Runs Pillow on each (file, scale) of `jobs`, writing `<file>.<scale>.png`, and reads those back.
-fn run(python: &Path, jobs: &[(PathBuf, u32)]) -> Vec<image::RgbImage> {
     // draft() picks the largest scale that leaves at least the requested size, from the sizes' floor.
     let script = "import sys\nfrom PIL import Image\nargs = sys.argv[1:]\n\
                   for p, s in zip(args[::2], args[1::2]):\n    \

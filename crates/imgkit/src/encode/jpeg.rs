@@ -3,9 +3,9 @@
 //! chroma like every camera.
 //!
 //! Trellis quantisation is off. Measured on 400 px thumbnails of the shared photos by SSIMULACRA2
-//! against the exact thumbnail (`benches/compare/bytes.py`), it saved 0-2% of the bytes at equal score
-//! and took 2-3x the encoding time (10 ms instead of 4 per thumbnail on one core); progressive scans
-//! and optimised Huffman codes without it reach mozjpeg's own smallest setting within 1%.
+//! against the exact thumbnail (`benches/compare/bytes.py`), it saved under 1% of the bytes at equal
+//! score and took 3x the encoding time (12 ms instead of 4 per thumbnail on one core); progressive
+//! scans and optimised Huffman codes without it reach mozjpeg's own smallest setting within 1%.
 
 use image::DynamicImage;
 use mozjpeg_rs::{Encoder, Preset, Subsampling, TrellisConfig};
