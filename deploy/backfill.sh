@@ -7,6 +7,13 @@
 #   deploy/backfill.sh --stack imgkit-prod --inventory s3://PROCESSED/backfill/inventory/.../manifest.json
 #   deploy/backfill.sh ... --dry-run                              # print the manifest and the job, start nothing
 #
+# With the stack's MalwareScanning=GuardDuty, scan existing objects first: GuardDuty's plan scans only new
+# uploads. Ask for an on-demand scan of each (GuardDuty's SendObjectMalwareScan API), e.g.
+#   aws guardduty send-object-malware-scan --s3-object '{"Bucket":"BUCKET","Key":"KEY"}'
+# Its result event reaches UploadEventRule like any upload's and is processed (clean) or rejected. A
+# backfill job with scanning on processes only objects tagged GuardDutyMalwareScanStatus=NO_THREATS_FOUND
+# and fails the others as "not scanned".
+#
 # Without --inventory it lists the prefix (ListObjectsV2 as the caller) into a CSV manifest and uploads it to
 # s3://<processed bucket>/backfill/manifests/. With millions of objects, use an S3 Inventory report of the upload
 # bucket instead (CSV, delivered under s3://<processed bucket>/backfill/inventory/; the bucket policy allows it).
@@ -19,7 +26,7 @@
 # Needs: the AWS CLI v2 and python3 (standard library only).
 set -euo pipefail
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 stack="" prefix="" prefix_set=0 inventory="" priority=10 dry_run=0
 while [ $# -gt 0 ]; do
@@ -44,11 +51,30 @@ processed_bucket=$(output ProcessedBucketName)
 function_arn=$(output FunctionArn)
 role_arn=$(output BackfillRoleArn)
 account=$(aws sts get-caller-identity --query Account --output text)
+parameter() {
+    aws cloudformation describe-stacks --stack-name "$stack" \
+        --query "Stacks[0].Parameters[?ParameterKey=='$1'].ParameterValue" --output text
+}
 if [ "$prefix_set" = 0 ]; then
-    prefix=$(aws cloudformation describe-stacks --stack-name "$stack" \
-        --query "Stacks[0].Parameters[?ParameterKey=='UploadPrefix'].ParameterValue" --output text)
+    prefix=$(parameter UploadPrefix)
     [ "$prefix" != "None" ] || prefix=""
 fi
+# Stacks from before malware scanning have no such parameter ("None"): no scanning.
+scanning=$(parameter MalwareScanning)
+
+# With scanning on, the function processes an object only if GuardDuty's tag on it reads NO_THREATS_FOUND.
+# GuardDuty scans new uploads only (and an on-demand scan's result is itself processed through the rule).
+scan_note() {
+    [ "$scanning" = "GuardDuty" ] || return 0
+    cat <<EOF
+== MalwareScanning is GuardDuty: this job processes only objects whose GuardDutyMalwareScanStatus tag reads
+   NO_THREATS_FOUND; every other object (never scanned: it predates the plan) fails as "not scanned".
+   GuardDuty scans new uploads only. Have existing objects scanned on demand first, e.g. for each key:
+     aws guardduty send-object-malware-scan --s3-object '{"Bucket":"$upload_bucket","Key":"KEY"}'
+   Each result reaches UploadEventRule like an upload's, so a clean object is processed then without this job.
+   https://docs.aws.amazon.com/guardduty/latest/ug/malware-protection-s3-on-demand.html
+EOF
+}
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -95,6 +121,7 @@ operation='{"LambdaInvoke":{"FunctionArn":"'"$function_arn"'","InvocationSchemaV
 manifest='{"Spec":{"Format":"'"$format"'"'"$fields"'},"Location":{"ObjectArn":"arn:aws:s3:::'"$manifest_bucket/$manifest_key"'","ETag":'"$(printf '%s' "$etag" | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read().strip().strip(chr(34))))')"'}}'
 report='{"Bucket":"arn:aws:s3:::'"$processed_bucket"'","Prefix":"backfill/reports","Format":"Report_CSV_20180820","Enabled":true,"ReportScope":"AllTasks"}'
 
+scan_note
 if [ "$dry_run" = 1 ]; then
     echo "== would start an S3 Batch Operations job ($count objects) in account $account:"
     echo "operation: $operation"

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """deploy/backfill.sh against a stand-in `aws` on PATH (no AWS account here): the manifest it writes and the
-S3 Batch Operations job it asks for must be what the function and the template expect.
+S3 Batch Operations job it asks for must be what the function and the template expect; with the stack's
+MalwareScanning=GuardDuty it says how to have existing objects scanned first.
 
     python3 deploy/tests/backfill_test.py      # run by deploy/check.sh; prints "N passed, N failed"
 """
@@ -36,7 +37,9 @@ if cmd == "cloudformation describe-stacks":
     answers = {"UploadBucketName": "up-bucket", "ProcessedBucketName": "out-bucket",
                "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:imgkit-prod-thumbnailer",
                "BackfillRoleArn": "arn:aws:iam::123456789012:role/imgkit-prod-backfill-us-east-1",
-               "UploadPrefix": "uploads/"}
+               "UploadPrefix": "uploads/",
+               # "None" is what the CLI prints for a parameter the stack does not have (a stack from before it).
+               "MalwareScanning": os.environ.get("FAKE_SCANNING", "None")}
     print(next(v for k, v in answers.items() if "'" + k + "'" in q))
 elif cmd == "sts get-caller-identity":
     print("123456789012")
@@ -55,7 +58,7 @@ else:
 '''
 
 
-def run(tmp: Path, *args: str) -> tuple[subprocess.CompletedProcess, list[list[str]]]:
+def run(tmp: Path, *args: str, scanning: str = "None") -> tuple[subprocess.CompletedProcess, list[list[str]]]:
     bin_dir = tmp / "bin"
     bin_dir.mkdir(exist_ok=True)
     fake = bin_dir / "aws"
@@ -63,7 +66,8 @@ def run(tmp: Path, *args: str) -> tuple[subprocess.CompletedProcess, list[list[s
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     log = tmp / "calls.log"
     log.write_text("")
-    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", FAKE_AWS_LOG=str(log), FAKE_KEYS=json.dumps(KEYS))
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", FAKE_AWS_LOG=str(log), FAKE_KEYS=json.dumps(KEYS),
+               FAKE_SCANNING=scanning)
     done = subprocess.run(["bash", str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=60)
     calls = [json.loads(line) for line in log.read_text().splitlines()]
     return done, calls
@@ -114,9 +118,29 @@ def test_inventory_and_dry_run(tmp: Path):
     return "inventory manifests are passed as such; --dry-run uploads and starts nothing"
 
 
+def test_malware_scanning_note(tmp: Path):
+    # MalwareScanning=GuardDuty: the job still starts (it processes objects tagged NO_THREATS_FOUND), and the
+    # script says how to have the others scanned on demand first.
+    done, calls = run(tmp, "--stack", "imgkit-prod", scanning="GuardDuty")
+    assert done.returncode == 0, done.stderr
+    assert any(c[:2] == ["s3control", "create-job"] for c in calls), "no job started"
+    for needle in ("aws guardduty send-object-malware-scan", '"Bucket":"up-bucket"', "NO_THREATS_FOUND", "not scanned"):
+        assert needle in done.stdout, f"{needle!r} not in the output:\n{done.stdout}"
+    done, _ = run(tmp, "--stack", "imgkit-prod", "--dry-run", scanning="GuardDuty")
+    assert done.returncode == 0 and "send-object-malware-scan" in done.stdout, done.stdout + done.stderr
+    # Off, or a stack without the parameter: no note.
+    for scanning in ("Off", "None"):
+        done, _ = run(tmp, "--stack", "imgkit-prod", scanning=scanning)
+        assert done.returncode == 0, done.stderr
+        assert "send-object-malware-scan" not in done.stdout, f"MalwareScanning={scanning}: {done.stdout}"
+    help_text = subprocess.run(["bash", str(SCRIPT), "--help"], capture_output=True, text=True, timeout=60).stdout
+    assert "send-object-malware-scan" in help_text and "NO_THREATS_FOUND" in help_text, help_text
+    return "with GuardDuty the output and --help say how to scan existing objects first; Off/absent: no note"
+
+
 def main():
     passed = failed = 0
-    for test in (test_csv_backfill, test_inventory_and_dry_run):
+    for test in (test_csv_backfill, test_inventory_and_dry_run, test_malware_scanning_note):
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 print(f"ok    {test.__name__}: {test(Path(tmp))}")

@@ -9,8 +9,9 @@ The suite:
   * rules:     every F rule passes on deploy/template.yaml;
   * contracts: the function's environment variable names are a subset of ENV_VARS in
                crates/imgkit-lambda/src/settings.rs (required ones set); the right-sizing parameter defaults equal
-               deploy/sizing-params.json (written by `imgkit sizing --params-out`); UploadEventRule's pattern,
-               substituted the way the Lambda adapter's end-to-end test does, matches and rejects sample events;
+               deploy/sizing-params.json (written by `imgkit sizing --params-out`); UploadEventRule's pattern
+               (both branches of its Fn::If: GuardDuty scan results, S3 Object Created), substituted the way the
+               Lambda adapter's end-to-end test does, matches and rejects sample events;
   * fixtures:  every F rule fires on tests/fixtures/broken.yaml (one deliberate failure per rule), and each
                mutation in MUTATIONS (one safeguard removed from the real template) makes its rule fire.
 
@@ -61,6 +62,27 @@ NAME_PROPS = {
     "AWS::Events::Rule": "Name", "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
     "AWS::StepFunctions::StateMachine": "StateMachineName", "AWS::DynamoDB::Table": "TableName",
 }
+# F14: Amazon GuardDuty Malware Protection for S3, as documented.
+# https://docs.aws.amazon.com/guardduty/latest/ug/malware-protection-s3-iam-policy-prerequisite.html
+GD_PRINCIPAL = "malware-protection-plan.guardduty.amazonaws.com"
+GD_RULE_ARN = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*"
+GD_VALIDATION_OBJECT = "${UploadBucket.Arn}/malware-protection-resource-validation-object"
+UPLOAD_OBJECTS = "${UploadBucket.Arn}/${UploadPrefix}*"
+GD_MANAGED_RULE_ACTIONS = {"events:PutRule", "events:DeleteRule", "events:PutTargets", "events:RemoveTargets"}
+GD_ROLE_ACTIONS = GD_MANAGED_RULE_ACTIONS | {
+    "events:DescribeRule", "events:ListTargetsByRule",
+    "s3:PutBucketNotification", "s3:GetBucketNotification", "s3:ListBucket",
+    "s3:GetObject", "s3:GetObjectVersion",
+    "s3:PutObjectTagging", "s3:GetObjectTagging", "s3:PutObjectVersionTagging", "s3:GetObjectVersionTagging",
+    "s3:PutObject",
+}
+# https://docs.aws.amazon.com/guardduty/latest/ug/monitor-with-eventbridge-s3-malware-protection.html
+SCAN_RESULT = "GuardDuty Malware Protection Object Scan Result"
+SCAN_TAG = "GuardDutyMalwareScanStatus"
+SCAN_STATUSES = ("COMPLETED", "SKIPPED", "FAILED")
+SCAN_RESULT_STATUSES = ("NO_THREATS_FOUND", "THREATS_FOUND", "UNSUPPORTED", "ACCESS_DENIED", "FAILED")
+# What the pattern contract puts in place of Fn::GetAtt MalwareProtectionPlan.Arn (GuardDuty's example form).
+SAMPLE_PLAN_ARN = "arn:aws:guardduty:us-east-1:123456789012:malware-protection-plan/b4c7f464ab3a4EXAMPLE"
 ENV_NAMES = ("dev", "develop", "development", "test", "testing", "qa", "uat", "stage", "staging", "prod",
              "production", "live")
 
@@ -203,8 +225,39 @@ def int_or_none(x):
         return None
 
 
+def if_branches(x):
+    """(condition, true, false) of a Fn::If, else None."""
+    v = get(x, "Fn::If") if isinstance(x, dict) and list(x) == ["Fn::If"] else None
+    if isinstance(v, list) and len(v) == 3 and isinstance(v[0], str):
+        return list(v)
+    return None
+
+
+def expand_if(items):
+    """Items of a list with each Fn::If item replaced by its branches (AWS::NoValue dropped): what any
+    combination of conditions can deploy."""
+    out = []
+    for x in as_list(items):
+        b = if_branches(x)
+        if b:
+            out.extend(expand_if([y for y in b[1:] if not is_ref(y, "AWS::NoValue")]))
+        else:
+            out.append(x)
+    return out
+
+
 def policy_statements(doc):
-    return [s for s in as_list(get(doc, "Statement")) if isinstance(s, dict)]
+    return [s for s in expand_if(get(doc, "Statement")) if isinstance(s, dict)]
+
+
+def conditional_statements(doc, cond):
+    """Statements present only under `cond` (Fn::If [cond, statement, AWS::NoValue] items)."""
+    out = []
+    for x in as_list(get(doc, "Statement")):
+        b = if_branches(x)
+        if b and b[0] == cond and is_ref(b[2], "AWS::NoValue") and isinstance(b[1], dict):
+            out.append(b[1])
+    return out
 
 
 def all_policy_docs(t):
@@ -364,6 +417,9 @@ def f01(t):
             "s3:GetObject": lambda r: sub_text(r) in ("${UploadBucket.Arn}/${UploadPrefix}*",
                                                       f"${{{processed}.Arn}}/${{OutputPrefix}}*"),
             "s3:GetObjectVersion": lambda r: sub_text(r) == "${UploadBucket.Arn}/${UploadPrefix}*",
+            # The scan tag of originals (F14: a backfill with scanning on checks it).
+            "s3:GetObjectTagging": lambda r: sub_text(r) == "${UploadBucket.Arn}/${UploadPrefix}*",
+            "s3:GetObjectVersionTagging": lambda r: sub_text(r) == "${UploadBucket.Arn}/${UploadPrefix}*",
             "s3:PutObject": lambda r: processed is not None and (sub_text(r) or "").startswith(f"${{{processed}.Arn}}/"),
             "logs:CreateLogStream": lambda r: log_group is not None and getatt(r) == (log_group, "Arn"),
             "logs:PutLogEvents": lambda r: log_group is not None and getatt(r) == (log_group, "Arn"),
@@ -446,6 +502,9 @@ def f03(t):
         for name, value in (variables.items() if isinstance(variables, dict) else []):
             if SECRET_NAME.search(name):
                 v.append(f"{fid}: environment variable {name} is named like a secret")
+            branches = if_branches(value)
+            if branches and all(is_ref(b) or isinstance(b, (str, int, float)) for b in branches[1:]):
+                continue  # a choice between plain values on a condition
             if not (is_ref(value) or isinstance(value, (str, int, float, bool))):
                 if not sub_text(value) and not getatt(value):
                     v.append(f"{fid}: environment variable {name} is computed by {json.dumps(value)[:60]}")
@@ -621,15 +680,25 @@ def f07(t):
     return v
 
 
+def upload_patterns(t):
+    """(condition, scan-result pattern, Object Created pattern) of UploadEventRule, whose EventPattern is
+    Fn::If [condition, <GuardDuty scan results>, <S3 Object Created>]; a plain pattern is taken as the Object
+    Created one, with no condition and no scan branch."""
+    pat = get(resources(t), "UploadEventRule", "Properties", "EventPattern")
+    b = if_branches(pat)
+    return b if b else (None, None, pat)
+
+
 @rule("F10_event_filtering", "UploadEventRule filters bucket, key prefix and event type, and drops no upload under the prefix")
 def f10(t):
     v = []
     r = resources(t).get("UploadEventRule")
     if get(r, "Type") != "AWS::Events::Rule":
         return ["no AWS::Events::Rule with logical ID UploadEventRule"]
-    pat = props(r).get("EventPattern")
+    # The Object Created branch (MalwareScanning=Off); the scan-result branch is F14_scan_result_rule's.
+    pat = upload_patterns(t)[2]
     if not isinstance(pat, dict):
-        return ["UploadEventRule.EventPattern is not a structured pattern"]
+        return ["UploadEventRule.EventPattern (its Object Created branch) is not a structured pattern"]
     if pat.get("source") != ["aws.s3"]:
         v.append(f"source is {pat.get('source')}, not ['aws.s3']")
     if pat.get("detail-type") != ["Object Created"]:
@@ -714,6 +783,247 @@ def f13(t):
         role = getatt(get(cfg, "Role"))
         if not role or get(resources(t), role[0], "Condition") != branch[0]:
             v.append("replication role missing or not created under the same condition")
+    return v
+
+
+# F14: insufficient validation. imgkit validates every upload itself (F10: every upload reaches it); with
+# MalwareScanning=GuardDuty (the default), Amazon GuardDuty Malware Protection for S3 scans it first and the
+# function processes only what GuardDuty found clean.
+
+def scan_condition_ok(t, cond) -> bool:
+    """`cond` is a condition true exactly when MalwareScanning is GuardDuty."""
+    eq = get(t, "Conditions", cond, "Fn::Equals") if isinstance(cond, str) else None
+    return isinstance(eq, list) and len(eq) == 2 and any(
+        is_ref(a, "MalwareScanning") and b == "GuardDuty" for a, b in (eq, eq[::-1]))
+
+
+def the_plan(t):
+    plans = of_type(t, "AWS::GuardDuty::MalwareProtectionPlan")
+    return next(iter(plans.items()), (None, None))
+
+
+def plan_role_id(t):
+    _, plan = the_plan(t)
+    ga = getatt(props(plan).get("Role"))
+    if ga and ga[1] == "Arn" and get(resources(t), ga[0], "Type") == "AWS::IAM::Role":
+        return ga[0]
+    return None
+
+
+def arn_text(r):
+    """A resource ARN as Fn::Sub text: Fn::GetAtt X.Arn reads ${X.Arn}."""
+    ga = getatt(r)
+    if ga and ga[1] == "Arn":
+        return f"${{{ga[0]}.Arn}}"
+    return r if isinstance(r, str) else sub_text(r)
+
+
+def gd_scope(action):
+    """Where the documented policy lets the plan's role do `action`, scoped to this bucket and prefix."""
+    if action.startswith("events:"):
+        return GD_RULE_ARN
+    if action in ("s3:PutBucketNotification", "s3:GetBucketNotification", "s3:ListBucket"):
+        return "${UploadBucket.Arn}"
+    if action == "s3:PutObject":
+        return GD_VALIDATION_OBJECT
+    return UPLOAD_OBJECTS
+
+
+def managed_by_guardduty(cond) -> bool:
+    return any(as_list(get(cond, op, "events:ManagedBy")) == [GD_PRINCIPAL] for op in ("StringLike", "StringEquals"))
+
+
+def plan_role_violations(t, rid):
+    v = []
+    p = props(resources(t)[rid])
+    allows = [st for st in policy_statements(p.get("AssumeRolePolicyDocument")) if st.get("Effect") == "Allow"]
+    trusted = [st.get("Principal") for st in allows]
+    if (len(allows) != 1 or as_list(get(trusted[0], "Service")) != [GD_PRINCIPAL] or set(trusted[0]) != {"Service"}
+            or as_list(allows[0].get("Action")) != ["sts:AssumeRole"]):
+        v.append(f"{rid}: trusts {json.dumps(trusted)}, not only {GD_PRINCIPAL} (sts:AssumeRole)")
+    if p.get("ManagedPolicyArns"):
+        v.append(f"{rid}: managed policies {json.dumps(p['ManagedPolicyArns'])} (only the documented inline permissions)")
+    seen = set()
+    for where, doc, identity, role_ids in all_policy_docs(t):
+        if not identity or rid not in role_ids:
+            continue
+        for st in policy_statements(doc):
+            if st.get("Effect") != "Allow":
+                continue
+            if "NotAction" in st or "NotResource" in st:
+                v.append(f"{where}: Allow with NotAction/NotResource")
+            for a in as_list(st.get("Action")):
+                if a not in GD_ROLE_ACTIONS:
+                    v.append(f"{where}: {a} is not among GuardDuty's documented permissions")
+                    continue
+                seen.add(a)
+                for r in as_list(st.get("Resource")) or [None]:
+                    if arn_text(r) != gd_scope(a):
+                        v.append(f"{where}: {a} on {json.dumps(r)}, not only {gd_scope(a)}")
+                if a in GD_MANAGED_RULE_ACTIONS and not managed_by_guardduty(st.get("Condition")):
+                    v.append(f"{where}: {a} without the condition events:ManagedBy = {GD_PRINCIPAL} (any rule of that name)")
+    missing = GD_ROLE_ACTIONS - seen
+    if missing:
+        v.append(f"{rid}: lacks the documented {sorted(missing)}: GuardDuty cannot validate, scan or tag")
+    return v
+
+
+@rule("F14_malware_scanning", "MalwareScanning (default GuardDuty): a GuardDuty plan on UploadBucket/UploadPrefix with tagging, its role exactly the documented, scoped permissions; the function told, the tag readable, alarms")
+def f14(t):
+    v = []
+    p = params(t).get("MalwareScanning")
+    if not isinstance(p, dict):
+        v.append("no MalwareScanning parameter")
+    else:
+        if p.get("Default") != "GuardDuty":
+            v.append(f"MalwareScanning default is {p.get('Default')!r}, not GuardDuty (scanning on unless turned off)")
+        if sorted(map(str, as_list(p.get("AllowedValues")))) != ["GuardDuty", "Off"]:
+            v.append(f"MalwareScanning AllowedValues are {p.get('AllowedValues')}, not [GuardDuty, Off]")
+    cond = "ScanUploads"
+    if not scan_condition_ok(t, cond):
+        v.append("condition ScanUploads is not Fn::Equals [Ref MalwareScanning, GuardDuty]")
+    plan_id, plan = the_plan(t)
+    if plan is None:
+        v.append("no AWS::GuardDuty::MalwareProtectionPlan: uploads are processed unscanned")
+    else:
+        if plan.get("Condition") != cond:
+            v.append(f"{plan_id}: Condition is {plan.get('Condition')!r}, not ScanUploads")
+        pp = props(plan)
+        s3b = get(pp, "ProtectedResource", "S3Bucket")
+        if not is_ref(get(s3b, "BucketName"), "UploadBucket"):
+            v.append(f"{plan_id}: protects {json.dumps(get(s3b, 'BucketName'))}, not Ref UploadBucket")
+        prefixes = get(s3b, "ObjectPrefixes")
+        b = if_branches(prefixes)
+        if not (prefixes == [{"Ref": "UploadPrefix"}] or (
+                b and b[1] == [{"Ref": "UploadPrefix"}] and is_ref(b[2], "AWS::NoValue")
+                and "UploadPrefix" in refs_in(get(t, "Conditions", b[0])))):
+            v.append(f"{plan_id}: ObjectPrefixes {json.dumps(prefixes)} are not [Ref UploadPrefix] (or AWS::NoValue when it is empty)")
+        if get(pp, "Actions", "Tagging", "Status") != "ENABLED":
+            v.append(f"{plan_id}: Actions.Tagging.Status is {get(pp, 'Actions', 'Tagging', 'Status')!r}, not ENABLED "
+                     f"(a backfill has no {SCAN_TAG} tag to check)")
+        rid = plan_role_id(t)
+        if rid is None:
+            v.append(f"{plan_id}: Role is not Fn::GetAtt of an AWS::IAM::Role of this template")
+        else:
+            if resources(t)[rid].get("Condition") != cond:
+                v.append(f"{rid}: Condition is {resources(t)[rid].get('Condition')!r}, not ScanUploads")
+            v += plan_role_violations(t, rid)
+    up = resources(t).get("UploadBucket")
+    algos = [get(c, "ServerSideEncryptionByDefault", "SSEAlgorithm")
+             for c in as_list(get(props(up), "BucketEncryption", "ServerSideEncryptionConfiguration"))]
+    if algos != ["AES256"]:
+        v.append(f"UploadBucket encryption is {algos}, not SSE-S3: the plan role would need the documented KMS "
+                 f"permissions, which this rule does not model")
+    # The function: processes only clean versions when scanning is on, and can read the tag in a backfill.
+    fn_id, fn = the_function(t)
+    b = if_branches(env_vars(t).get("IMGKIT_MALWARE_SCANNING"))
+    if not (b and b[0] == cond and b[1] == "guardduty" and b[2] == "off"):
+        v.append("the function's IMGKIT_MALWARE_SCANNING is not Fn::If [ScanUploads, guardduty, off]")
+    role = getatt(props(fn).get("Role"))
+    reads = [st for where, doc, identity, ids in all_policy_docs(t) if identity and role and role[0] in ids
+             for st in conditional_statements(doc, cond)
+             if st.get("Effect") == "Allow"
+             and {"s3:GetObjectTagging", "s3:GetObjectVersionTagging"} <= set(as_list(st.get("Action")))
+             and [sub_text(r) for r in as_list(st.get("Resource"))] == [UPLOAD_OBJECTS]]
+    if not reads:
+        v.append(f"the function's role has no statement under ScanUploads allowing s3:GetObjectTagging and "
+                 f"s3:GetObjectVersionTagging on {UPLOAD_OBJECTS}: a backfill cannot check the scan tag")
+    topics = set(of_type(t, "AWS::SNS::Topic"))
+    for metric in ("MalwareFound", "NotScanned"):
+        hits = [a for a in alarms_on(t, "imgkit", metric)
+                if dimension_is(a[2], "FunctionName", lambda x: is_ref(x, fn_id))
+                and any(ref_name(x) in topics for x in as_list(a[1].get("AlarmActions")))]
+        if not hits:
+            v.append(f"no alarm on imgkit {metric} (FunctionName) notifying the SNS topic")
+    return v
+
+
+@rule("F14_scan_result_rule", "With scanning on, UploadEventRule takes GuardDuty's results for this plan, bucket and prefix, whatever the verdict")
+def f14_rule(t):
+    v = []
+    if get(resources(t), "UploadEventRule", "Type") != "AWS::Events::Rule":
+        return ["no AWS::Events::Rule with logical ID UploadEventRule"]
+    cond, scan, _ = upload_patterns(t)
+    if cond is None:
+        return ["UploadEventRule.EventPattern is not Fn::If [ScanUploads, <scan results>, <Object Created>]: "
+                "with scanning on, uploads would be processed without GuardDuty's verdict"]
+    if cond != "ScanUploads" or not scan_condition_ok(t, cond):
+        v.append(f"the pattern's Fn::If is on {cond!r}, not ScanUploads (MalwareScanning = GuardDuty)")
+    if not isinstance(scan, dict):
+        return v + ["the scan branch is not a structured pattern"]
+    if scan.get("source") != ["aws.guardduty"]:
+        v.append(f"scan branch source is {scan.get('source')}, not ['aws.guardduty']")
+    if scan.get("detail-type") != [SCAN_RESULT]:
+        v.append(f"scan branch detail-type is {scan.get('detail-type')}, not [{SCAN_RESULT!r}]")
+    plan_id, _ = the_plan(t)
+    res = as_list(scan.get("resources"))
+    if plan_id is None or len(res) != 1 or getatt(res[0]) != (plan_id, "Arn"):
+        v.append(f"scan branch resources is {json.dumps(scan.get('resources'))}, not [Fn::GetAtt {plan_id}.Arn]: "
+                 f"results of any plan would be processed")
+    d = scan.get("detail") if isinstance(scan.get("detail"), dict) else {}
+    if get(d, "s3ObjectDetails", "bucketName") != [{"Ref": "UploadBucket"}]:
+        v.append("scan branch detail.s3ObjectDetails.bucketName is not [Ref UploadBucket]")
+    keys = as_list(get(d, "s3ObjectDetails", "objectKey"))
+    if len(keys) != 1 or sub_text(get(keys[0], "wildcard")) != "${UploadPrefix}*":
+        v.append(f"scan branch detail.s3ObjectDetails.objectKey is {json.dumps(keys)}, not exactly [wildcard ${{UploadPrefix}}*]")
+    extra = (sorted(set(scan) - {"source", "detail-type", "resources", "detail"})
+             + sorted(set(d) - {"s3ObjectDetails"})
+             + sorted(set(get(d, "s3ObjectDetails") or {}) - {"bucketName", "objectKey"}))
+    if extra:
+        v.append(f"the scan branch also filters on {extra}: results it drops (THREATS_FOUND, SKIPPED, ...) end with "
+                 f"no record; every verdict must reach the function")
+    return v
+
+
+def principal_exemption(cond):
+    """(principal ARNs a Deny spares via a negated aws:PrincipalArn operator, the other conditions)."""
+    spared, others = [], []
+    for op, kv in (cond.items() if isinstance(cond, dict) else []):
+        for k, val in (kv.items() if isinstance(kv, dict) else [(None, kv)]):
+            if k == "aws:PrincipalArn" and op in ("ArnNotEquals", "ArnNotLike", "StringNotEquals", "StringNotLike"):
+                spared += as_list(val)
+            else:
+                others.append((op, k, [str(x).lower() if isinstance(x, bool) else x for x in as_list(val)]))
+    return spared, others
+
+
+@rule("F14_scan_tag_policy", "With scanning on, only the plan's role may set, change or remove GuardDutyMalwareScanStatus; no upload may carry it")
+def f14_tags(t):
+    v = []
+    rid = plan_role_id(t)
+    if rid is None:
+        return ["no plan role (Fn::GetAtt of the plan's Role) that alone may write the scan tag"]
+    docs = [props(pol).get("PolicyDocument") for pol in of_type(t, "AWS::S3::BucketPolicy").values()
+            if is_ref(props(pol).get("Bucket"), "UploadBucket")]
+    if not docs:
+        return ["no bucket policy on UploadBucket: whoever may write objects may forge the scan tag"]
+    sts = [st for d in docs for st in conditional_statements(d, "ScanUploads")]
+    plan_role = {"Fn::GetAtt": f"{rid}.Arn"}
+    request_tag = [("ForAnyValue:StringEquals", "s3:RequestObjectTagKeys", [SCAN_TAG])]
+    existing_tag = [("Null", f"s3:ExistingObjectTag/{SCAN_TAG}", ["false"])]
+    wanted = [
+        ("set the tag", {"s3:PutObjectTagging", "s3:PutObjectVersionTagging"}, request_tag, True),
+        ("replace or remove the tag", {"s3:PutObjectTagging", "s3:PutObjectVersionTagging",
+                                       "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"}, existing_tag, True),
+        ("upload an object carrying the tag", {"s3:PutObject"}, request_tag, False),
+    ]
+    for what, actions, trigger, needs_exemption in wanted:
+        found = []
+        for st in sts:
+            if (st.get("Effect") == "Deny" and st.get("Principal") in ("*", {"AWS": "*"})
+                    and actions <= set(as_list(st.get("Action")))
+                    and "${UploadBucket.Arn}/*" in [sub_text(r) for r in as_list(st.get("Resource"))]):
+                spared, others = principal_exemption(st.get("Condition"))
+                if sorted(others, key=str) == trigger:
+                    found.append((st.get("Sid"), spared))
+        if not found:
+            v.append(f"no Deny (under ScanUploads) to every principal of {sorted(actions)} on ${{UploadBucket.Arn}}/* when "
+                     f"{trigger[0][1]} {trigger[0][0]} {trigger[0][2][0]}: anyone may {what}")
+            continue
+        allowed = ([[plan_role]] if needs_exemption else [[], [plan_role]])
+        for sid, spared in found:
+            if spared not in allowed:
+                v.append(f"{sid}: spares {json.dumps(spared)}, not only the plan role {rid}: they may {what}")
     return v
 
 
@@ -956,10 +1266,13 @@ def contract_dashboard_metrics(t):
 
 
 def substitute(node, env):
-    """Resolve Ref / Fn::Sub the way a consumer of the pattern does (parameters -> defaults, UploadBucket -> name)."""
+    """Resolve Ref / Fn::GetAtt / Fn::Sub the way a consumer of the pattern does (parameters -> defaults,
+    UploadBucket -> name, MalwareProtectionPlan.Arn -> a sample plan ARN)."""
     if isinstance(node, dict):
         if is_ref(node):
             return env[node["Ref"]]
+        if getatt(node):
+            return env[".".join(getatt(node))]
         if sub_text(node) is not None:
             return re.sub(r"\$\{([^}]+)\}", lambda m: env[m.group(1)], sub_text(node))
         return {k: substitute(v, env) for k, v in node.items()}
@@ -989,23 +1302,66 @@ def _value_matches(cond, value):
 
 
 def event_matches(pattern, event):
-    """EventBridge matching for the operators this template uses (exact, wildcard, prefix, numeric)."""
+    """EventBridge matching for the operators this template uses (exact, wildcard, prefix, numeric); an array
+    in the event (e.g. resources) matches when any of its elements does."""
     for k, cond in pattern.items():
         if isinstance(cond, dict):
             if not isinstance(event.get(k), dict) or not event_matches(cond, event[k]):
                 return False
-        elif not any(_value_matches(c, event.get(k)) for c in cond):
-            return False
+        else:
+            value = event.get(k)
+            values = value if isinstance(value, list) else [value]
+            if not any(_value_matches(c, x) for c in cond for x in values):
+                return False
     return True
 
 
 def contract_event_pattern(t):
-    pattern = props(resources(t)["UploadEventRule"])["EventPattern"]
+    cond, scan, created = upload_patterns(t)
+    assert scan is not None, "UploadEventRule.EventPattern has no scan-result branch (Fn::If [ScanUploads, scan, created])"
     env = {k: str(v.get("Default", "")) for k, v in params(t).items()}
     env["UploadBucket"] = "example-uploads"
-    resolved = substitute(pattern, env)
-    json.dumps(resolved)  # plain JSON after substitution
+    env[f"{the_plan(t)[0]}.Arn"] = SAMPLE_PLAN_ARN
     prefix = env["UploadPrefix"]
+    created_result = check_created_pattern(substitute(created, env), prefix)
+    scan_result = check_scan_pattern(substitute(scan, env), prefix)
+    return f"Object Created: {created_result}; scan results: {scan_result}"
+
+
+def check_scan_pattern(resolved, prefix):
+    json.dumps(resolved)  # plain JSON after substitution
+
+    def ev(key, status="COMPLETED", result="NO_THREATS_FOUND", bucket="example-uploads", plan=SAMPLE_PLAN_ARN,
+           dtype=SCAN_RESULT, source="aws.guardduty"):
+        # The shape of GuardDuty's example result event (monitor-with-eventbridge-s3-malware-protection.html).
+        return {"version": "0", "source": source, "detail-type": dtype, "account": "123456789012",
+                "region": "us-east-1", "resources": [plan],
+                "detail": {"schemaVersion": "1.0", "scanStatus": status, "resourceType": "S3_OBJECT",
+                           "s3ObjectDetails": {"bucketName": bucket, "objectKey": key, "eTag": "x",
+                                               "versionId": "v1", "s3Throttled": False},
+                           "scanResultDetails": {"scanResultStatus": result,
+                                                 "threats": [{"name": "EICAR-Test-File"}] if result == "THREATS_FOUND" else None}}}
+
+    # Every verdict on every object under the prefix reaches the function, which writes a record for each;
+    # only results of another plan, bucket or prefix, and other GuardDuty events, stay out.
+    accept = [ev(prefix + "a.jpg", st, r) for st in SCAN_STATUSES for r in SCAN_RESULT_STATUSES]
+    accept += [ev(prefix + "dir/b.JPEG"), ev(prefix + "IMG_0001"), ev(prefix + "red flower.webp"), ev(prefix + "folder/")]
+    reject = [ev("elsewhere/" + prefix + "a.jpg") if prefix else None, ev(prefix + "a.jpg", bucket="other"),
+              ev(prefix + "a.jpg", plan=SAMPLE_PLAN_ARN.replace("b4c7f464ab3a4", "a0000000000a0")),
+              ev(prefix + "a.jpg", dtype="GuardDuty Malware Protection Post Scan Action Failed"),
+              ev(prefix + "a.jpg", source="aws.s3")]
+    bad = [(e["detail"]["s3ObjectDetails"]["objectKey"], e["detail"]["scanStatus"],
+            e["detail"]["scanResultDetails"]["scanResultStatus"]) for e in accept if not event_matches(resolved, e)]
+    assert not bad, f"scan pattern drops results {bad}"
+    bad = [json.dumps({k: e[k] for k in ("source", "detail-type", "resources")} | {"s3ObjectDetails": e["detail"]["s3ObjectDetails"]})
+           for e in reject if e and event_matches(resolved, e)]
+    assert not bad, f"scan pattern accepts {bad}"
+    return (f"{len(accept)} results matched (each scanStatus x scanResultStatus), "
+            f"{len([e for e in reject if e])} others rejected")
+
+
+def check_created_pattern(resolved, prefix):
+    json.dumps(resolved)  # plain JSON after substitution
 
     def ev(key, size, bucket="example-uploads", dtype="Object Created", source="aws.s3"):
         return {"source": source, "detail-type": dtype,
@@ -1060,11 +1416,45 @@ def _set(d, key, value):
     d[key] = value
 
 
+def _created(t):
+    """The Object Created branch of UploadEventRule's pattern (MalwareScanning=Off)."""
+    return _res(t, "UploadEventRule")["Properties"]["EventPattern"]["Fn::If"][2]
+
+
+def _scan(t):
+    """The GuardDuty scan-result branch of UploadEventRule's pattern (MalwareScanning=GuardDuty)."""
+    return _res(t, "UploadEventRule")["Properties"]["EventPattern"]["Fn::If"][1]
+
+
+def _plan(t):
+    return _res(t, "MalwareProtectionPlan")["Properties"]
+
+
+def _plan_stmt(t, sid):
+    return next(s for s in _res(t, "MalwareProtectionRole")["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+                if s.get("Sid") == sid)
+
+
+def _bucket_policy_if(t, sid):
+    """The Fn::If item of UploadBucketPolicy holding statement `sid`, and that statement."""
+    for x in _res(t, "UploadBucketPolicy")["Properties"]["PolicyDocument"]["Statement"]:
+        b = if_branches(x)
+        if b and get(b[1], "Sid") == sid:
+            return x, b[1]
+    raise KeyError(sid)
+
+
+def _drop_bucket_policy_if(t, *sids):
+    st = _res(t, "UploadBucketPolicy")["Properties"]["PolicyDocument"]["Statement"]
+    st[:] = [x for x in st if get(if_branches(x), 1, "Sid") not in sids]
+
+
 MUTATIONS = [
     ("F01_iam_least_privilege", "s3:* on the function role", lambda t: _stmt(t, "ReadOriginals")["Action"].append("s3:*")),
     ("F01_iam_least_privilege", "Resource * for logs", lambda t: _set(_stmt(t, "WriteOwnLogs"), "Resource", "*")),
     ("F01_iam_least_privilege", "reads the whole upload bucket", lambda t: _set(_stmt(t, "ReadOriginals"), "Resource", {"Fn::Sub": "${UploadBucket.Arn}/*"})),
     ("F01_iam_least_privilege", "may write into the upload bucket", lambda t: _set(_stmt(t, "WriteRenditions"), "Resource", {"Fn::Sub": "${UploadBucket.Arn}/*"})),
+    ("F01_iam_least_privilege", "reads the tags of the whole upload bucket", lambda t: _set(next(if_branches(x)[1] for x in _role_statements(t) if get(if_branches(x), 1, "Sid") == "ReadScanTags"), "Resource", {"Fn::Sub": "${UploadBucket.Arn}/*"})),
     ("F01_iam_least_privilege", "AmazonS3FullAccess attached", lambda t: _set(_res(t, "FunctionRole")["Properties"], "ManagedPolicyArns", ["arn:aws:iam::aws:policy/AmazonS3FullAccess"])),
     ("F02_bucket_hardening", "no encryption on ProcessedBucket", lambda t: _res(t, "ProcessedBucket")["Properties"].pop("BucketEncryption")),
     ("F02_bucket_hardening", "IgnorePublicAcls false", lambda t: _set(_res(t, "UploadBucket")["Properties"]["PublicAccessBlockConfiguration"], "IgnorePublicAcls", False)),
@@ -1097,16 +1487,42 @@ MUTATIONS = [
     ("F07_monitoring", "duration alarm without actions", lambda t: _res(t, "FunctionDurationAlarm")["Properties"].pop("AlarmActions")),
     ("F07_monitoring", "no dashboard", lambda t: resources(t).pop("Dashboard")),
     ("F07_monitoring", "no e-mail subscription", lambda t: resources(t).pop("AlarmEmailSubscription")),
-    ("F10_event_filtering", "size filter drops big uploads", lambda t: _set(_res(t, "UploadEventRule")["Properties"]["EventPattern"]["detail"]["object"], "size", [{"numeric": [">", 0, "<=", 33554432]}])),
-    ("F10_event_filtering", "suffix filter drops .heic", lambda t: _set(_res(t, "UploadEventRule")["Properties"]["EventPattern"]["detail"]["object"], "key", [{"wildcard": {"Fn::Sub": f"${{UploadPrefix}}*.{x}"}} for x in ("jpg", "png")])),
-    ("F10_event_filtering", "prefix not from the parameter", lambda t: _set(_res(t, "UploadEventRule")["Properties"]["EventPattern"]["detail"]["object"]["key"][0], "wildcard", "*")),
-    ("F10_event_filtering", "any bucket", lambda t: _res(t, "UploadEventRule")["Properties"]["EventPattern"]["detail"].pop("bucket")),
+    ("F10_event_filtering", "size filter drops big uploads", lambda t: _set(_created(t)["detail"]["object"], "size", [{"numeric": [">", 0, "<=", 33554432]}])),
+    ("F10_event_filtering", "suffix filter drops .heic", lambda t: _set(_created(t)["detail"]["object"], "key", [{"wildcard": {"Fn::Sub": f"${{UploadPrefix}}*.{x}"}} for x in ("jpg", "png")])),
+    ("F10_event_filtering", "prefix not from the parameter", lambda t: _set(_created(t)["detail"]["object"]["key"][0], "wildcard", "*")),
+    ("F10_event_filtering", "any bucket", lambda t: _created(t)["detail"].pop("bucket")),
     ("F10_event_filtering", "outputs into the upload bucket", lambda t: _set(_fn(t)["Environment"]["Variables"], "IMGKIT_OUTPUT_BUCKET", {"Ref": "UploadBucket"})),
     ("F11_lifecycle", "no multipart abort", lambda t: _res(t, "UploadBucket")["Properties"]["LifecycleConfiguration"]["Rules"][0].pop("AbortIncompleteMultipartUpload")),
     ("F11_lifecycle", "no noncurrent expiry", lambda t: _res(t, "ProcessedBucket")["Properties"]["LifecycleConfiguration"]["Rules"][0].pop("NoncurrentVersionExpiration")),
     ("F11_lifecycle", "no optional originals expiry", lambda t: _res(t, "UploadBucket")["Properties"]["LifecycleConfiguration"]["Rules"].pop(2)),
     ("F13_versioning_replication", "versioning suspended", lambda t: _set(_res(t, "ProcessedBucket")["Properties"]["VersioningConfiguration"], "Status", "Suspended")),
     ("F13_versioning_replication", "no replication", lambda t: _res(t, "UploadBucket")["Properties"].pop("ReplicationConfiguration")),
+    ("F14_malware_scanning", "scanning off by default", lambda t: _set(_param(t, "MalwareScanning"), "Default", "Off")),
+    ("F14_malware_scanning", "no plan", lambda t: resources(t).pop("MalwareProtectionPlan")),
+    ("F14_malware_scanning", "tagging disabled", lambda t: _set(_plan(t)["Actions"]["Tagging"], "Status", "DISABLED")),
+    ("F14_malware_scanning", "plan protects the whole bucket", lambda t: _plan(t)["ProtectedResource"]["S3Bucket"].pop("ObjectPrefixes")),
+    ("F14_malware_scanning", "plan protects another bucket", lambda t: _set(_plan(t)["ProtectedResource"]["S3Bucket"], "BucketName", {"Ref": "ProcessedBucket"})),
+    ("F14_malware_scanning", "role may GetObject in any bucket", lambda t: _set(_plan_stmt(t, "AllowMalwareScan"), "Resource", {"Fn::Sub": "arn:${AWS::Partition}:s3:::*/*"})),
+    ("F14_malware_scanning", "role may tag the whole upload bucket", lambda t: _set(_plan_stmt(t, "AllowPostScanTag"), "Resource", {"Fn::Sub": "${UploadBucket.Arn}/*"})),
+    ("F14_malware_scanning", "role may put any rule", lambda t: _plan_stmt(t, "AllowManagedRuleToSendS3EventsToGuardDuty").pop("Condition")),
+    ("F14_malware_scanning", "role may DeleteObject", lambda t: _plan_stmt(t, "AllowMalwareScan")["Action"].append("s3:DeleteObject")),
+    ("F14_malware_scanning", "role lacks tagging", lambda t: _plan_stmt(t, "AllowPostScanTag")["Action"].remove("s3:PutObjectTagging")),
+    ("F14_malware_scanning", "role trusts Lambda too", lambda t: _set(_res(t, "MalwareProtectionRole")["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"], "Service", [GD_PRINCIPAL, "lambda.amazonaws.com"])),
+    ("F14_malware_scanning", "function not told", lambda t: _fn(t)["Environment"]["Variables"].pop("IMGKIT_MALWARE_SCANNING")),
+    ("F14_malware_scanning", "function cannot read the tag", lambda t: _role_statements(t).pop(next(i for i, x in enumerate(_role_statements(t)) if get(if_branches(x), 1, "Sid") == "ReadScanTags"))),
+    ("F14_malware_scanning", "no MalwareFound alarm", lambda t: resources(t).pop("MalwareFoundAlarm")),
+    ("F14_scan_result_rule", "rule drops THREATS_FOUND results (filters scanResultStatus)", lambda t: _set(_scan(t)["detail"], "scanResultDetails", {"scanResultStatus": ["NO_THREATS_FOUND"]})),
+    ("F14_scan_result_rule", "rule drops skipped scans (filters scanStatus)", lambda t: _set(_scan(t)["detail"], "scanStatus", ["COMPLETED"])),
+    ("F14_scan_result_rule", "rule from any plan (no resources)", lambda t: _scan(t).pop("resources")),
+    ("F14_scan_result_rule", "rule from any bucket", lambda t: _scan(t)["detail"]["s3ObjectDetails"].pop("bucketName")),
+    ("F14_scan_result_rule", "rule takes S3 events even with scanning on", lambda t: _set(_res(t, "UploadEventRule")["Properties"], "EventPattern", _created(t))),
+    ("F14_scan_tag_policy", "tag policy dropped", lambda t: _drop_bucket_policy_if(t, "OnlyGuardDutyTagsScanStatus", "ScanStatusStays", "NoUploadSetsScanStatus")),
+    ("F14_scan_tag_policy", "tag policy exempts every principal", lambda t: _set(_bucket_policy_if(t, "OnlyGuardDutyTagsScanStatus")[1], "Condition", {
+        "ForAnyValue:StringEquals": {"s3:RequestObjectTagKeys": SCAN_TAG},
+        "ArnNotLike": {"aws:PrincipalArn": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"}}})),
+    ("F14_scan_tag_policy", "the tag may be replaced", lambda t: _drop_bucket_policy_if(t, "ScanStatusStays")),
+    ("F14_scan_tag_policy", "uploads may carry the tag", lambda t: _drop_bucket_policy_if(t, "NoUploadSetsScanStatus")),
+    ("F14_scan_tag_policy", "tag deny narrowed to one prefix", lambda t: _set(_bucket_policy_if(t, "OnlyGuardDutyTagsScanStatus")[1], "Resource", {"Fn::Sub": "${UploadBucket.Arn}/${UploadPrefix}*"})),
     ("F15_tags", "CostCenter tag missing", lambda t: _drop_tag(t, "QueueEventSourceMapping", "CostCenter")),
     ("F15_tags", "literal Owner tag", lambda t: _set(_res(t, "Dashboard")["Properties"]["Tags"][2], "Value", "someone")),
     ("F16_parameters_constrained", "no Description", lambda t: _param(t, "Renditions").pop("Description")),
@@ -1224,17 +1640,31 @@ def main(argv):
 
     def pattern_with(key, value):
         m = copy.deepcopy(t)
-        obj = _res(m, "UploadEventRule")["Properties"]["EventPattern"]["detail"]["object"]
+        obj = _created(m)["detail"]["object"]
         if value is None:
             obj.pop(key)
         else:
             obj[key] = value
+        return m
+
+    def scan_pattern_with(mutate):
+        m = copy.deepcopy(t)
+        mutate(_scan(m))
         return m
     run.check("contract pattern catches a size filter",
               lambda: must_fail(contract_event_pattern, pattern_with("size", [{"numeric": [">", 0, "<=", 33554432]}])))
     run.check("contract pattern catches a missing key filter", lambda: must_fail(contract_event_pattern, pattern_with("key", None)))
     run.check("contract pattern catches a suffix filter",
               lambda: must_fail(contract_event_pattern, pattern_with("key", [{"wildcard": {"Fn::Sub": "${UploadPrefix}*.jpg"}}])))
+    run.check("contract pattern catches a scan branch that drops THREATS_FOUND",
+              lambda: must_fail(contract_event_pattern, scan_pattern_with(
+                  lambda p: _set(p["detail"], "scanResultDetails", {"scanResultStatus": ["NO_THREATS_FOUND"]}))))
+    run.check("contract pattern catches a scan branch that drops skipped scans",
+              lambda: must_fail(contract_event_pattern, scan_pattern_with(lambda p: _set(p["detail"], "scanStatus", ["COMPLETED"]))))
+    run.check("contract pattern catches a scan branch from any plan",
+              lambda: must_fail(contract_event_pattern, scan_pattern_with(lambda p: p.pop("resources"))))
+    run.check("contract pattern catches a scan branch from any bucket",
+              lambda: must_fail(contract_event_pattern, scan_pattern_with(lambda p: p["detail"]["s3ObjectDetails"].pop("bucketName"))))
 
     covered = {r for r, _, _ in MUTATIONS}
     run.check("every rule has a mutation", lambda: None if covered == set(RULES) else (_ for _ in ()).throw(

@@ -2,12 +2,13 @@
 //! format, colour) are parsed by the core's `FromStr`, as in rendition strings and the Lambda settings.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use imgkit::{Filter, Fit, Limits, OutputFormat, Rendition, Rgb, Spec};
 
-use crate::resize::{self, globs, Job, WalkOptions};
+use crate::resize::{self, globs, Job, ScanCommand, Scanner, WalkOptions};
 
 /// Fast, safe batch resizing of untrusted images.
 #[derive(Parser, Debug)]
@@ -119,6 +120,22 @@ pub struct ResizeArgs {
     /// for room; a file that alone needs more is rejected.
     #[arg(long, value_name = "SIZE", value_parser = resize::parse_size)]
     pub max_memory: Option<u64>,
+    /// Run a malware scanner on each input before imgkit reads it; `{}` stands for the file, e.g.
+    /// `--scan-command 'clamdscan --no-summary {}'`.
+    ///
+    /// The path is passed as one argument whatever its name: the command is split into words as a shell
+    /// would, but run without one. The scanner's exit status decides: 0 clean, the file is processed; 1
+    /// the file is rejected as `malware`; any other status, a signal, a timeout or a command that cannot
+    /// be started, the file is failed (worth retrying). Rejected or failed files write nothing; the rest
+    /// of the batch goes on. Every input is scanned, also those whose outputs are up to date. Not run
+    /// with --dry-run.
+    #[arg(long, value_name = "CMD", value_parser = ScanCommand::parse)]
+    pub scan_command: Option<ScanCommand>,
+    /// Seconds one --scan-command may take before it is killed (with any process it started) and the
+    /// file is failed.
+    #[arg(long, value_name = "SECS", default_value_t = 300, requires = "scan_command",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub scan_timeout: u64,
     /// Redo files whose outputs are already newer than the input (skipped by default).
     #[arg(long)]
     pub force: bool,
@@ -175,6 +192,9 @@ impl ResizeArgs {
             },
             jobs: self.jobs,
             max_memory: self.max_memory.unwrap_or_else(resize::default_memory),
+            scan: self
+                .scan_command
+                .map(|command| Scanner::new(command, Duration::from_secs(self.scan_timeout))),
             force: self.force,
             dry_run: self.dry_run,
             report: self.report,

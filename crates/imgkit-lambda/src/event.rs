@@ -9,11 +9,20 @@
 //! - S3 Batch Operations (`invocationSchemaVersion` 1.0 or 2.0 with `tasks`): keys are URL-encoded.
 //!   Answered with one result per task.
 //! - A bare EventBridge event (a rule targeting the function directly): keys are not encoded.
+//!
+//! EventBridge events are S3's "Object Created" or, with malware scanning on, GuardDuty Malware
+//! Protection's "Object Scan Result", which names the scanned version and carries the [`Verdict`].
 
 use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sqs::SqsEvent;
 use serde::Deserialize;
 use serde_json::Value;
+
+use crate::scan::Verdict;
+
+/// `detail-type` of GuardDuty Malware Protection for S3's result events (source `aws.guardduty`).
+/// <https://docs.aws.amazon.com/guardduty/latest/ug/monitor-with-eventbridge-s3-malware-protection.html>
+pub const SCAN_RESULT: &str = "GuardDuty Malware Protection Object Scan Result";
 
 /// One S3 object an event refers to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +37,9 @@ pub struct ObjectRef {
     pub etag: Option<String>,
     /// Size from the event, when it has one (informational: the HEAD is authoritative).
     pub size: Option<u64>,
+    /// GuardDuty's verdict on exactly this version (`version_id`, `etag`), when the event is a scan
+    /// result; `None` for events that announce an upload.
+    pub verdict: Option<Verdict>,
 }
 
 /// The unit an invocation answers for: an SQS message, an S3 notification record, a batch task.
@@ -88,6 +100,41 @@ struct EbObject {
     etag: Option<String>,
     #[serde(default, rename = "version-id")]
     version_id: Option<String>,
+}
+
+/// The `detail` of a GuardDuty Malware Protection object scan result.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ScanDetail {
+    scan_status: String,
+    s3_object_details: ScannedObject,
+    #[serde(default)]
+    scan_result_details: Option<ScanResult>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ScannedObject {
+    bucket_name: String,
+    object_key: String,
+    #[serde(default, rename = "eTag")]
+    etag: Option<String>,
+    #[serde(default)]
+    version_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ScanResult {
+    #[serde(default)]
+    scan_result_status: Option<String>,
+    #[serde(default)]
+    threats: Option<Vec<Threat>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Threat {
+    name: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -218,21 +265,60 @@ fn sqs_body(body: &Value) -> Result<Vec<ObjectRef>, String> {
 
 fn eventbridge(event: &Value) -> Result<Vec<ObjectRef>, String> {
     let eb: EbEvent = serde_json::from_value(event.clone()).map_err(|e| format!("EventBridge event: {e}"))?;
-    if eb.source != "aws.s3" || eb.detail_type != "Object Created" {
-        return Err(format!(
-            "EventBridge event is {:?} from {:?}, not \"Object Created\" from \"aws.s3\"",
+    match (eb.source.as_str(), eb.detail_type.as_str()) {
+        ("aws.s3", "Object Created") => object_created(eb.detail),
+        ("aws.guardduty", SCAN_RESULT) => scan_result(eb.detail),
+        _ => Err(format!(
+            "EventBridge event is {:?} from {:?}, not \"Object Created\" from \"aws.s3\" or {SCAN_RESULT:?} from \"aws.guardduty\"",
             eb.detail_type, eb.source
-        ));
+        )),
     }
-    let d: S3Detail = serde_json::from_value(eb.detail).map_err(|e| format!("S3 event detail: {e}"))?;
+}
+
+fn object_created(detail: Value) -> Result<Vec<ObjectRef>, String> {
+    let d: S3Detail = serde_json::from_value(detail).map_err(|e| format!("S3 event detail: {e}"))?;
     Ok(vec![ObjectRef {
         bucket: d.bucket.name,
         // EventBridge carries keys as they are: no decoding.
         key: d.object.key,
-        version_id: d.object.version_id.filter(|v| !v.is_empty() && v != "null"),
+        version_id: real_version(d.object.version_id),
         etag: d.object.etag,
         size: d.object.size,
+        verdict: None,
     }])
+}
+
+fn scan_result(detail: Value) -> Result<Vec<ObjectRef>, String> {
+    let d: ScanDetail =
+        serde_json::from_value(detail).map_err(|e| format!("GuardDuty scan result detail: {e}"))?;
+    let result = d.scan_result_details.unwrap_or(ScanResult {
+        scan_result_status: None,
+        threats: None,
+    });
+    let threats = result
+        .threats
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    let object = d.s3_object_details;
+    Ok(vec![ObjectRef {
+        bucket: object.bucket_name,
+        key: object.object_key,
+        version_id: real_version(object.version_id),
+        etag: object.etag.map(|e| e.trim_matches('"').to_string()),
+        size: None,
+        verdict: Some(Verdict::from_result(
+            &d.scan_status,
+            result.scan_result_status.as_deref(),
+            threats,
+        )),
+    }])
+}
+
+/// An unversioned bucket's objects have no version id, or the literal `null`.
+fn real_version(version_id: Option<String>) -> Option<String> {
+    version_id.filter(|v| !v.is_empty() && v != "null")
 }
 
 fn s3_record(r: &aws_lambda_events::event::s3::S3EventRecord) -> Result<ObjectRef, String> {
@@ -249,9 +335,10 @@ fn s3_record(r: &aws_lambda_events::event::s3::S3EventRecord) -> Result<ObjectRe
     Ok(ObjectRef {
         bucket,
         key: url_decode_key(raw)?,
-        version_id: r.s3.object.version_id.clone().filter(|v| !v.is_empty()),
+        version_id: real_version(r.s3.object.version_id.clone()),
         etag: r.s3.object.e_tag.clone(),
         size: r.s3.object.size.and_then(|s| u64::try_from(s).ok()),
+        verdict: None,
     })
 }
 
@@ -275,9 +362,10 @@ fn batch_task(i: usize, task: &Value) -> Item {
             Ok(vec![ObjectRef {
                 bucket,
                 key: url_decode_key(&t.s3_key)?,
-                version_id: t.s3_version_id.filter(|v| !v.is_empty()),
+                version_id: real_version(t.s3_version_id),
                 etag: None,
                 size: None,
+                verdict: None,
             }])
         });
     Item { id, objects }

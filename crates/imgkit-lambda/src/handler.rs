@@ -108,6 +108,8 @@ impl<S: ObjectStore> App<S> {
             rejected = metrics.rejected.values().sum::<u64>(),
             failed = metrics.failed,
             skipped = metrics.skipped,
+            malware_found = metrics.malware_found,
+            not_scanned = metrics.not_scanned,
             duration_ms = start.elapsed().as_millis() as u64,
             "invocation done"
         );
@@ -227,6 +229,7 @@ fn log(obj: &ObjectRef, report: &Report, renditions: usize) {
             "record done"
         ),
         Outcome::Skipped(why) => info!(outcome, why = %why, "record done"),
+        Outcome::NotScanned(why) => warn!(outcome, why = %why, "record done"),
         Outcome::Failed(error) => warn!(outcome, error = %error, total_ms = ms(s.elapsed), "record done"),
     }
 }

@@ -1,17 +1,20 @@
 //! # imgkit-lambda
 //!
-//! The AWS Lambda adapter of [`imgkit`]: S3 "object created" events in (EventBridge through SQS, plain S3
-//! notifications, S3 Batch Operations), renditions out to another bucket. It holds no image logic of its
+//! The AWS Lambda adapter of [`imgkit`]: S3 "object created" events or, with malware scanning on,
+//! GuardDuty's scan results in (EventBridge through SQS, plain S3 notifications, S3 Batch Operations),
+//! renditions out to another bucket. It holds no image logic of its
 //! own; every byte and pixel goes through [`imgkit::Processor::process_many`].
 //!
 //! Modules in the order an object meets them: [`settings`] (environment, read once) → [`event`] (payload
-//! to objects) → [`keys`] (every output key, decided from the event) → `object` (the per-object steps
+//! to objects, with [`scan`]'s verdict when the event is a scan result) → [`keys`] (every output key, decided from the event) → `object` (the per-object steps
 //! over an [`store::ObjectStore`]: HEAD, download with a cap and a sniff of the first bytes, render,
 //! upload or reject) → [`outcome`] (how each object ended, and the answer) → [`metrics`]. [`handler`]
 //! runs an invocation through them.
 //!
 //! Every object ends as processed (its renditions), rejected (its own rejection record, written before
-//! the message is acknowledged), skipped (not an upload) or failed (reported for retry).
+//! the message is acknowledged; `malware` and `not_scanned` are rejections too), skipped (not an upload,
+//! or a version replaced since its scan), not scanned (a backfilled object without a clean tag: a
+//! permanent task failure) or failed (reported for retry).
 #![forbid(unsafe_code)]
 
 pub mod event;
@@ -20,6 +23,7 @@ pub mod keys;
 pub mod metrics;
 mod object;
 pub mod outcome;
+pub mod scan;
 pub mod settings;
 pub mod store;
 

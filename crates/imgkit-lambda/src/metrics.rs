@@ -2,7 +2,8 @@
 //! metrics. No CloudWatch API call is ever made.
 //!
 //! One line per invocation in namespace `imgkit`, dimension `FunctionName`: `Processed`, `UpToDate`,
-//! `Rejected`, `Failed`, `Skipped` (counts), `InputBytes`, `OutputBytes` (bytes), `Duration` (milliseconds, one
+//! `Rejected`, `Failed`, `Skipped`, `MalwareFound` (rejected as `malware`), `NotScanned` (rejected as
+//! `not_scanned`, or a backfilled object without a clean tag) (counts), `InputBytes`, `OutputBytes` (bytes), `Duration` (milliseconds, one
 //! value per object); and one line per rejection reason with dimensions `FunctionName` and `Reason`
 //! (e.g. `limit:max_width`) holding `Rejected`.
 
@@ -12,6 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{json, Value};
 
 use crate::outcome::{Outcome, Report};
+use crate::scan;
 
 /// The metric namespace.
 pub const NAMESPACE: &str = "imgkit";
@@ -29,6 +31,11 @@ pub struct Metrics {
     pub failed: u64,
     /// Objects outside the source prefix, ignored.
     pub skipped: u64,
+    /// Objects GuardDuty found threats in (also counted in `rejected`).
+    pub malware_found: u64,
+    /// Objects without a clean verdict: rejected as `not_scanned` (also counted in `rejected`), or
+    /// backfilled without a clean tag.
+    pub not_scanned: u64,
     /// Bytes downloaded.
     pub input_bytes: u64,
     /// Bytes written as renditions.
@@ -47,8 +54,16 @@ impl Metrics {
         match &report.outcome {
             Outcome::Processed => self.processed += 1,
             Outcome::UpToDate => self.up_to_date += 1,
-            Outcome::Rejected { reason, .. } => *self.rejected.entry(reason.clone()).or_default() += 1,
+            Outcome::Rejected { reason, .. } => {
+                match reason.as_str() {
+                    scan::MALWARE => self.malware_found += 1,
+                    scan::NOT_SCANNED => self.not_scanned += 1,
+                    _ => {}
+                }
+                *self.rejected.entry(reason.clone()).or_default() += 1;
+            }
             Outcome::Skipped(_) => self.skipped += 1,
+            Outcome::NotScanned(_) => self.not_scanned += 1,
             Outcome::Failed(_) => self.failed += 1,
         }
     }
@@ -63,6 +78,8 @@ impl Metrics {
                 {"Name": "Rejected", "Unit": "Count"},
                 {"Name": "Failed", "Unit": "Count"},
                 {"Name": "Skipped", "Unit": "Count"},
+                {"Name": "MalwareFound", "Unit": "Count"},
+                {"Name": "NotScanned", "Unit": "Count"},
                 {"Name": "InputBytes", "Unit": "Bytes"},
                 {"Name": "OutputBytes", "Unit": "Bytes"},
                 {"Name": "Duration", "Unit": "Milliseconds"},
@@ -73,6 +90,8 @@ impl Metrics {
             "Rejected": rejected,
             "Failed": self.failed,
             "Skipped": self.skipped,
+            "MalwareFound": self.malware_found,
+            "NotScanned": self.not_scanned,
             "InputBytes": self.input_bytes,
             "OutputBytes": self.output_bytes,
             // EMF takes at most 100 values per metric.
@@ -161,6 +180,28 @@ mod tests {
         assert_eq!(
             by_reason["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0],
             json!(["FunctionName", "Reason"])
+        );
+    }
+
+    #[test]
+    fn scan_verdicts_have_metrics_of_their_own() {
+        let mut m = Metrics::default();
+        let report = |outcome| Report {
+            outcome,
+            stats: crate::outcome::Stats::default(),
+        };
+        let rejected = |reason: &str| Outcome::Rejected {
+            reason: reason.into(),
+            detail: String::new(),
+        };
+        m.add(&report(rejected(scan::MALWARE)));
+        m.add(&report(rejected(scan::NOT_SCANNED)));
+        m.add(&report(rejected("malformed")));
+        m.add(&report(Outcome::NotScanned("no tag".into())));
+        let main: Value = serde_json::from_str(&m.emf_lines("fn")[0]).unwrap();
+        assert_eq!(
+            (&main["MalwareFound"], &main["NotScanned"], &main["Rejected"]),
+            (&json!(1), &json!(2), &json!(3))
         );
     }
 

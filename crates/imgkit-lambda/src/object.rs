@@ -1,6 +1,7 @@
-//! One object, in named steps: admit (prefix, recursion guard, output keys), HEAD, the backfill's
-//! up-to-date check, download (refused after the first bytes when they are not an allowed image),
-//! render (every rendition from one decode), upload; or a durable rejection record.
+//! One object, in named steps: admit (prefix, recursion guard, output keys), HEAD, the malware verdict
+//! (from the scan-result event, or for a backfill from the object's tag), the up-to-date check of
+//! backfills and scan results, download (refused after the first bytes when they are not an allowed
+//! image), render (every rendition from one decode), upload; or a durable rejection record.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use serde_json::json;
 use crate::event::ObjectRef;
 use crate::keys::{self, KeyForm, OutputKeys};
 use crate::outcome::{Outcome, Report, Stats};
+use crate::scan::{self, Scanning, Verdict};
 use crate::store::{
     self, DownloadError, DownloadLimits, GetRequest, Head, ObjectId, ObjectStore, PutRequest, StoreError,
 };
@@ -23,10 +25,12 @@ thread_local! {
     static PROCESSOR: RefCell<Option<Processor>> = const { RefCell::new(None) };
 }
 
-/// A rejection: the core's error kind (`malformed`, `limit:max_width`, …) and a message.
+/// A rejection: the core's error kind (`malformed`, `limit:max_width`, …) or the scan's (`malware`,
+/// `not_scanned`), a message, and for the scan's, GuardDuty's verdict for the record.
 struct Rejection {
     reason: String,
     detail: String,
+    scan: Option<serde_json::Value>,
 }
 
 impl From<imgkit::Error> for Rejection {
@@ -34,7 +38,34 @@ impl From<imgkit::Error> for Rejection {
         Rejection {
             reason: e.kind().to_string(),
             detail: e.to_string(),
+            scan: None,
         }
+    }
+}
+
+impl Rejection {
+    /// The rejection a verdict other than clean leads to; `None` for a clean one.
+    fn of_verdict(verdict: &Verdict) -> Option<Rejection> {
+        let (reason, detail, threats) = match verdict {
+            Verdict::Clean => return None,
+            Verdict::Threats(names) => (
+                scan::MALWARE,
+                format!("GuardDuty found threats in this version: {verdict}"),
+                names.clone(),
+            ),
+            Verdict::NotScanned(what) => (
+                scan::NOT_SCANNED,
+                format!(
+                    "GuardDuty did not find this version clean ({what}); it is never processed unscanned"
+                ),
+                Vec::new(),
+            ),
+        };
+        Some(Rejection {
+            reason: reason.into(),
+            detail,
+            scan: Some(json!({"verdict": verdict.to_string(), "threats": threats})),
+        })
     }
 }
 
@@ -113,11 +144,31 @@ impl<S: ObjectStore> App<S> {
     }
 
     async fn steps(&self, source: &mut Source<'_>, backfill: bool, stats: &mut Stats) -> Result<(), Stop> {
+        let scanning = self.settings.malware_scanning == Scanning::GuardDuty;
+        if scanning && !backfill && source.obj.verdict.is_none() {
+            return Err(Stop::With(Outcome::Skipped(
+                "malware scanning is on: uploads are processed from their GuardDuty scan result, not from \
+                 this event"
+                    .into(),
+            )));
+        }
         let head = self.head(source, stats).await?;
+        if let Some(why) = superseded(source.obj, &head) {
+            return Err(Stop::With(Outcome::Skipped(why)));
+        }
         if source.obj.key.ends_with('/') && head.size == 0 {
             return Err(Stop::With(Outcome::Skipped("zero-byte folder marker".into())));
         }
-        if backfill && self.up_to_date(source, &head).await {
+        if let Some(verdict) = &source.obj.verdict {
+            if let Some(rejection) = Rejection::of_verdict(verdict) {
+                return Err(Stop::Reject(rejection));
+            }
+        } else if scanning {
+            self.tagged_clean(source).await?;
+        }
+        // Batch Operations re-runs and at-least-once scan results: nothing is redone for a version whose
+        // renditions exist already.
+        if (backfill || source.obj.verdict.is_some()) && self.up_to_date(source, &head).await {
             return Err(Stop::With(Outcome::UpToDate));
         }
         let max = self.settings.limits.max_input_bytes;
@@ -129,18 +180,28 @@ impl<S: ObjectStore> App<S> {
         self.upload(source, outputs, stats).await
     }
 
-    /// HEAD: the authoritative size, ETag and version, before any byte is downloaded.
+    /// HEAD: the authoritative size, ETag and version, before any byte is downloaded. For a scan result,
+    /// the key's current version, which must still be the scanned one.
     async fn head(&self, source: &mut Source<'_>, stats: &mut Stats) -> Result<Head, Stop> {
         let t = Instant::now();
+        let scanned = source.obj.verdict.is_some();
         let id = ObjectId {
             bucket: source.obj.bucket.clone(),
             key: source.obj.key.clone(),
-            version_id: source.obj.version_id.clone(),
+            version_id: if scanned {
+                None
+            } else {
+                source.obj.version_id.clone()
+            },
         };
         let head = self
             .bounded("HEAD", self.store.head(&id))
             .await
             .map_err(|e| match e {
+                // S3 is strongly consistent, so a scanned object that is gone was deleted after its scan.
+                StoreError::NotFound(_) if scanned => {
+                    Stop::With(Outcome::Skipped("deleted since its scan".into()))
+                }
                 StoreError::NotFound(_) => Stop::With(Outcome::Failed(
                     "source object not found (deleted, or not yet visible)".into(),
                 )),
@@ -151,6 +212,21 @@ impl<S: ObjectStore> App<S> {
         source.version_id = head.version_id.clone().or_else(|| source.obj.version_id.clone());
         source.size = head.size;
         Ok(head)
+    }
+
+    /// A backfill with scanning on: the object's own `GuardDutyMalwareScanStatus` tag (one
+    /// GetObjectTagging, at the HEAD's version) must say `NO_THREATS_FOUND`.
+    async fn tagged_clean(&self, source: &Source<'_>) -> Result<(), Stop> {
+        let id = ObjectId {
+            bucket: source.obj.bucket.clone(),
+            key: source.obj.key.clone(),
+            version_id: source.version_id.clone(),
+        };
+        let tags = self.bounded("GetObjectTagging", self.store.tags(&id)).await?;
+        match Verdict::from_tags(&tags) {
+            Verdict::Clean => Ok(()),
+            other => Err(Stop::With(Outcome::NotScanned(other.to_string()))),
+        }
     }
 
     /// Whether every rendition already exists for this very source (same ETag): a backfill re-run over
@@ -312,6 +388,7 @@ impl<S: ObjectStore> App<S> {
             },
             "reason": r.reason,
             "message": r.detail,
+            "scan": r.scan,
             "output_keys": source.keys.form().name(),
             "imgkit_lambda_version": env!("CARGO_PKG_VERSION"),
         });
@@ -383,5 +460,27 @@ fn too_big(max: u64, actual: u64) -> Rejection {
     Rejection {
         reason: imgkit::ErrorKind::Limit(Limit::InputBytes).to_string(),
         detail: format!("input bytes {actual} exceeds max_input_bytes {max}"),
+        scan: None,
     }
+}
+
+/// Why a scan result no longer speaks for its key: the key now holds another version (or, on an
+/// unversioned bucket, other bytes). That version's own scan result decides it; processing this one would
+/// let an old verdict, and old renditions, stand for new bytes.
+fn superseded(obj: &ObjectRef, current: &Head) -> Option<String> {
+    obj.verdict.as_ref()?;
+    let replaced = match (&obj.version_id, &current.version_id) {
+        (Some(scanned), Some(now)) => scanned != now,
+        _ => matches!((&obj.etag, &current.etag), (Some(scanned), Some(now)) if scanned != now),
+    };
+    replaced.then(|| {
+        format!(
+            "replaced since its scan (scanned version {}, ETag {}; now {}, {}): the new version's own scan \
+             result decides it",
+            obj.version_id.as_deref().unwrap_or("none"),
+            obj.etag.as_deref().unwrap_or("none"),
+            current.version_id.as_deref().unwrap_or("none"),
+            current.etag.as_deref().unwrap_or("none"),
+        )
+    })
 }

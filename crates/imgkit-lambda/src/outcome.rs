@@ -25,21 +25,28 @@ pub enum Outcome {
         /// What exactly was wrong.
         detail: String,
     },
-    /// Not an upload to process (outside `IMGKIT_SOURCE_PREFIX`, a folder marker); acknowledged.
+    /// Not an upload to process (outside `IMGKIT_SOURCE_PREFIX`, a folder marker, a version replaced
+    /// since its scan); acknowledged.
     Skipped(String),
+    /// Backfill with malware scanning on: the object carries no clean verdict (its
+    /// `GuardDutyMalwareScanStatus` tag says why); nothing was read or written. A permanent failure of
+    /// its Batch Operations task, until it is scanned.
+    NotScanned(String),
     /// Not the input's fault (storage, timeouts, configuration, a rejection whose record could not be
     /// written): reported for retry.
     Failed(String),
 }
 
 impl Outcome {
-    /// `processed`, `up_to_date`, `rejected`, `skipped` or `failed`: the log field and summary key.
+    /// `processed`, `up_to_date`, `rejected`, `skipped`, `not_scanned` or `failed`: the log field and
+    /// summary key.
     pub fn name(&self) -> &'static str {
         match self {
             Outcome::Processed => "processed",
             Outcome::UpToDate => "up_to_date",
             Outcome::Rejected { .. } => "rejected",
             Outcome::Skipped(_) => "skipped",
+            Outcome::NotScanned(_) => "not_scanned",
             Outcome::Failed(_) => "failed",
         }
     }
@@ -163,6 +170,7 @@ fn batch_result(item: &Item, reports: &ItemReports) -> (&'static str, String) {
             ("PermanentFailure", format!("rejected: {reason}: {detail}"))
         }
         Some(Outcome::Skipped(why)) => ("Succeeded", format!("skipped: {why}")),
+        Some(Outcome::NotScanned(why)) => ("PermanentFailure", format!("not scanned: {why}")),
         Some(Outcome::UpToDate) => ("Succeeded", "up to date: renditions exist for this ETag".into()),
         _ => ("Succeeded", "processed".into()),
     }
@@ -182,6 +190,7 @@ mod tests {
                 version_id: None,
                 etag: None,
                 size: None,
+                verdict: None,
             }]),
         }
     }
@@ -200,7 +209,9 @@ mod tests {
                 schema_version: "2.0".into(),
                 invocation_id: "i".into(),
             },
-            items: ["ok", "bad", "slow", "done", "lost"].map(item).to_vec(),
+            items: ["ok", "bad", "slow", "done", "lost", "unscanned"]
+                .map(item)
+                .to_vec(),
         };
         let reports = vec![
             vec![report(Outcome::Processed)],
@@ -211,6 +222,9 @@ mod tests {
             vec![report(Outcome::Failed("HEAD: timeout".into()))],
             vec![report(Outcome::UpToDate)],
             vec![None],
+            vec![report(Outcome::NotScanned(
+                "no GuardDutyMalwareScanStatus tag".into(),
+            ))],
         ];
         let v = respond(&inv, &reports).unwrap();
         let codes: Vec<&str> = v["results"]
@@ -226,8 +240,13 @@ mod tests {
                 "PermanentFailure",
                 "TemporaryFailure",
                 "Succeeded",
-                "TemporaryFailure"
+                "TemporaryFailure",
+                "PermanentFailure"
             ]
+        );
+        assert_eq!(
+            v["results"][5]["resultString"],
+            "not scanned: no GuardDutyMalwareScanStatus tag"
         );
         assert_eq!(v["results"][1]["resultString"], "rejected: malformed: cut short");
         assert_eq!(v["treatMissingKeysAs"], "PermanentFailure");

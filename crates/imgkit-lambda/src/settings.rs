@@ -9,6 +9,7 @@ use imgkit::{Limits, Rendition};
 use imgkit_sizing::capacity::Capacity;
 
 use crate::keys;
+use crate::scan::Scanning;
 
 /// Every environment variable [`Settings::from_env`] reads, and nothing else.
 pub const ENV_VARS: &[&str] = &[
@@ -22,6 +23,7 @@ pub const ENV_VARS: &[&str] = &[
     "IMGKIT_MAX_PIXELS",
     "IMGKIT_S3_FORCE_PATH_STYLE",
     "IMGKIT_FUNCTION_TIMEOUT",
+    "IMGKIT_MALWARE_SCANNING",
 ];
 
 /// `Cache-Control` written on every rendition unless `IMGKIT_CACHE_CONTROL` says otherwise: the keys are
@@ -82,6 +84,9 @@ pub struct Settings {
     /// The function's `Timeout` (`IMGKIT_FUNCTION_TIMEOUT`, seconds, 1-900; the template sets it from the
     /// same parameter), from which the S3 timeouts are derived: see [`S3Timeouts`].
     pub function_timeout: Duration,
+    /// Whether uploads are processed only once GuardDuty found them clean (`IMGKIT_MALWARE_SCANNING`,
+    /// `off` or `guardduty`, default `off`; the template sets it from its `MalwareScanning` parameter).
+    pub malware_scanning: Scanning,
 }
 
 /// Bounds on every S3 call, derived from the function's `Timeout` T so that one hung connection fails
@@ -230,6 +235,11 @@ impl Settings {
             }
         };
 
+        let malware_scanning = match get("IMGKIT_MALWARE_SCANNING") {
+            None => Scanning::Off,
+            Some(v) => Scanning::parse(&v).map_err(|m| err("IMGKIT_MALWARE_SCANNING", m))?,
+        };
+
         Ok(Settings {
             output_bucket,
             output_prefix,
@@ -240,6 +250,7 @@ impl Settings {
             limits,
             force_path_style,
             function_timeout,
+            malware_scanning,
         })
     }
 
@@ -360,6 +371,7 @@ mod tests {
         assert_eq!(s.limits, Limits::default());
         assert!(!s.force_path_style);
         assert_eq!(s.concurrency, None);
+        assert_eq!(s.malware_scanning, Scanning::Off);
     }
 
     #[test]
@@ -373,8 +385,10 @@ mod tests {
             ("IMGKIT_MAX_INPUT_BYTES", "1000"),
             ("IMGKIT_MAX_PIXELS", "2000"),
             ("IMGKIT_S3_FORCE_PATH_STYLE", "true"),
+            ("IMGKIT_MALWARE_SCANNING", "guardduty"),
         ]);
         let s = parse(&vars).unwrap();
+        assert_eq!(s.malware_scanning, Scanning::GuardDuty);
         assert_eq!(s.output_prefix, "thumbs");
         assert_eq!(s.source_prefix, "uploads/");
         assert_eq!(s.cache_control, "max-age=60");
@@ -423,6 +437,7 @@ mod tests {
             ("IMGKIT_S3_FORCE_PATH_STYLE", "yes please"),
             ("IMGKIT_OUTPUT_PREFIX", "a/../b"),
             ("IMGKIT_CACHE_CONTROL", "max-age=1\r\nX-Evil: 1"),
+            ("IMGKIT_MALWARE_SCANNING", "clamav"),
         ] {
             let mut vars = BASE.to_vec();
             vars.push((var, value));

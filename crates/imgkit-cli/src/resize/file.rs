@@ -1,27 +1,32 @@
-//! One input file, start to end: size check, memory reservation, read, probe once, output names from that
-//! probe, resume check, decode and render exactly the probed bytes, atomic writes.
+//! One input file, start to end: size check, malware scan, memory reservation, read, probe once, output
+//! names from that probe, resume check, decode and render exactly the probed bytes, atomic writes.
 
+use std::fs::Metadata;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::time::SystemTime;
 
 use imgkit::{probe, Class, Error, Format, OutputFormat, Probed, Processor, Spec};
 
 use super::budget::{estimate, Budget};
 use super::outcome::{FileOutcome, FileReport, OutputEntry};
+use super::scan::Verdict;
 use super::walk::Input;
 use super::write::atomic_write;
 use super::Job;
 
-/// Processes one input; every way it can end is in the report.
+/// Processes one input; every way it can end is in the report. `stop` ends a malware scan in progress (the
+/// file is then not started).
 pub fn process(
     processor: &mut Processor,
     job: &Job,
     specs: &[Spec],
     budget: &Budget,
     input: &Input,
+    stop: &AtomicBool,
 ) -> FileReport {
     let mut report = FileReport::new(input, FileOutcome::NotStarted);
-    report.outcome = match run(processor, job, specs, budget, input, &mut report) {
+    report.outcome = match run(processor, job, specs, budget, input, stop, &mut report) {
         Ok(outcome) | Err(outcome) => outcome,
     };
     report
@@ -39,12 +44,33 @@ fn over_budget(why: String) -> FileOutcome {
     FileOutcome::Rejected("limit:max_memory".into(), why)
 }
 
+/// `--scan-command`, unless this is a dry run. `Ok(true)`: scanned, and clean.
+fn scan(job: &Job, input: &Input, stop: &AtomicBool) -> Result<bool, FileOutcome> {
+    let Some(scanner) = job.scan.as_ref().filter(|_| !job.dry_run) else {
+        return Ok(false);
+    };
+    match scanner.scan(&input.path, stop) {
+        Verdict::Clean => Ok(true),
+        Verdict::Infected(why) => Err(FileOutcome::Rejected("malware".into(), why)),
+        Verdict::Error(why) => Err(FileOutcome::Failed(why)),
+        Verdict::Interrupted => Err(FileOutcome::NotStarted),
+    }
+}
+
+/// The bytes read are those the scanner saw: same length, and the file not modified since `before`, its
+/// metadata from before the scan.
+fn unchanged_since_scan(path: &Path, before: &Metadata, bytes: &[u8]) -> bool {
+    let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    bytes.len() as u64 == before.len() && modified == before.modified().ok()
+}
+
 fn run(
     processor: &mut Processor,
     job: &Job,
     specs: &[Spec],
     budget: &Budget,
     input: &Input,
+    stop: &AtomicBool,
     report: &mut FileReport,
 ) -> Result<FileOutcome, FileOutcome> {
     let meta = std::fs::metadata(&input.path).map_err(|e| failed("cannot read", &e))?;
@@ -53,8 +79,20 @@ fn run(
         .limits()
         .check_input_len(usize::try_from(meta.len()).unwrap_or(usize::MAX))
         .map_err(rejected)?;
+    // Before a byte of it is read, and before it holds any of the memory budget.
+    let scanned = scan(job, input, stop)?;
     let mut reservation = budget.reserve(meta.len()).map_err(over_budget)?;
-    let read = || std::fs::read(&input.path).map_err(|e| failed("cannot read", &e));
+    let read = || {
+        let bytes = std::fs::read(&input.path).map_err(|e| failed("cannot read", &e))?;
+        if scanned && !unchanged_since_scan(&input.path, &meta, &bytes) {
+            return Err(FileOutcome::Failed(
+                "changed after its malware scan, so what was scanned is not what would be decoded; run \
+                 again"
+                    .into(),
+            ));
+        }
+        Ok(bytes)
+    };
     let mut bytes = read()?;
     let mut probed = probe(&bytes, processor.limits()).map_err(rejected)?;
     record(report, &bytes, &probed);
@@ -169,6 +207,7 @@ mod tests {
             walk: WalkOptions::default(),
             jobs: Some(1),
             max_memory: 0,
+            scan: None,
             force: false,
             dry_run: false,
             report: None,
@@ -204,7 +243,14 @@ mod tests {
         let report = std::thread::scope(|scope| {
             let worker = scope.spawn(|| {
                 let mut processor = Processor::new(job.limits);
-                process(&mut processor, &job, &specs, &budget, &input)
+                process(
+                    &mut processor,
+                    &job,
+                    &specs,
+                    &budget,
+                    &input,
+                    &AtomicBool::new(false),
+                )
             });
             while budget.waiting() == 0 {
                 assert!(!worker.is_finished(), "the worker did not wait");

@@ -1,14 +1,15 @@
 //! `imgkit resize`: every input ends as processed, skipped (outputs up to date), rejected (its fault, with
 //! the reason) or failed (not its fault, worth retrying). One bad file never stops the others.
 //!
-//! The stages, in the order a file meets them: [`walk`] (find the inputs) → [`budget`] (room in memory) →
-//! [`file`] (probe once, name the outputs, render, [`write`] atomically) → [`outcome`] (how it ended) →
-//! [`report`] (the summary and `--report`).
+//! The stages, in the order a file meets them: [`walk`] (find the inputs) → [`scan`] (the malware scanner,
+//! with `--scan-command`) → [`budget`] (room in memory) → [`file`] (probe once, name the outputs, render,
+//! [`write`] atomically) → [`outcome`] (how it ended) → [`report`] (the summary and `--report`).
 
 mod budget;
 mod file;
 mod outcome;
 mod report;
+mod scan;
 mod walk;
 mod write;
 
@@ -26,6 +27,7 @@ use rayon::prelude::*;
 
 pub use budget::{default_total as default_memory, parse_size};
 pub use outcome::Summary;
+pub use scan::{ScanCommand, Scanner};
 pub use walk::{globs, WalkOptions};
 pub use write::atomic_write;
 
@@ -45,6 +47,8 @@ pub struct Job {
     pub walk: WalkOptions,
     pub jobs: Option<usize>,
     pub max_memory: u64,
+    /// `--scan-command`: run on each input before it is read; not run in a dry run.
+    pub scan: Option<Scanner>,
     pub force: bool,
     pub dry_run: bool,
     pub report: Option<PathBuf>,
@@ -97,7 +101,7 @@ pub fn run(job: Job, stop: &AtomicBool) -> Result<Summary> {
                         );
                         FileReport::new(item, FileOutcome::Rejected("output_collision".into(), reason))
                     } else {
-                        file::process(processor, &job, &specs, &budget, item)
+                        file::process(processor, &job, &specs, &budget, item, stop)
                     };
                     log(&progress, &job, &entry);
                     progress.inc(1);

@@ -33,6 +33,8 @@ pub struct StoredObject {
     pub metadata: BTreeMap<String, String>,
     /// A content hash standing in for S3's ETag.
     pub etag: String,
+    /// Object tags.
+    pub tags: BTreeMap<String, String>,
 }
 
 #[derive(Default)]
@@ -40,6 +42,7 @@ struct State {
     objects: BTreeMap<(String, String), StoredObject>,
     faults: HashMap<String, Fault>,
     served: HashMap<(String, String), u64>,
+    tag_reads: HashMap<String, u64>,
     puts: u64,
 }
 
@@ -78,10 +81,27 @@ impl MemoryStore {
             content_type: "application/octet-stream".into(),
             cache_control: None,
             metadata: BTreeMap::new(),
+            tags: BTreeMap::new(),
         };
         self.lock()
             .objects
             .insert((bucket.to_string(), key.to_string()), object);
+    }
+
+    /// Sets the tags of a stored object (a no-op if there is none).
+    pub fn set_tags(&self, bucket: &str, key: &str, tags: BTreeMap<String, String>) {
+        if let Some(object) = self
+            .lock()
+            .objects
+            .get_mut(&(bucket.to_string(), key.to_string()))
+        {
+            object.tags = tags;
+        }
+    }
+
+    /// How many times the tags of `key` were read.
+    pub fn tag_reads(&self, key: &str) -> u64 {
+        self.lock().tag_reads.get(key).copied().unwrap_or(0)
     }
 
     /// Injects `fault` for every call on `key` (in any bucket).
@@ -213,10 +233,19 @@ impl ObjectStore for MemoryStore {
             content_type: request.content_type,
             cache_control: request.cache_control,
             metadata: request.metadata,
+            tags: BTreeMap::new(),
         };
         let mut state = self.lock();
         state.puts += 1;
         state.objects.insert((request.bucket, request.key), object);
         Ok(())
+    }
+
+    async fn tags(&self, object: &ObjectId) -> Result<BTreeMap<String, String>, StoreError> {
+        self.before(&object.key).await?;
+        *self.lock().tag_reads.entry(object.key.clone()).or_default() += 1;
+        self.object(&object.bucket, &object.key)
+            .map(|o| o.tags)
+            .ok_or_else(|| StoreError::NotFound(format!("s3://{}/{}", object.bucket, object.key)))
     }
 }

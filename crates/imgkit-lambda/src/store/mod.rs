@@ -1,4 +1,4 @@
-//! Object storage behind a small trait: what the handler needs of S3 (HEAD, a streamed GET, PUT), with
+//! Object storage behind a small trait: what the handler needs of S3 (HEAD, a streamed GET, PUT, tags), with
 //! errors typed by what the caller should do about them. [`S3Store`] talks to S3 with bounded timeouts;
 //! [`MemoryStore`] keeps objects in memory for tests that need no server.
 
@@ -116,6 +116,12 @@ pub trait ObjectStore: Send + Sync + 'static {
 
     /// Writes a whole object.
     fn put(&self, request: PutRequest) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The object's tags (`GetObjectTagging`), at `object.version_id` when set.
+    fn tags(
+        &self,
+        object: &ObjectId,
+    ) -> impl Future<Output = Result<BTreeMap<String, String>, StoreError>> + Send;
 }
 
 /// How [`download`] reads a body.

@@ -1,5 +1,7 @@
 //! [`ObjectStore`] on Amazon S3 (or an S3-compatible server), with every call bounded.
 
+use std::collections::BTreeMap;
+
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
@@ -142,5 +144,22 @@ impl ObjectStore for S3Store {
             .await
             .map_err(|e| classify("PUT", e))?;
         Ok(())
+    }
+
+    async fn tags(&self, object: &ObjectId) -> Result<BTreeMap<String, String>, StoreError> {
+        let out = self
+            .client
+            .get_object_tagging()
+            .bucket(&object.bucket)
+            .key(&object.key)
+            .set_version_id(object.version_id.clone())
+            .send()
+            .await
+            .map_err(|e| classify("GetObjectTagging", e))?;
+        Ok(out
+            .tag_set()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect())
     }
 }

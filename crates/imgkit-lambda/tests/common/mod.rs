@@ -94,6 +94,63 @@ impl Moto {
         serde_json::from_slice(&std::fs::read(&setup_path).unwrap()).unwrap()
     }
 
+    /// `e2e.py scan-setup`: the template's rule with malware scanning on (for plan `plan_arn`), a
+    /// versioned upload bucket holding the plan's files (`{"rel", "file", "tag"?, "then"?}`); returns
+    /// `prefix`, `queue_arn`, `queue_url` and each upload's `key`, `version_id`, `etag`.
+    pub fn scan_setup(
+        &self,
+        dir: &Path,
+        template: &Path,
+        buckets: (&str, &str),
+        plan_arn: &str,
+        plan: &[Value],
+    ) -> Value {
+        let plan_path = dir.join("scan-plan.json");
+        std::fs::write(&plan_path, serde_json::to_vec(plan).unwrap()).unwrap();
+        let out = dir.join("scan-setup.json");
+        self.script(&[
+            "scan-setup",
+            "--endpoint",
+            &self.endpoint,
+            "--template",
+            template.to_str().unwrap(),
+            "--upload-bucket",
+            buckets.0,
+            "--output-bucket",
+            buckets.1,
+            "--plan",
+            plan_path.to_str().unwrap(),
+            "--plan-arn",
+            plan_arn,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap()
+    }
+
+    /// `e2e.py publish`: puts `events` on the default bus; returns the messages the rules delivered to
+    /// `queue_url` (waiting for `expected` of them, then for stragglers).
+    pub fn publish(&self, dir: &Path, queue_url: &str, events: &[Value], expected: usize) -> Vec<Value> {
+        let events_path = dir.join("events.json");
+        std::fs::write(&events_path, serde_json::to_vec(events).unwrap()).unwrap();
+        let out = dir.join("delivered.json");
+        self.script(&[
+            "publish",
+            "--endpoint",
+            &self.endpoint,
+            "--queue-url",
+            queue_url,
+            "--events",
+            events_path.to_str().unwrap(),
+            "--expected",
+            &expected.to_string(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let delivered: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        delivered["messages"].as_array().unwrap().clone()
+    }
+
     /// `e2e.py dump`: every object of `bucket` saved under `dir/<bucket>`; one entry each (`key`, `path`,
     /// `content_type`, `cache_control`, `metadata`).
     pub fn dump(&self, dir: &Path, bucket: &str) -> Vec<Value> {
@@ -138,6 +195,120 @@ pub fn sqs_record(m: &Value, queue_arn: &Value) -> Value {
         "attributes": m["attributes"], "messageAttributes": {}, "md5OfBody": m["md5OfBody"],
         "eventSource": "aws:sqs", "eventSourceARN": queue_arn, "awsRegion": "us-east-1",
     })
+}
+
+/// One row of tests/fixtures/scan-verdicts.json: a GuardDuty verdict and how the upload must end
+/// (`renditions`, or a record with reason `malware` or `not_scanned`).
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerdictCase {
+    pub name: String,
+    pub scan_status: String,
+    pub scan_result_status: Option<String>,
+    pub threats: Vec<String>,
+    pub expect: String,
+}
+
+impl VerdictCase {
+    /// This verdict on `key` (version, ETag) of `bucket`, from `plan`.
+    pub fn result<'a>(
+        &'a self,
+        plan: &'a str,
+        bucket: &'a str,
+        key: &'a str,
+        version_id: Option<&'a str>,
+        etag: &'a str,
+    ) -> ScanResult<'a> {
+        ScanResult {
+            plan,
+            bucket,
+            key,
+            version_id,
+            etag,
+            status: &self.scan_status,
+            result: self.scan_result_status.as_deref(),
+            threats: &self.threats,
+        }
+    }
+}
+
+/// Every verdict GuardDuty can give, with its expected outcome.
+pub fn verdict_cases() -> Vec<VerdictCase> {
+    let path = crate_dir().join("tests/fixtures/scan-verdicts.json");
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// One GuardDuty Malware Protection for S3 scan result, for [`ScanResult::event`].
+pub struct ScanResult<'a> {
+    /// The malware protection plan's ARN (the event's `resources`).
+    pub plan: &'a str,
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub version_id: Option<&'a str>,
+    pub etag: &'a str,
+    /// `COMPLETED`, `SKIPPED` or `FAILED`.
+    pub status: &'a str,
+    /// `NO_THREATS_FOUND`, `THREATS_FOUND`, `UNSUPPORTED`, `ACCESS_DENIED`, `FAILED`; `None` leaves
+    /// `scanResultDetails` out.
+    pub result: Option<&'a str>,
+    pub threats: &'a [String],
+}
+
+impl ScanResult<'_> {
+    /// The EventBridge event, in the shape AWS documents for "GuardDuty Malware Protection Object Scan
+    /// Result" (<https://docs.aws.amazon.com/guardduty/latest/ug/monitor-with-eventbridge-s3-malware-protection.html>;
+    /// tests/fixtures/guardduty-scan-result.json is that page's example).
+    pub fn event(&self, id: &str) -> Value {
+        let mut detail = serde_json::json!({
+            "schemaVersion": "1.0",
+            "scanStatus": self.status,
+            "resourceType": "S3_OBJECT",
+            "s3ObjectDetails": {
+                "bucketName": self.bucket, "objectKey": self.key, "eTag": self.etag,
+                "versionId": self.version_id, "s3Throttled": false,
+            },
+        });
+        if let Some(result) = self.result {
+            let threats: Vec<Value> = self
+                .threats
+                .iter()
+                .map(|t| serde_json::json!({"name": t}))
+                .collect();
+            detail["scanResultDetails"] = serde_json::json!({"scanResultStatus": result, "threats": if threats.is_empty() { Value::Null } else { threats.into() }});
+        }
+        serde_json::json!({
+            "version": "0", "id": id, "detail-type": "GuardDuty Malware Protection Object Scan Result",
+            "source": "aws.guardduty", "account": "123456789012", "time": "2026-12-07T00:00:00Z",
+            "region": "us-east-1", "resources": [self.plan], "detail": detail,
+        })
+    }
+}
+
+/// The result code and string of `task` in an S3 Batch Operations response.
+pub fn batch_result(resp: &Value, task: &str) -> (String, String) {
+    let r = resp["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["taskId"] == task)
+        .unwrap_or_else(|| panic!("no result for task {task}: {resp}"));
+    (
+        r["resultCode"].as_str().unwrap().to_string(),
+        r["resultString"].as_str().unwrap().to_string(),
+    )
+}
+
+/// An SQS batch whose message bodies are `events` (message id = the event's `id`).
+pub fn sqs_batch(events: &[Value]) -> Value {
+    let records: Vec<Value> = events
+        .iter()
+        .map(|e| {
+            serde_json::json!({"messageId": e["id"], "receiptHandle": "r", "body": e.to_string(), "attributes": {},
+                   "messageAttributes": {}, "md5OfBody": "m", "eventSource": "aws:sqs",
+                   "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q", "awsRegion": "us-east-1"})
+        })
+        .collect();
+    serde_json::json!({ "Records": records })
 }
 
 /// A scratch directory under the target directory, emptied first.
