@@ -1,9 +1,10 @@
 //! The frame header (SOF): the image's size and components, and what each component decodes into at the
-//! requested scale: its transform size, its plane, and (progressive frames) its coefficient store.
+//! requested shrink: its transform size, its plane, and (progressive frames) its coefficient store.
 //! Everything a decode will allocate is sized here and checked against the caller's budget first.
 
+use crate::buffers::Buffers;
+use crate::error::{Error, Result};
 use crate::idct::Basis;
-use crate::{Buffers, Error, Result};
 
 /// The zig-zag order: position `k` in a block's coded sequence holds natural index `ZIGZAG[k]`.
 pub(crate) const ZIGZAG: [u8; 64] = [
@@ -76,12 +77,12 @@ pub(crate) struct Frame {
 }
 
 impl Frame {
-    /// Parses an SOF segment for a decode at 1/`scale`, allocating the planes (and, for a progressive
+    /// Parses an SOF segment for a decode at 1/`shrink`, allocating the planes (and, for a progressive
     /// frame, the coefficient stores) once their total is known to fit `max_alloc`.
     pub(crate) fn parse(
         s: &[u8],
         progressive: bool,
-        scale: usize,
+        shrink: usize,
         max_alloc: u64,
         buffers: &mut Buffers,
     ) -> Result<Frame> {
@@ -139,10 +140,10 @@ impl Frame {
         }
         let h_max = components.iter().map(|c| c.h).max().unwrap_or(1);
         let v_max = components.iter().map(|c| c.v).max().unwrap_or(1);
-        let n = 8 / scale;
+        let n = 8 / shrink;
         let mcus_x = width.div_ceil(8 * h_max);
         let mcus_y = height.div_ceil(8 * v_max);
-        let mut needed = (width.div_ceil(scale) * height.div_ceil(scale) * count) as u64;
+        let mut needed = (width.div_ceil(shrink) * height.div_ceil(shrink) * count) as u64;
         for c in &mut components {
             if h_max % c.h != 0
                 || v_max % c.v != 0

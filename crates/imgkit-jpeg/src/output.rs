@@ -1,10 +1,34 @@
 //! The decoded planes to the caller's pixels: upsampled and colour-converted a row at a time, all at once
 //! after the last scan or (a streaming frame) as each row of units completes.
 
-use crate::colour::ycbcr_row;
+use crate::color::ycbcr_row;
 use crate::frame::{Component, Frame};
 use crate::upsample::{self, Plane, Scratch};
-use crate::{Image, Rows};
+
+/// Decoded pixels: 8-bit gray (`channels` 1) or RGB (3), rows top to bottom, no padding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    /// Width in pixels: the JPEG's width divided by the shrink, rounded up.
+    pub width: u32,
+    /// Height in pixels: the JPEG's height divided by the shrink, rounded up.
+    pub height: u32,
+    /// 1 (gray) or 3 (RGB).
+    pub channels: u8,
+    /// `width × height × channels` bytes.
+    pub pixels: Vec<u8>,
+}
+
+/// Takes a decode's rows as they are completed, so that the whole image never needs to exist at once
+/// (see [`decode_rows`](crate::decode_rows)).
+pub trait Rows {
+    /// The output's size and channels (1: gray, 3: RGB), told once, before any row.
+    fn start(&mut self, width: usize, height: usize, channels: usize);
+
+    /// Memory for row `y`, exactly `width × channels` bytes, which the decoder then fills. Rows are asked
+    /// for in order, top to bottom, each once, so every row above `y` is complete when `y` is asked for;
+    /// the last one is complete when [`decode_rows`](crate::decode_rows) returns `Ok`.
+    fn row(&mut self, y: usize) -> &mut [u8];
+}
 
 /// Where the rows go: an image's pixels, or the caller's [`Rows`].
 pub(crate) enum Target<'a> {

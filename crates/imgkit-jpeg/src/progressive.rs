@@ -2,18 +2,19 @@
 //! each scan adds a band of coefficients, or one more bit of them, to every block's store; once all
 //! scans are in, [`transform`] turns the stores into planes.
 //!
-//! Only the coefficients the scale uses are stored. For the others a bit per position records whether it
+//! Only the coefficients the shrink uses are stored. For the others a bit per position records whether it
 //! is non-zero yet, which is all a refinement scan needs to stay in step. A component that needs no AC
 //! coefficient at all (luma at 1/8) has its AC scans stepped over unread ([`skippable`]). Other AC scans
 //! are decoded even when their band holds nothing the transform reads: a later refinement of a band
 //! that straddles what it reads (libjpeg's scripts refine 1-63) needs the whole band's history.
 
+use crate::bits::{Bits, Local};
+use crate::error::{Error, Result};
 use crate::frame::{Component, Frame, SKIP};
-use crate::huffman::{Bits, Local, Table};
+use crate::huffman::Table;
 use crate::idct::Basis;
 use crate::scan::{walk, Scan};
 use crate::tables::Tables;
-use crate::{Error, Result};
 
 /// True when `scan` is an AC scan of components that use their DC alone: it can be stepped over unread.
 pub(crate) fn skippable(frame: &Frame, scan: &Scan) -> bool {
@@ -364,7 +365,7 @@ fn from(k: usize) -> u64 {
 ///
 /// Up to 32 bits are read at once. When the store keeps them all (full size), they are applied in order;
 /// otherwise each kept position finds its bit by its rank among the positions read, so positions the
-/// scale drops cost nothing past their bit.
+/// shrink drops cost nothing past their bit.
 #[inline(always)]
 fn correct(bits: &mut Local, store: &mut Store, positions: u64, count: u32, p1: i16) {
     let (mut rest, mut left) = (positions, count);

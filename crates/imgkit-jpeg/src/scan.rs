@@ -1,8 +1,8 @@
 //! The scan header (SOS), and the walk over a scan's units with its restart intervals.
 
+use crate::bits::Bits;
+use crate::error::{Error, Result};
 use crate::frame::Frame;
-use crate::huffman::Bits;
-use crate::{Error, Result};
 
 /// A component a scan codes, with its table ids.
 pub(crate) struct ScanComponent {

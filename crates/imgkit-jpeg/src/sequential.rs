@@ -1,13 +1,14 @@
 //! Sequential scans (baseline and extended Huffman): each block is entropy-decoded, dequantised and
-//! transformed straight into its component's plane, skipping the coefficients the scale does not use.
+//! transformed straight into its component's plane, skipping the coefficients the shrink does not use.
 
+use crate::bits::Bits;
+use crate::error::Result;
 use crate::frame::{Component, Frame, SKIP};
-use crate::huffman::{Bits, Table};
+use crate::huffman::Table;
 use crate::idct::Basis;
 use crate::output::Output;
 use crate::scan::{walk, Scan};
 use crate::tables::Tables;
-use crate::Result;
 
 /// A scan component's decoding state.
 struct Member<'t> {

@@ -2,9 +2,9 @@
 //! only when a scan first uses them (so a file of nothing but table definitions costs parsing, not
 //! table building).
 
+use crate::error::{Error, Result};
 use crate::frame::ZIGZAG;
 use crate::huffman::Table;
-use crate::{Error, Result};
 
 /// A DHT table as defined: 16 code-length counts and the symbols.
 type Spec = ([u8; 16], Vec<u8>);

@@ -34,12 +34,12 @@ fn encode(
     out
 }
 
-fn reference(jpeg: &[u8], scale: u16) -> (usize, usize, Vec<u8>) {
+fn reference(jpeg: &[u8], shrink: u16) -> (usize, usize, Vec<u8>) {
     let mut d = jpeg_decoder::Decoder::new(jpeg);
     d.read_info().unwrap();
     let info = d.info().unwrap();
     let (w, h) = d
-        .scale(info.width.div_ceil(scale), info.height.div_ceil(scale))
+        .scale(info.width.div_ceil(shrink), info.height.div_ceil(shrink))
         .unwrap();
     (usize::from(w), usize::from(h), d.decode().unwrap())
 }
@@ -79,29 +79,29 @@ fn scaled_decodes_match_the_full_image_shrunk_for_every_layout_and_odd_sizes() {
             let jpeg = encode(width, height, color, |e| e.set_sampling_factor(sampling));
             let (fw, fh, full) = reference(&jpeg, 1);
             let channels = if color == ColorType::Luma { 1 } else { 3 };
-            for scale in [2usize, 4, 8] {
-                let ours = decode(&jpeg, scale as u32, u64::MAX).unwrap();
+            for shrink in [2usize, 4, 8] {
+                let ours = decode(&jpeg, shrink as u32, u64::MAX).unwrap();
                 assert_eq!(
                     (
                         ours.width as usize,
                         ours.height as usize,
                         usize::from(ours.channels)
                     ),
-                    (fw.div_ceil(scale), fh.div_ceil(scale), channels),
-                    "{name} {width}x{height} 1/{scale}"
+                    (fw.div_ceil(shrink), fh.div_ceil(shrink), channels),
+                    "{name} {width}x{height} 1/{shrink}"
                 );
-                let want = box_down(&full, fw, fh, channels, scale);
+                let want = box_down(&full, fw, fh, channels, shrink);
                 let quality = psnr(&ours.pixels, &want);
                 if width >= 64 {
-                    let (_, _, theirs) = reference(&jpeg, scale as u16);
+                    let (_, _, theirs) = reference(&jpeg, shrink as u16);
                     let theirs_quality = psnr(&theirs, &want);
                     // At least as close to the exact shrink as jpeg-decoder's scaled decode (which
-                    // transforms chroma at luma's scale and upsamples it). How close either gets is the
+                    // transforms chroma at luma's shrink and upsamples it). How close either gets is the
                     // picture's: the 64x48 one's chroma is 4x3 pixels at 1/8. Per plane, against
                     // libjpeg-turbo's, see tests/chroma.rs.
                     assert!(
                         quality >= theirs_quality - 0.5,
-                        "{name} {width}x{height} 1/{scale}: {quality:.1} dB, jpeg-decoder {theirs_quality:.1} dB"
+                        "{name} {width}x{height} 1/{shrink}: {quality:.1} dB, jpeg-decoder {theirs_quality:.1} dB"
                     );
                 }
             }
@@ -125,10 +125,10 @@ fn one_scan_per_component_decodes_like_one_interleaved_scan() {
             if color != ColorType::Luma {
                 assert_eq!(scans(&separate).len(), 3, "{name}: one scan per component");
             }
-            for scale in [1, 2, 4, 8] {
-                let one = decode(&interleaved, scale, u64::MAX).unwrap();
-                let three = decode(&separate, scale, u64::MAX).unwrap();
-                assert!(one == three, "{name} {width}x{height} at 1/{scale}");
+            for shrink in [1, 2, 4, 8] {
+                let one = decode(&interleaved, shrink, u64::MAX).unwrap();
+                let three = decode(&separate, shrink, u64::MAX).unwrap();
+                assert!(one == three, "{name} {width}x{height} at 1/{shrink}");
             }
         }
     }
@@ -140,10 +140,10 @@ fn restart_intervals_are_followed() {
         let plain = encode(150, 90, ColorType::Rgb, |_| {});
         let with = encode(150, 90, ColorType::Rgb, |e| e.set_restart_interval(interval));
         assert_ne!(plain, with);
-        for scale in [1, 4] {
+        for shrink in [1, 4] {
             assert_eq!(
-                decode(&plain, scale, u64::MAX),
-                decode(&with, scale, u64::MAX),
+                decode(&plain, shrink, u64::MAX),
+                decode(&with, shrink, u64::MAX),
                 "interval {interval}"
             );
         }
@@ -209,7 +209,7 @@ fn restart_markers_missing_or_out_of_order_lose_one_interval_not_the_image() {
 
 /// Progressive files as jpeg-encoder writes them (a DC scan per component, then AC bands by spectral
 /// selection): the same pixels as jpeg-decoder's at full size, and as our own decode of the baseline file
-/// at every scale (the quantised coefficients are the same; only the order they arrive in differs).
+/// at every shrink (the quantised coefficients are the same; only the order they arrive in differs).
 #[test]
 fn progressive_spectral_selection_decodes_like_the_baseline_file() {
     for (name, color, sampling) in LAYOUTS {
@@ -237,11 +237,11 @@ fn progressive_spectral_selection_decodes_like_the_baseline_file() {
                     worst <= Some(3),
                     "{what}: worst difference from jpeg-decoder {worst:?}"
                 );
-                for scale in [1, 2, 4, 8] {
+                for shrink in [1, 2, 4, 8] {
                     assert_eq!(
-                        decode(&progressive, scale, u64::MAX).unwrap(),
-                        decode(&baseline, scale, u64::MAX).unwrap(),
-                        "{what} 1/{scale}"
+                        decode(&progressive, shrink, u64::MAX).unwrap(),
+                        decode(&baseline, shrink, u64::MAX).unwrap(),
+                        "{what} 1/{shrink}"
                     );
                 }
             }
@@ -262,7 +262,7 @@ fn libjpeg_progressive() -> Vec<(String, Vec<u8>)> {
 }
 
 /// Successive approximation as libjpeg writes it (DC and AC first scans at reduced precision, then
-/// refinement scans): full size like jpeg-decoder's, and every scale like the full decode shrunk.
+/// refinement scans): full size like jpeg-decoder's, and every shrink like the full decode shrunk.
 #[test]
 fn libjpeg_progressive_files_decode_at_every_scale() {
     for (name, jpeg) in libjpeg_progressive() {
@@ -275,16 +275,16 @@ fn libjpeg_progressive_files_decode_at_every_scale() {
             "{name}: worst difference from jpeg-decoder {worst:?}"
         );
         let channels = usize::from(full.channels);
-        for scale in [2usize, 4, 8] {
-            let ours = decode(&jpeg, scale as u32, u64::MAX).unwrap();
-            let shrunk = box_down(&want, w, h, channels, scale);
+        for shrink in [2usize, 4, 8] {
+            let ours = decode(&jpeg, shrink as u32, u64::MAX).unwrap();
+            let shrunk = box_down(&want, w, h, channels, shrink);
             let quality = psnr(&ours.pixels, &shrunk);
-            assert!(quality >= 30.0, "{name} 1/{scale}: {quality:.1} dB");
+            assert!(quality >= 30.0, "{name} 1/{shrink}: {quality:.1} dB");
         }
     }
 }
 
-/// libjpeg's successive approximation, checked exactly: each progressive file decodes, at every scale,
+/// libjpeg's successive approximation, checked exactly: each progressive file decodes, at every shrink,
 /// to the same pixels as its baseline twin (written with the same settings, so with the same quantised
 /// coefficients; see tools/corpus-external.py). A refinement bit lost or misplaced changes a
 /// coefficient by one quantisation step, which the loose bound against jpeg-decoder would let through.
@@ -297,11 +297,11 @@ fn libjpeg_progressive_files_decode_like_their_baseline_twins() {
         };
         let (progressive, baseline) = (read("progressive"), read("baseline"));
         assert_ne!(progressive, baseline);
-        for scale in [1, 2, 4, 8] {
+        for shrink in [1, 2, 4, 8] {
             assert_eq!(
-                decode(&progressive, scale, u64::MAX).unwrap(),
-                decode(&baseline, scale, u64::MAX).unwrap(),
-                "{layout} 1/{scale}"
+                decode(&progressive, shrink, u64::MAX).unwrap(),
+                decode(&baseline, shrink, u64::MAX).unwrap(),
+                "{layout} 1/{shrink}"
             );
         }
     }
@@ -316,7 +316,7 @@ fn scans(jpeg: &[u8]) -> Vec<(usize, usize)> {
         let len = usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
         if jpeg[at + 1] == 0xDA {
             let data = at + 2 + len;
-            out.push((at, huffman::skip_scan(jpeg, data)));
+            out.push((at, bits::skip_scan(jpeg, data)));
             at = out.last().unwrap().1;
         } else if jpeg[at + 1] == 0xD9 {
             break;
@@ -339,9 +339,9 @@ fn a_baseline_scan_repeated_or_naming_a_component_twice_is_an_answer() {
     let mut twice = jpeg.clone();
     // SOS: marker, length, count, then (id, tables) per component.
     twice[start + 7] = twice[start + 5];
-    for scale in [1, 2, 4, 8] {
-        let _ = decode(&repeated, scale, u64::MAX);
-        let _ = decode(&twice, scale, u64::MAX);
+    for shrink in [1, 2, 4, 8] {
+        let _ = decode(&repeated, shrink, u64::MAX);
+        let _ = decode(&twice, shrink, u64::MAX);
     }
 }
 
@@ -381,9 +381,9 @@ fn hostile_progressive_scan_scripts_are_errors() {
         .chain(list.iter().rev().map(|&(a, b)| a..b))
         .chain(std::iter::once(list[9].1..end))
         .collect();
-    for scale in [1, 2, 4, 8] {
-        let _ = decode(&splice(&reversed), scale, u64::MAX);
-        let _ = decode(&splice(&[0..first, list[1].0..end]), scale, u64::MAX);
+    for shrink in [1, 2, 4, 8] {
+        let _ = decode(&splice(&reversed), shrink, u64::MAX);
+        let _ = decode(&splice(&[0..first, list[1].0..end]), shrink, u64::MAX);
     }
 
     // Parameters out of range in the first AC scan's header (Ss, Se, Ah/Al after its components).
@@ -391,10 +391,10 @@ fn hostile_progressive_scan_scripts_are_errors() {
     for (offset, value) in [(0, 0), (0, 64), (1, 0), (1, 64), (2, 0xEE), (2, 0x0F)] {
         let mut bad = jpeg.clone();
         bad[header + offset] = value;
-        for scale in [1, 4, 8] {
-            match decode(&bad, scale, u64::MAX) {
+        for shrink in [1, 4, 8] {
+            match decode(&bad, shrink, u64::MAX) {
                 Err(Error::Malformed(_)) | Ok(_) => {}
-                other => panic!("Ss/Se/AhAl byte {offset} = {value:#x} at 1/{scale}: {other:?}"),
+                other => panic!("Ss/Se/AhAl byte {offset} = {value:#x} at 1/{shrink}: {other:?}"),
             }
         }
     }
@@ -456,7 +456,7 @@ fn adobe_rgb_is_not_colour_converted() {
     assert_ne!(ycc.pixels, raw.pixels);
     let (y, cb, cr) = (raw.pixels[0], raw.pixels[1], raw.pixels[2]);
     let mut converted = [0u8; 3];
-    colour::ycbcr_row(&[y], &[cb], &[cr], &mut converted, &mut Vec::new());
+    color::ycbcr_row(&[y], &[cb], &[cr], &mut converted, &mut Vec::new());
     for (a, b) in converted.iter().zip(&ycc.pixels[..3]) {
         assert!(a.abs_diff(*b) <= 1);
     }
@@ -466,18 +466,18 @@ proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
     /// Hostile bytes: any corruption of a real file decodes or fails with an error, never panics.
     #[test]
-    fn corrupted_files_never_panic(flips in proptest::collection::vec((0usize..4096, proptest::prelude::any::<u8>()), 1..8), cut in 0usize..4096, scale in proptest::sample::select(vec![1u32, 2, 4, 8])) {
+    fn corrupted_files_never_panic(flips in proptest::collection::vec((0usize..4096, proptest::prelude::any::<u8>()), 1..8), cut in 0usize..4096, shrink in proptest::sample::select(vec![1u32, 2, 4, 8])) {
         let mut jpeg = encode(48, 40, ColorType::Rgb, |e| e.set_restart_interval(2));
         for (at, byte) in flips {
             let at = at % jpeg.len();
             jpeg[at] = byte;
         }
         jpeg.truncate(cut.max(2).min(jpeg.len()));
-        let _ = decode(&jpeg, scale, 1 << 24);
+        let _ = decode(&jpeg, shrink, 1 << 24);
     }
 }
 
-/// One `Buffers` through files of every layout, size and kind, at every scale, in an order where each
+/// One `Buffers` through files of every layout, size and kind, at every shrink, in an order where each
 /// decode reuses memory a larger or differently laid out one left: every image comes out exactly as a
 /// decode with fresh memory gives it, so nothing of an earlier file reaches a later one.
 #[test]
@@ -491,13 +491,13 @@ fn reused_buffers_give_the_same_pixels_as_fresh_ones() {
     }
     files.extend(libjpeg_progressive());
     let mut buffers = Buffers::default();
-    for scale in [2, 8, 1, 4] {
+    for shrink in [2, 8, 1, 4] {
         for (name, jpeg) in files.iter().rev().chain(&files) {
-            let fresh = decode(jpeg, scale, u64::MAX).unwrap();
-            let reused = decode_with(jpeg, scale, u64::MAX, &mut buffers).unwrap();
+            let fresh = decode(jpeg, shrink, u64::MAX).unwrap();
+            let reused = decode_with(jpeg, shrink, u64::MAX, &mut buffers).unwrap();
             assert!(
                 reused == fresh,
-                "{name} at 1/{scale}: reused buffers changed the pixels"
+                "{name} at 1/{shrink}: reused buffers changed the pixels"
             );
             buffers.recycle(reused.pixels);
         }
@@ -530,7 +530,7 @@ impl Rows for Collect {
 }
 
 /// Rows handed over one by one make the image a whole decode gives: for a streaming baseline file, one
-/// with a scan per component (whole planes) and progressive ones, at every scale.
+/// with a scan per component (whole planes) and progressive ones, at every shrink.
 #[test]
 fn rows_handed_over_make_the_whole_image() {
     let mut files: Vec<(String, Vec<u8>)> = libjpeg_progressive();
@@ -545,20 +545,20 @@ fn rows_handed_over_make_the_whole_image() {
     }
     let mut buffers = Buffers::default();
     for (name, jpeg) in &files {
-        for scale in [1, 2, 4, 8] {
-            let whole = decode(jpeg, scale, u64::MAX).unwrap();
+        for shrink in [1, 2, 4, 8] {
+            let whole = decode(jpeg, shrink, u64::MAX).unwrap();
             let mut rows = Collect::default();
-            decode_rows(jpeg, scale, u64::MAX, &mut buffers, &mut rows).unwrap();
+            decode_rows(jpeg, shrink, u64::MAX, &mut buffers, &mut rows).unwrap();
             let (w, h, c) = rows.size.unwrap();
             assert_eq!(
                 (w as u32, h as u32, c as u8),
                 (whole.width, whole.height, whole.channels),
-                "{name} at 1/{scale}"
+                "{name} at 1/{shrink}"
             );
-            assert_eq!(rows.next, h, "{name} at 1/{scale}: every row");
+            assert_eq!(rows.next, h, "{name} at 1/{shrink}: every row");
             assert!(
                 rows.pixels == whole.pixels,
-                "{name} at 1/{scale}: the same pixels"
+                "{name} at 1/{shrink}: the same pixels"
             );
         }
     }

@@ -10,15 +10,16 @@ use std::time::{Duration, Instant};
 
 use imgkit::{Class, Limit, Output, Processor};
 use serde_json::json;
+use tokio::sync::Semaphore;
 
 use crate::event::ObjectRef;
 use crate::keys::{self, KeyForm, OutputKeys};
 use crate::outcome::{Outcome, Report, Stats};
 use crate::scan::{self, Scanning, Verdict};
+use crate::settings::{S3Timeouts, Settings};
 use crate::store::{
     self, DownloadError, DownloadLimits, GetRequest, Head, ObjectId, ObjectStore, PutRequest, StoreError,
 };
-use crate::App;
 
 thread_local! {
     /// One processor per blocking thread: it keeps its resize buffers between images.
@@ -84,7 +85,7 @@ impl From<StoreError> for Stop {
 }
 
 /// What the steps learnt about the source, for its record and its outputs' metadata.
-struct Source<'a> {
+struct SourceObject<'a> {
     obj: &'a ObjectRef,
     keys: OutputKeys,
     etag: Option<String>,
@@ -92,7 +93,26 @@ struct Source<'a> {
     size: u64,
 }
 
-impl<S: ObjectStore> App<S> {
+/// What processing one object takes: the settings, the store, the gate that bounds how many images are
+/// decoded at once, and the bounds on every S3 call. The [`App`](crate::App) owns one.
+pub(crate) struct Worker<S> {
+    pub(crate) settings: Settings,
+    pub(crate) store: S,
+    cpu: Semaphore,
+    timeouts: S3Timeouts,
+}
+
+impl<S: ObjectStore> Worker<S> {
+    /// At most `concurrency` images decode and resize at once.
+    pub(crate) fn new(settings: Settings, store: S, concurrency: usize) -> Worker<S> {
+        Worker {
+            timeouts: settings.s3_timeouts(),
+            settings,
+            store,
+            cpu: Semaphore::new(concurrency),
+        }
+    }
+
     /// Processes one object end to end; `backfill` turns on the up-to-date check (S3 Batch Operations).
     pub(crate) async fn process(&self, obj: &ObjectRef, backfill: bool) -> Report {
         let start = Instant::now();
@@ -101,7 +121,7 @@ impl<S: ObjectStore> App<S> {
             Err(outcome) => outcome,
             Ok(keys) => {
                 stats.key_form = Some(keys.form());
-                let mut source = Source {
+                let mut source = SourceObject {
                     obj,
                     keys,
                     etag: None,
@@ -143,7 +163,12 @@ impl<S: ObjectStore> App<S> {
         ))
     }
 
-    async fn steps(&self, source: &mut Source<'_>, backfill: bool, stats: &mut Stats) -> Result<(), Stop> {
+    async fn steps(
+        &self,
+        source: &mut SourceObject<'_>,
+        backfill: bool,
+        stats: &mut Stats,
+    ) -> Result<(), Stop> {
         let scanning = self.settings.malware_scanning == Scanning::GuardDuty;
         if scanning && !backfill && source.obj.verdict.is_none() {
             return Err(Stop::With(Outcome::Skipped(
@@ -182,7 +207,7 @@ impl<S: ObjectStore> App<S> {
 
     /// HEAD: the authoritative size, ETag and version, before any byte is downloaded. For a scan result,
     /// the key's current version, which must still be the scanned one.
-    async fn head(&self, source: &mut Source<'_>, stats: &mut Stats) -> Result<Head, Stop> {
+    async fn head(&self, source: &mut SourceObject<'_>, stats: &mut Stats) -> Result<Head, Stop> {
         let t = Instant::now();
         let scanned = source.obj.verdict.is_some();
         let id = ObjectId {
@@ -216,7 +241,7 @@ impl<S: ObjectStore> App<S> {
 
     /// A backfill with scanning on: the object's own `GuardDutyMalwareScanStatus` tag (one
     /// GetObjectTagging, at the HEAD's version) must say `NO_THREATS_FOUND`.
-    async fn tagged_clean(&self, source: &Source<'_>) -> Result<(), Stop> {
+    async fn tagged_clean(&self, source: &SourceObject<'_>) -> Result<(), Stop> {
         let id = ObjectId {
             bucket: source.obj.bucket.clone(),
             key: source.obj.key.clone(),
@@ -232,7 +257,7 @@ impl<S: ObjectStore> App<S> {
     /// Whether every rendition already exists for this very source (same ETag): a backfill re-run over
     /// processed objects then costs a HEAD per rendition, not a download and a decode. Any doubt (an
     /// error, a missing ETag) means "not up to date".
-    async fn up_to_date(&self, source: &Source<'_>, head: &Head) -> bool {
+    async fn up_to_date(&self, source: &SourceObject<'_>, head: &Head) -> bool {
         let Some(etag) = &head.etag else {
             return false;
         };
@@ -262,7 +287,7 @@ impl<S: ObjectStore> App<S> {
 
     /// GET (`If-Match` the HEAD's ETag), never keeping more than `max_input_bytes`; the first bytes are
     /// sniffed, and a file that is not an allowed image is refused without being read further.
-    async fn download(&self, source: &Source<'_>, stats: &mut Stats) -> Result<Vec<u8>, Stop> {
+    async fn download(&self, source: &SourceObject<'_>, stats: &mut Stats) -> Result<Vec<u8>, Stop> {
         let t = Instant::now();
         let request = GetRequest {
             object: ObjectId {
@@ -302,7 +327,7 @@ impl<S: ObjectStore> App<S> {
         let Ok(_permit) = self.cpu.acquire().await else {
             return Err(Stop::With(Outcome::Failed("CPU semaphore closed".into())));
         };
-        let specs = self.specs.clone();
+        let specs = self.settings.specs();
         let limits = self.settings.limits;
         let joined = tokio::task::spawn_blocking(move || {
             PROCESSOR.with(|cell| {
@@ -347,7 +372,12 @@ impl<S: ObjectStore> App<S> {
     }
 
     /// PUTs every rendition, concurrently.
-    async fn upload(&self, source: &Source<'_>, outputs: Vec<Output>, stats: &mut Stats) -> Result<(), Stop> {
+    async fn upload(
+        &self,
+        source: &SourceObject<'_>,
+        outputs: Vec<Output>,
+        stats: &mut Stats,
+    ) -> Result<(), Stop> {
         let t = Instant::now();
         let s = &self.settings;
         let mut puts = Vec::new();
@@ -376,7 +406,7 @@ impl<S: ObjectStore> App<S> {
 
     /// Writes the rejection record. The outcome is `Rejected` only once the record is stored; when it
     /// cannot be written the object is failed, so the rejection is retried rather than lost.
-    async fn reject(&self, source: &Source<'_>, r: Rejection) -> Outcome {
+    async fn reject(&self, source: &SourceObject<'_>, r: Rejection) -> Outcome {
         let s = &self.settings;
         let record = json!({
             "source": {
@@ -414,7 +444,7 @@ impl<S: ObjectStore> App<S> {
 
     /// Metadata linking an output to its source. S3 metadata is ASCII and at most 2 KB in all: the key is
     /// percent-encoded, and replaced by its SHA-256 when encoded it would pass 1024 bytes.
-    fn source_metadata(&self, source: &Source<'_>) -> BTreeMap<String, String> {
+    fn source_metadata(&self, source: &SourceObject<'_>) -> BTreeMap<String, String> {
         const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
             .remove(b'/')
             .remove(b'-')

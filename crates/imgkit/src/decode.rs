@@ -1,10 +1,10 @@
-//! Stage 2: pixels. Takes only `Checked` input, so nothing reaches a decoder without passing the limits.
+//! Decode: pixels. Takes only `Checked` input, so nothing reaches a decoder without passing the limits.
 
 use image::error::{LimitError, LimitErrorKind, ParameterError, ParameterErrorKind};
 use image::{ColorType, DynamicImage, ImageBuffer, ImageDecoder, ImageError, ImageResult};
 
 use crate::error::{Error, Result};
-use crate::probe::{Checked, Source};
+use crate::probe::{Checked, Decoder};
 use crate::{Format, ImageInfo, Limit, Limits};
 
 /// A decoded first frame that passed every limit, ready to render any number of renditions with
@@ -14,7 +14,7 @@ use crate::{Format, ImageInfo, Limit, Limits};
 /// RGBA), in stored orientation.
 pub struct Decoded {
     pub(crate) image: DynamicImage,
-    /// The DCT scale denominator the decode applied (1: full size).
+    /// The DCT scale shrink the decode applied (1: full size).
     pub(crate) shrink: u32,
     pub(crate) info: ImageInfo,
     pub(crate) icc_profile: Option<Vec<u8>>,
@@ -52,7 +52,7 @@ impl Decoded {
         self.image.color().channel_count()
     }
 
-    /// The DCT scale denominator the decode applied: what [`decode_scaled`] was asked for, or 1 where the
+    /// The DCT scale shrink the decode applied: what [`decode_scaled`] was asked for, or 1 where the
     /// input cannot be scaled (formats other than JPEG, and JPEG layouts no scaling decoder takes, such as
     /// CMYK).
     ///
@@ -83,7 +83,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
     decode_scaled(bytes, limits, 1)
 }
 
-/// Like [`decode`], but a JPEG is decoded at 1/`denominator` of its size (2, 4 or 8; other values mean
+/// Like [`decode`], but a JPEG is decoded at 1/`shrink` of its size (2, 4 or 8; other values mean
 /// full size) by scaling in the DCT domain. Other formats decode at full size. This is the decode that
 /// [`Processor`](crate::Processor) picks by itself for shrink-on-load; it is public for benchmarks and
 /// callers that render later with [`Processor::render`](crate::Processor::render).
@@ -96,12 +96,8 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
 /// assert_eq!((quarter.info().width, quarter.info().height), (640, 480));
 /// # Ok::<(), imgkit::Error>(())
 /// ```
-pub fn decode_scaled(bytes: &[u8], limits: &Limits, denominator: u32) -> Result<Decoded> {
-    let shrink = if matches!(denominator, 2 | 4 | 8) {
-        denominator
-    } else {
-        1
-    };
+pub fn decode_scaled(bytes: &[u8], limits: &Limits, shrink: u32) -> Result<Decoded> {
+    let shrink = if matches!(shrink, 2 | 4 | 8) { shrink } else { 1 };
     let buffers = &mut imgkit_jpeg::Buffers::default();
     decode_checked(Checked::new(bytes, limits)?, shrink, buffers)
 }
@@ -132,10 +128,10 @@ pub(crate) fn decode_checked(
         }
     }
     let image = match decoder {
-        Source::Image(decoder) => {
+        Decoder::Image(decoder) => {
             read_reusing(decoder, buffers).map_err(|e| Error::from_decoder(info.format, e))?
         }
-        Source::Sandboxed => crate::sandboxed::decode(bytes, &info, max_alloc)?,
+        Decoder::Sandboxed => crate::sandboxed::decode(bytes, &info, max_alloc)?,
     };
     Ok(Decoded {
         image: to_8bit(image),
@@ -146,8 +142,9 @@ pub(crate) fn decode_checked(
 }
 
 /// Whether an input goes to imgkit-jpeg, decoded at 1/`shrink`: a JPEG, unless progressive at full size,
-/// where it stays with zune-jpeg: that is 6% faster there (268 against 284 ms on the 12 MP photo), and
-/// ours would hold whole planes beside the coefficients.
+/// where it stays with zune-jpeg: that is faster there (README, "The library": `cargo bench -p
+/// imgkit-benches --bench jpeg` compares them), and ours would hold whole planes beside the
+/// coefficients.
 pub(crate) fn takes_ours(format: Format, shrink: u32, progressive: bool) -> bool {
     format == Format::Jpeg && (shrink > 1 || !progressive)
 }

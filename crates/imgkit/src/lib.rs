@@ -33,7 +33,6 @@ mod decode;
 mod encode;
 mod error;
 mod format;
-mod geometry;
 mod info;
 mod limits;
 mod orient;
@@ -47,7 +46,6 @@ mod spec;
 pub use decode::{decode, decode_scaled, Decoded};
 pub use error::{Cause, Class, Error, ErrorKind, Limit, Result};
 pub use format::{Format, Formats};
-pub use geometry::{plan, Fit, Plan};
 pub use info::ImageInfo;
 pub use limits::Limits;
 pub use orient::Orientation;
@@ -62,6 +60,6 @@ pub use resize::fuzz_resize;
 pub use sandboxed::{capabilities, serve_sandbox_if_child, Capabilities};
 pub use scale::{ShrinkOnLoad, MEASURED_MIN_RESIDUAL};
 pub use spec::{
-    Filter, OutputFormat, Rendition, Rgb, Spec, DEFAULT_AVIF_QUALITY, DEFAULT_AVIF_SPEED, DEFAULT_QUALITY,
-    DEFAULT_WEBP_QUALITY, MAX_AVIF_PIXELS, MAX_SIDE, MIN_BUDGET_QUALITY,
+    plan, Filter, Fit, OutputFormat, Plan, Rendition, Rgb, Spec, DEFAULT_AVIF_QUALITY, DEFAULT_AVIF_SPEED,
+    DEFAULT_QUALITY, DEFAULT_WEBP_QUALITY, MAX_AVIF_PIXELS, MAX_SIDE, MIN_BUDGET_QUALITY,
 };

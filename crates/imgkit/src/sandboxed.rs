@@ -1,4 +1,4 @@
-//! Stage 2 for HEIC and AVIF: libheif (C and C++, with libde265 for HEVC and dav1d for AV1) decodes in
+//! Decode, for HEIC and AVIF: libheif (C and C++, with libde265 for HEVC and dav1d for AV1) decodes in
 //! a confined child process (`imgkit-sandbox`), never in this one. The parent hands it only bytes whose
 //! container passed the limits, and takes back only pixels of the size that container promised.
 

@@ -167,9 +167,9 @@ pub(crate) fn holds(view: View, plan: &Plan, full: (u32, u32), margin: Margin) -
         .all(|&(available, needed)| available >= needed * margin.0)
 }
 
-/// The DCT scale denominator (8, 4, 2, else 1) a JPEG is decoded at for `plans` under `rule`: the
-/// largest at which every plan's residual shrink factor on both axes (the pixels it reads at full size
-/// over its output size, divided by the denominator) meets the rule's minimum.
+/// The shrink (the DCT scale denominator: 8, 4, 2, else 1) a JPEG is decoded at for `plans` under
+/// `rule`: the largest at which every plan's residual shrink factor on both axes (the pixels it reads
+/// at full size over its output size, divided by the shrink) meets the rule's minimum.
 pub(crate) fn decode_shrink<'a>(
     plans: impl IntoIterator<Item = &'a Plan>,
     full: (u32, u32),

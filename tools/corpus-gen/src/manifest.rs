@@ -182,7 +182,7 @@ pub fn render(rows: &[Row]) -> String {
     out
 }
 
-fn parse_size(s: &str) -> Result<(u32, u32)> {
+fn parse_wxh(s: &str) -> Result<(u32, u32)> {
     let (w, h) = s.split_once('x').ok_or_else(|| err(format!("bad size {s:?}")))?;
     Ok((w.parse()?, h.parse()?))
 }
@@ -205,8 +205,8 @@ pub fn parse(text: &str) -> Result<Vec<Row>> {
                     .into_iter()
                     .find(|f| f.as_str() == detail)
                     .ok_or_else(|| err(format!("bad format {detail:?}")))?;
-                let (width, height) = parse_size(source)?;
-                if parse_size(thumb_col)? != thumb(width, height) {
+                let (width, height) = parse_wxh(source)?;
+                if parse_wxh(thumb_col)? != thumb(width, height) {
                     return Err(err(format!("{file}: thumb column disagrees with source")));
                 }
                 Expect::Ok {

@@ -2,10 +2,10 @@
 //! (Robidoux's, tuned on photos), Huffman codes optimised for each image and progressive scans; 4:2:0
 //! chroma like every camera.
 //!
-//! Trellis quantisation is off. Measured on 400 px thumbnails of the shared photos by SSIMULACRA2
-//! against the exact thumbnail (`benches/compare/bytes.py`), it saved under 1% of the bytes at equal
-//! score and took 3x the encoding time (12 ms instead of 4 per thumbnail on one core); progressive
-//! scans and optimised Huffman codes without it reach mozjpeg's own smallest setting within 1%.
+//! Trellis quantisation is off: measured on 400 px thumbnails of the shared photos by SSIMULACRA2
+//! against the exact thumbnail (`benches/compare/bytes.py`), it saves almost no bytes at equal score
+//! for several times the encoding time; progressive scans and optimised Huffman codes without it come
+//! close to mozjpeg's own smallest setting (the figures: README, "JPEG bytes").
 
 use image::DynamicImage;
 use mozjpeg_rs::{Encoder, Preset, Subsampling, TrellisConfig};

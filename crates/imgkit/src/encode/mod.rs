@@ -1,4 +1,4 @@
-//! Stage 5: fresh encoding. Only pixels go in, so no input metadata (EXIF, XMP, text, comments) or
+//! Encode: fresh encoding. Only pixels go in, so no input metadata (EXIF, XMP, text, comments) or
 //! input bytes ever reach an output.
 
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
@@ -110,7 +110,7 @@ fn flatten(image: DynamicImage, background: [u8; 3]) -> DynamicImage {
 
 fn png(image: &DynamicImage) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    // Fast (fdeflate) is ~50x faster than Default on photos and still beats libvips' output size.
+    // Fast (fdeflate) is far faster than Default on photos and still beats libvips' output size.
     let encoder = PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive);
     encoder
         .write_image(

@@ -1,4 +1,4 @@
-//! Stage 1: what is this input? Format, dimensions, frames, orientation — without decoding pixels.
+//! Probe: what is this input? Format, dimensions, frames, orientation — without decoding pixels.
 
 pub(crate) mod heif;
 mod scan;
@@ -103,7 +103,7 @@ pub fn sniff(first_bytes: &[u8], limits: &Limits) -> Result<Format> {
 }
 
 /// What decodes checked bytes.
-pub(crate) enum Source<'a> {
+pub(crate) enum Decoder<'a> {
     /// `image`'s pure-Rust decoder, past its header.
     Image(Box<dyn ImageDecoder + 'a>),
     /// libheif in the decoding sandbox; the container walk has checked the bytes.
@@ -113,7 +113,7 @@ pub(crate) enum Source<'a> {
 /// Bytes that passed every check in [`probe`], with their decoder ready. The only way to decode.
 pub(crate) struct Checked<'a> {
     pub(crate) info: ImageInfo,
-    pub(crate) decoder: Source<'a>,
+    pub(crate) decoder: Decoder<'a>,
     pub(crate) icc_profile: Option<Vec<u8>>,
     /// The input, for decoders other than `decoder` (the DCT-scaled JPEG path).
     pub(crate) bytes: &'a [u8],
@@ -196,7 +196,7 @@ impl<'a> Checked<'a> {
             .map_err(|e| Error::from_decoder(format, e))?;
         Ok(Checked {
             info,
-            decoder: Source::Image(decoder),
+            decoder: Decoder::Image(decoder),
             icc_profile,
             bytes,
             max_alloc: limits.max_alloc,
@@ -232,7 +232,7 @@ impl<'a> Checked<'a> {
         limits.check(&info)?;
         Ok(Checked {
             info,
-            decoder: Source::Sandboxed,
+            decoder: Decoder::Sandboxed,
             icc_profile: container.icc_profile,
             bytes,
             max_alloc: limits.max_alloc,

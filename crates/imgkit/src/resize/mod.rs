@@ -1,4 +1,4 @@
-//! Stage 4: resampling with fast_image_resize (SIMD), alpha-correct, with reused scratch buffers: of a
+//! Resize: resampling with fast_image_resize (SIMD), alpha-correct, with reused scratch buffers: of a
 //! whole image, or ([`rows`]) of one handed over a row at a time.
 
 use fast_image_resize as fr;

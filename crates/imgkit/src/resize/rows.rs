@@ -8,7 +8,7 @@
 //!   filter window lies inside it; the window then drops the rows no later output row reads;
 //! - its output rows (only the columns the horizontal filter reaches) collect in a band of a few
 //!   megabytes, which the horizontal pass turns into rows of the rendition when it is full. Few bands,
-//!   because each horizontal call computes its filter weights anew (about 1 ms for 4032 → 1600).
+//!   because each horizontal call computes its filter weights anew.
 //!
 //! Each call is told its piece's place in the whole image (a crop box whose edges may fall inside
 //! pixels), and fast_image_resize computes each output pixel's weights from that place alone and
@@ -33,7 +33,7 @@ const WINDOW_SLACK: usize = 48;
 
 /// The source's size, known when its first row is about to arrive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Source {
+struct SourceShape {
     width: usize,
     height: usize,
     channels: usize,
@@ -47,7 +47,7 @@ pub(crate) struct RowResize<'r> {
     height: usize,
     region: Region,
     filter: Filter,
-    source: Option<Source>,
+    source: Option<SourceShape>,
     /// The source columns the horizontal filter reads.
     columns: (usize, usize),
     /// Source rows `first ..` (`capacity` of them, `filled` written).
@@ -278,7 +278,7 @@ fn pass(
 
 impl imgkit_jpeg::Rows for RowResize<'_> {
     fn start(&mut self, width: usize, height: usize, channels: usize) {
-        let source = Source {
+        let source = SourceShape {
             width,
             height,
             channels,

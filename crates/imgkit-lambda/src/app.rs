@@ -1,10 +1,10 @@
-//! One invocation: parse the event, process its objects concurrently with a bound and before the
-//! invocation's deadline, log and count every outcome, answer in the shape the event source expects.
+//! The function's state and one invocation: parse the event, hand its objects to the [`Worker`]
+//! concurrently, with a bound and before the invocation's deadline, log and count every outcome, answer
+//! in the shape the event source expects.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use imgkit::Spec;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -12,8 +12,9 @@ use tracing::{info, warn, Instrument};
 
 use crate::event::{self, Invocation, Kind, ObjectRef};
 use crate::metrics::Metrics;
+use crate::object::Worker;
 use crate::outcome::{self, ItemReports, Outcome, Report};
-use crate::settings::{S3Timeouts, Settings};
+use crate::settings::Settings;
 use crate::store::ObjectStore;
 
 /// An invocation that must be retried as a whole (the asynchronous paths have no partial answer), or a
@@ -24,11 +25,7 @@ pub struct HandlerError(pub String);
 
 /// The function's state, built once at cold start and shared by all invocations.
 pub struct App<S> {
-    pub(crate) settings: Settings,
-    pub(crate) specs: Vec<Spec>,
-    pub(crate) store: S,
-    pub(crate) cpu: Arc<Semaphore>,
-    pub(crate) timeouts: S3Timeouts,
+    worker: Worker<S>,
     in_flight: usize,
     function_name: String,
 }
@@ -39,11 +36,7 @@ impl<S: ObjectStore> App<S> {
     pub fn new(settings: Settings, store: S, concurrency: usize, function_name: String) -> App<S> {
         let concurrency = concurrency.max(1);
         App {
-            specs: settings.specs(),
-            timeouts: settings.s3_timeouts(),
-            settings,
-            store,
-            cpu: Arc::new(Semaphore::new(concurrency)),
+            worker: Worker::new(settings, store, concurrency),
             in_flight: concurrency * 2,
             function_name,
         }
@@ -51,12 +44,12 @@ impl<S: ObjectStore> App<S> {
 
     /// The configuration read at cold start.
     pub fn settings(&self) -> &Settings {
-        &self.settings
+        &self.worker.settings
     }
 
     /// Where objects are read and written (tests inspect it).
     pub fn store(&self) -> &S {
-        &self.store
+        &self.worker.store
     }
 
     /// Handles one invocation payload and returns the response payload. `deadline` is when the
@@ -120,7 +113,7 @@ impl<S: ObjectStore> App<S> {
     /// the function's Timeout, 0.5-3 s, and never more than a quarter of the time left).
     fn stop_at(&self, deadline: Instant) -> Instant {
         let left = deadline.saturating_duration_since(Instant::now());
-        let margin = (self.settings.function_timeout / 10)
+        let margin = (self.settings().function_timeout / 10)
             .clamp(Duration::from_millis(500), Duration::from_secs(3))
             .min(left / 4);
         deadline.checked_sub(margin).unwrap_or(deadline)
@@ -155,8 +148,8 @@ impl<S: ObjectStore> App<S> {
                 set.spawn(
                     async move {
                         let _permit = gate.acquire_owned().await;
-                        let report = app.process(&obj, backfill).await;
-                        log(&obj, &report, app.specs.len());
+                        let report = app.worker.process(&obj, backfill).await;
+                        log(&obj, &report, app.settings().renditions.len());
                         (i, j, report)
                     }
                     .instrument(span),

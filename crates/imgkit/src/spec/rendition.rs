@@ -1,0 +1,71 @@
+//! A named spec: the unit of configuration in the CLI and the Lambda.
+
+use std::str::FromStr;
+
+use super::Spec;
+use crate::error::{Error, Result};
+
+/// A named spec, e.g. `thumb=200x200,cover,webp`: the unit of configuration in the CLI and the Lambda.
+///
+/// ```
+/// use imgkit::Rendition;
+/// let all = Rendition::parse_list("thumb=200x200,cover,webp; medium=800w,inside,jpeg:82")?;
+/// assert_eq!(all[1].name, "medium");
+/// # Ok::<(), imgkit::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Rendition {
+    /// Name, used in output paths: ASCII letters, digits, `-` and `_`, 1–64 characters.
+    pub name: String,
+    /// What the rendition looks like: size, fit, filter, format, background.
+    pub spec: Spec,
+}
+
+impl Rendition {
+    /// Parses a `;`-separated list of renditions; names must be unique and the list non-empty.
+    pub fn parse_list(s: &str) -> Result<Vec<Rendition>> {
+        let list: Vec<Rendition> = s
+            .split(';')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::parse)
+            .collect::<Result<_>>()?;
+        if list.is_empty() {
+            return Err(Error::spec(
+                "renditions",
+                "must name at least one rendition, got none",
+            ));
+        }
+        for (i, r) in list.iter().enumerate() {
+            if list[..i].iter().any(|other| other.name == r.name) {
+                return Err(Error::spec(
+                    "name",
+                    format!("must be unique, got {:?} twice", r.name),
+                ));
+            }
+        }
+        Ok(list)
+    }
+}
+
+impl FromStr for Rendition {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Rendition> {
+        let (name, spec) = s
+            .split_once('=')
+            .ok_or_else(|| Error::spec("rendition", format!("must look like name=spec, got {s:?}")))?;
+        let name = name.trim();
+        let valid = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if name.is_empty() || name.len() > 64 || !name.chars().all(valid) {
+            return Err(Error::spec(
+                "name",
+                format!("must be 1-64 of [A-Za-z0-9_-], got {name:?}"),
+            ));
+        }
+        Ok(Rendition {
+            name: name.to_string(),
+            spec: spec.parse()?,
+        })
+    }
+}
