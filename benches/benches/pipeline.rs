@@ -2,12 +2,15 @@
 //! PNG and WebP inputs of 1, 3, 12 and 24 MP, plus the peak heap of every job.
 //!
 //! ```text
-//! cargo bench -p imgkit-benches                          # everything, about 10 minutes on 2 cores
+//! cargo bench -p imgkit-benches                          # everything (slow: filter, or --quick)
 //! cargo bench -p imgkit-benches -- jpeg_12mp             # one input (criterion's usual regex filter)
 //! cargo bench -p imgkit-benches -- '/decode'             # one stage, every input
 //! cargo bench -p imgkit-benches -- --quick               # criterion's quick mode: rough, fast
 //! IMGKIT_BENCH_IMAGES=~/photos cargo bench -p imgkit-benches   # real photos instead
 //! ```
+//!
+//! Criterion writes its HTML report (every benchmark's charts, and comparisons with the previous run) to
+//! `target/criterion/report/index.html`.
 //!
 //! Benchmark ids are `INPUT/JOB`. INPUT is `{jpeg,png,webp}_{1,3,12,24}mp` for the generated inputs:
 //! deterministic [`photo`](imgkit_testkit::photo) scenes of 1152×864, 2048×1536, 4032×3024
@@ -38,7 +41,7 @@
 //! order. The format is sniffed from the content; files that fail [`imgkit::probe`] under the default
 //! limits are skipped with a message. INPUT is then `{format}_{N}mp_{file stem}` (non-alphanumerics in
 //! the stem become `_`); resize and encode run on the JPEG files, or on every file if there is none.
-//! Every file costs about 20–60 s, so keep the directory small or filter.
+//! Every file runs the whole set of jobs, so keep the directory small or filter.
 //!
 //! **Peak heap**: the bench binary's global allocator counts live heap bytes. The first time criterion
 //! runs a job (after its input is generated and decoded, before any timed iteration) the job runs once
@@ -211,9 +214,9 @@ fn real_inputs(dir: &Path) -> (String, Vec<Input>) {
     (dir.display().to_string(), inputs)
 }
 
-/// Criterion settings by input size, chosen so the whole suite takes about 10 minutes on 2 cores: many
+/// Criterion settings by input size, chosen to keep the whole suite short enough to run routinely: many
 /// cheap samples for small inputs, 10 flat samples (at least one run each) for 12 and 24 MP ones, whose
-/// pipelines take 0.1–0.6 s per run.
+/// pipelines are too slow per run for criterion's default sampling.
 fn configure(group: &mut BenchmarkGroup<'_, WallTime>, pixels: u64) {
     group.warm_up_time(Duration::from_secs(1));
     if pixels >= 8_000_000 {

@@ -45,9 +45,9 @@ fn main() -> ExitCode {
 }
 
 /// glibc raises its mmap threshold (up to 32 MiB) every time a large mapped block is freed; from then on
-/// image-sized buffers come from per-thread arenas, which keep the memory after it is freed. With four
-/// workers that doubled peak RSS past `--max-memory` (194 MiB under a 100 MiB budget). A fixed threshold
-/// keeps every buffer of 1 MiB or more in a mapping of its own, given back to the kernel when freed.
+/// image-sized buffers come from per-thread arenas, which keep the memory after it is freed. With several
+/// workers that pushed peak RSS far past `--max-memory`. A fixed threshold keeps every buffer of 1 MiB or
+/// more in a mapping of its own, given back to the kernel when freed.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn keep_image_buffers_out_of_arenas() {

@@ -39,7 +39,7 @@ fn parameter(params: &Value, key: &str) -> String {
 
 /// A photo-like JPEG of exactly `width` x `height`, a different picture from the sizing tool's (another
 /// seed of the testkit's generator), baseline q90 4:2:0 as a camera writes it. (Not `imgkit resize`'s
-/// output: imgkit writes progressive JPEGs, which a decode holds whole, twice a baseline file's peak;
+/// output: imgkit writes progressive JPEGs, which a decode holds whole, well above a baseline file's peak;
 /// the model is for camera uploads, and `--samples` calibrates on others.)
 fn max_size_jpeg(dir: &Path, width: u32, height: u32) -> std::path::PathBuf {
     let jpeg = dir.join("max.jpg");

@@ -179,11 +179,11 @@ pub fn parse_renditions(list: &[String]) -> Result<Vec<(String, Spec)>> {
 /// A generated photo encoded as `format`, as a camera or phone would write it: JPEG 4:2:0 q90, lossy WebP
 /// q90, or PNG.
 fn sample(format: SampleFormat, width: u32, height: u32) -> Result<Vec<u8>> {
-    use imgkit_testkit::encode;
+    use crate::photo;
     Ok(match format {
-        SampleFormat::Jpeg => encode::photo_jpeg(width, height, 90),
-        SampleFormat::Png => encode::photo_png(width, height),
-        SampleFormat::Webp => encode::photo_webp(width, height, 90.0),
+        SampleFormat::Jpeg => photo::photo_jpeg(width, height, 90),
+        SampleFormat::Png => photo::photo_png(width, height),
+        SampleFormat::Webp => photo::photo_webp(width, height, 90.0),
         SampleFormat::Heic | SampleFormat::Avif => anyhow::bail!(
             "no {format} encoder is linked to generate calibration images: give --samples DIR with {format} uploads"
         ),
@@ -253,8 +253,7 @@ pub fn largest_sample(
 
 /// The process's peak resident memory so far, KiB.
 fn vm_hwm_kib() -> Result<u64> {
-    imgkit_testkit::memory::peak_rss_kib(None)
-        .context("calibration reads VmHWM from /proc/self/status (Linux only)")
+    crate::memory::peak_rss_kib(None).context("calibration reads VmHWM from /proc/self/status (Linux only)")
 }
 
 /// Child side: processes `file` `iterations` times with `renditions` in this process and returns the one

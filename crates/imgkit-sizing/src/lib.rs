@@ -3,7 +3,8 @@
 //! Right-sizing imgkit on AWS Lambda, without the AWS SDK: the [`capacity`] model the function itself runs
 //! by (images in flight per memory size), the price and latency [`model`] over memory sizes, and the
 //! [`calibrate`]ion of the real pipeline on this machine that feeds it. `imgkit sizing` is a thin
-//! subcommand over [`size`].
+//! subcommand over [`size`]. Calibration's generated images are the deterministic [`photo`]s (which
+//! `imgkit-testkit` re-exports for the tests), and it reads the process's peak [`memory`].
 //!
 //! Calibration runs `Processor::process_many` with the workload's renditions on generated photo-like
 //! images at 1/8, 1/4 and 1/2 of the largest allowed size, each in a fresh child process, so the peak memory
@@ -30,13 +31,22 @@
 #[cfg(feature = "calibrate")]
 pub mod calibrate;
 pub mod capacity;
+pub mod memory;
 pub mod model;
+#[cfg(feature = "photo")]
+pub mod photo;
+#[cfg(feature = "photo")]
+mod prng;
 #[cfg(feature = "calibrate")]
 mod report;
 #[cfg(feature = "calibrate")]
 mod sizing;
+#[cfg(feature = "calibrate")]
+mod workload;
 
 #[cfg(feature = "calibrate")]
 pub use report::{Estimate, Sizing};
 #[cfg(feature = "calibrate")]
-pub use sizing::{size, Workload, DEFAULT_RENDITIONS};
+pub use sizing::size;
+#[cfg(feature = "calibrate")]
+pub use workload::{Workload, DEFAULT_RENDITIONS};

@@ -11,7 +11,7 @@ use crate::model::{
     Model, Params, Row, CONCURRENCY_HEADROOM, PRICE_ARM64_GB_S, PRICE_PER_MILLION_REQUESTS,
     PRICE_X86_64_GB_S, VISIBILITY_PER_TIMEOUT,
 };
-use crate::sizing::Workload;
+use crate::workload::Workload;
 
 /// Warn when the extrapolated memory misses a measurement by more than this fraction.
 const CHECK_WARNING: f64 = 0.2;

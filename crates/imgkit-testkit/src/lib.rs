@@ -1,13 +1,15 @@
 //! # imgkit-testkit
 //!
-//! The one copy of what imgkit's tests, benchmarks, `imgkit sizing` calibration and corpus generator
-//! share (unpublished, `publish = false`):
+//! The one copy of what imgkit's tests, benchmarks and corpus generator share (unpublished,
+//! `publish = false`; shipped crates have it as a dev-dependency only):
 //!
 //! - [`photo`]: deterministic, platform-independent photo-like pictures, and [`encode`] to turn them into
-//!   the files cameras, phones and web pages produce;
+//!   the files cameras, phones and web pages produce (the generator is `imgkit_sizing::photo`, which
+//!   `imgkit sizing` calibrates with);
 //! - [`manifest`]: the corpus manifests (`corpus/manifest.tsv`, `corpus/regression/manifest.tsv`), read
 //!   once, so expectations live there and not in test code;
-//! - [`memory`]: the process's peak resident memory, and a counting allocator for peak heap;
+//! - [`memory`]: the process's peak resident memory (`imgkit_sizing::memory`'s reading), and a counting
+//!   allocator for peak heap;
 //! - [`quality`]: PSNR (per YCbCr plane too) and SSIM, and [`pillow`] to decode what imgkit writes but
 //!   cannot read, and JPEGs as libjpeg-turbo scales them.
 //!
@@ -24,10 +26,9 @@ pub mod manifest;
 pub mod memory;
 pub mod photo;
 pub mod pillow;
-mod prng;
 pub mod quality;
 
 pub use encode::{jpeg, png};
+pub use imgkit_sizing::photo::XorShift;
 pub use photo::{photo, Picture};
-pub use prng::XorShift;
 pub use quality::{box_down, box_mean, psnr, psnr_encoded, psnr_ycbcr, ssim_rgb};

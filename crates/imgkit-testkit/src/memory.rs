@@ -1,25 +1,10 @@
-//! Peak memory: the process's resident high-water mark, and a counting allocator for peak heap.
+//! Peak memory: the process's resident high-water mark (the reading `imgkit resize` and calibration use,
+//! [`imgkit_sizing::memory`]), and a counting allocator for peak heap.
+
+pub use imgkit_sizing::memory::peak_rss_kib;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-
-/// Peak resident memory (`VmHWM`) of process `pid`, or of this process, in KiB; `None` where `/proc`
-/// does not tell (not Linux, or the process is gone).
-pub fn peak_rss_kib(pid: Option<u32>) -> Option<u64> {
-    let path = match pid {
-        Some(pid) => format!("/proc/{pid}/status"),
-        None => "/proc/self/status".to_string(),
-    };
-    let status = std::fs::read_to_string(path).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
-}
 
 /// [`System`], counting the live heap bytes of each thread and their high-water mark; install it with
 /// `#[global_allocator] static A: imgkit_testkit::memory::CountingAlloc = CountingAlloc;` and measure

@@ -6,27 +6,26 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::SystemTime;
 
-use imgkit::{probe, Class, Error, Format, OutputFormat, Probed, Processor, Spec};
+use imgkit::{probe, Class, Error, Format, OutputFormat, Probed, Processor};
 
 use super::budget::{estimate, Budget};
+use super::job::Job;
 use super::outcome::{FileOutcome, FileReport, OutputEntry};
 use super::scan::Verdict;
 use super::walk::Input;
 use super::write::atomic_write;
-use super::Job;
 
 /// Processes one input; every way it can end is in the report. `stop` ends a malware scan in progress (the
 /// file is then not started).
 pub fn process(
     processor: &mut Processor,
     job: &Job,
-    specs: &[Spec],
     budget: &Budget,
     input: &Input,
     stop: &AtomicBool,
 ) -> FileReport {
     let mut report = FileReport::new(input, FileOutcome::NotStarted);
-    report.outcome = match run(processor, job, specs, budget, input, stop, &mut report) {
+    report.outcome = match run(processor, job, budget, input, stop, &mut report) {
         Ok(outcome) | Err(outcome) => outcome,
     };
     report
@@ -67,7 +66,6 @@ fn unchanged_since_scan(path: &Path, before: &Metadata, bytes: &[u8]) -> bool {
 fn run(
     processor: &mut Processor,
     job: &Job,
-    specs: &[Spec],
     budget: &Budget,
     input: &Input,
     stop: &AtomicBool,
@@ -101,7 +99,8 @@ fn run(
         report.outputs = destinations.iter().map(|d| OutputEntry::existing(d)).collect();
         return Ok(FileOutcome::Skipped);
     }
-    let cost = estimate(probed.info(), report.bytes_in, specs);
+    let specs = job.specs();
+    let cost = estimate(probed.info(), report.bytes_in, &specs);
     let mut destinations = destinations;
     if !reservation.try_grow(cost.saturating_sub(report.bytes_in)) {
         // Wait holding nothing, so that workers never block each other with partial reservations. The
@@ -124,7 +123,7 @@ fn run(
         return Ok(FileOutcome::Processed);
     }
     let outputs = processor
-        .process_probed(probed, specs)
+        .process_probed(probed, &specs)
         .map_err(|e| match e.class() {
             Class::Rejected => rejected(e),
             _ => FileOutcome::Failed(e.to_string()),
@@ -196,7 +195,9 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    use crate::resize::WalkOptions;
+    use imgkit::Spec;
+
+    use crate::resize::walk::WalkOptions;
 
     fn job(output: &Path) -> Job {
         Job {
@@ -243,14 +244,7 @@ mod tests {
         let report = std::thread::scope(|scope| {
             let worker = scope.spawn(|| {
                 let mut processor = Processor::new(job.limits);
-                process(
-                    &mut processor,
-                    &job,
-                    &specs,
-                    &budget,
-                    &input,
-                    &AtomicBool::new(false),
-                )
+                process(&mut processor, &job, &budget, &input, &AtomicBool::new(false))
             });
             while budget.waiting() == 0 {
                 assert!(!worker.is_finished(), "the worker did not wait");

@@ -3,29 +3,31 @@
 //!
 //! The stages, in the order a file meets them: [`walk`] (find the inputs) → [`scan`] (the malware scanner,
 //! with `--scan-command`) → [`budget`] (room in memory) → [`file`] (probe once, name the outputs, render,
-//! [`write`] atomically) → [`outcome`] (how it ended) → [`report`] (the summary and `--report`).
+//! [`write`] atomically) → [`outcome`] (how it ended) → [`report`] (the summary and `--report`). The
+//! [`job`] is what was asked; [`progress`] draws the bar while it runs.
 
 mod budget;
 mod file;
+mod job;
 mod outcome;
+mod progress;
 mod report;
 mod scan;
 mod walk;
 mod write;
 
 use std::collections::{hash_map, HashMap};
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use imgkit::{Limits, Processor, Spec};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use imgkit::Processor;
 use rayon::prelude::*;
 
 pub use budget::{default_total as default_memory, parse_size};
+pub use job::Job;
 pub use outcome::Summary;
 pub use scan::{ScanCommand, Scanner};
 pub use walk::{globs, WalkOptions};
@@ -33,28 +35,9 @@ pub use write::atomic_write;
 
 use budget::Budget;
 use outcome::{FileOutcome, FileReport};
+use progress::Progress;
 use walk::Input;
 use write::remove_stale_temporaries;
-
-/// A validated resize job.
-#[derive(Debug)]
-pub struct Job {
-    pub inputs: Vec<PathBuf>,
-    pub output: PathBuf,
-    /// `None` name: a single unnamed rendition written straight into the output directory.
-    pub renditions: Vec<(Option<String>, Spec)>,
-    pub limits: Limits,
-    pub walk: WalkOptions,
-    pub jobs: Option<usize>,
-    pub max_memory: u64,
-    /// `--scan-command`: run on each input before it is read; not run in a dry run.
-    pub scan: Option<Scanner>,
-    pub force: bool,
-    pub dry_run: bool,
-    pub report: Option<PathBuf>,
-    pub verbose: bool,
-    pub quiet: bool,
-}
 
 /// Set by Ctrl-C / SIGTERM: workers finish the file they are on and start no new one.
 pub fn install_interrupt_handler() -> Arc<AtomicBool> {
@@ -76,10 +59,9 @@ pub fn run(job: Job, stop: &AtomicBool) -> Result<Summary> {
         .num_threads(job.jobs.unwrap_or(0))
         .build()
         .context("starting worker threads")?;
-    let specs: Vec<Spec> = job.renditions.iter().map(|(_, spec)| *spec).collect();
     let collisions = collisions(&items);
     let budget = Budget::new(job.max_memory);
-    let progress = progress_bar(items.len() as u64, job.quiet || job.dry_run);
+    let progress = Progress::new(items.len() as u64, job.quiet || job.dry_run);
     let start = Instant::now();
     // One Processor per worker: it owns the resizer's scratch buffers. Files are the unit of parallelism;
     // the core is single-threaded per image, so nothing nests.
@@ -101,10 +83,10 @@ pub fn run(job: Job, stop: &AtomicBool) -> Result<Summary> {
                         );
                         FileReport::new(item, FileOutcome::Rejected("output_collision".into(), reason))
                     } else {
-                        file::process(processor, &job, &specs, &budget, item, stop)
+                        file::process(processor, &job, &budget, item, stop)
                     };
-                    log(&progress, &job, &entry);
-                    progress.inc(1);
+                    log(progress.bar(), &job, &entry);
+                    progress.finished(&entry);
                     entry
                 },
             )
@@ -118,7 +100,7 @@ pub fn run(job: Job, stop: &AtomicBool) -> Result<Summary> {
     };
     entries.iter().for_each(|e| summary.add(e));
     summary.elapsed = start.elapsed();
-    summary.peak_rss = imgkit_testkit::memory::peak_rss_kib(None).map(|kib| kib * 1024);
+    summary.peak_rss = imgkit_sizing::memory::peak_rss_kib(None).map(|kib| kib * 1024);
     if let Some(path) = &job.report {
         report::write(path, &summary, &entries)?;
     }
@@ -128,20 +110,8 @@ pub fn run(job: Job, stop: &AtomicBool) -> Result<Summary> {
     Ok(summary)
 }
 
-fn progress_bar(len: u64, hidden: bool) -> ProgressBar {
-    if hidden || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} files  {per_sec}  ETA {eta}  {msg}")
-    {
-        bar.set_style(style);
-    }
-    bar
-}
-
 /// Errors always go to stderr as `path: reason`; `--verbose` adds one line per file.
-fn log(progress: &ProgressBar, job: &Job, entry: &FileReport) {
+fn log(progress: &indicatif::ProgressBar, job: &Job, entry: &FileReport) {
     let line = match &entry.outcome {
         FileOutcome::Rejected(_, reason) | FileOutcome::Failed(reason) => {
             Some(format!("{}: {reason}", entry.input.display()))
