@@ -271,7 +271,7 @@ fn bench_input(c: &mut Criterion, input: &Input, peaks: &Peaks) {
     if input.stages {
         for width in WIDTHS.into_iter().filter(|&w| w < input.display_width) {
             let job = format!("resize_{width}w");
-            let spec = Spec::width(width).format(JPEG_Q80);
+            let spec = Spec::new().with_width(width).with_format(JPEG_Q80);
             group.bench_function(&job, |b| {
                 let decoded = full();
                 peaks.once(&id(&job), input, bytes().len(), || {
@@ -286,7 +286,7 @@ fn bench_input(c: &mut Criterion, input: &Input, peaks: &Peaks) {
         let rendition: OnceCell<Decoded> = OnceCell::new();
         let rendition = || {
             rendition.get_or_init(|| {
-                let spec = Spec::width(width).format(OutputFormat::Png);
+                let spec = Spec::new().with_width(width).with_format(OutputFormat::Png);
                 let png = Processor::new(limits).render(full(), &spec).expect("render");
                 imgkit::decode(&png.bytes, &limits).expect("decode rendition")
             })
@@ -302,7 +302,7 @@ fn bench_input(c: &mut Criterion, input: &Input, peaks: &Peaks) {
         group.throughput(Throughput::Elements(u64::from(width) * height));
         for (name, format) in formats {
             let job = format!("encode_{width}w_{name}");
-            let spec = Spec::width(width).format(format);
+            let spec = Spec::new().with_width(width).with_format(format);
             group.bench_function(&job, |b| {
                 let decoded = rendition();
                 peaks.once(&id(&job), input, bytes().len(), || {
@@ -314,7 +314,7 @@ fn bench_input(c: &mut Criterion, input: &Input, peaks: &Peaks) {
     }
 
     group.throughput(Throughput::Elements(input.pixels()));
-    let single = Spec::width(SINGLE).format(JPEG_Q80);
+    let single = Spec::new().with_width(SINGLE).with_format(JPEG_Q80);
     group.bench_function(format!("e2e_{SINGLE}w"), |b| {
         let bytes = bytes();
         peaks.once(&id(&format!("e2e_{SINGLE}w")), input, bytes.len(), || {
@@ -322,7 +322,7 @@ fn bench_input(c: &mut Criterion, input: &Input, peaks: &Peaks) {
         });
         b.iter(|| processor.process(black_box(bytes), &single).expect("process"));
     });
-    let three = WIDTHS.map(|w| Spec::width(w).format(JPEG_Q80));
+    let three = WIDTHS.map(|w| Spec::new().with_width(w).with_format(JPEG_Q80));
     group.bench_function("e2e_3x", |b| {
         let bytes = bytes();
         peaks.once(&id("e2e_3x"), input, bytes.len(), || {

@@ -34,11 +34,12 @@ impl Input<'_> {
                 quality: self.quality,
             },
         };
-        Spec::new(side(self.width), side(self.height))
-            .fit(fit)
-            .filter(filter)
-            .format(format)
-            .enlarge(self.enlarge)
+        Spec::new()
+            .with_bounds(side(self.width), side(self.height))
+            .with_fit(fit)
+            .with_filter(filter)
+            .with_format(format)
+            .with_enlarge(self.enlarge)
     }
 }
 

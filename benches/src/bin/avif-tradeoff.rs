@@ -69,14 +69,15 @@ fn main() -> Result<()> {
             .unwrap_or("photo")
             .to_string();
         let bytes = std::fs::read(photo)?;
-        let exact = Processor::new(Limits::default())
-            .shrink_on_load(None)
-            .process(&bytes, &Spec::width(width).format(OutputFormat::Png))?;
+        let exact = Processor::new(Limits::default()).shrink_on_load(None).process(
+            &bytes,
+            &Spec::new().with_width(width).with_format(OutputFormat::Png),
+        )?;
         let reference = image::load_from_memory(&exact.bytes)?.to_rgb8();
         let (w, h) = (reference.width() as usize, reference.height() as usize);
         let encode = |format: OutputFormat| -> Result<(Vec<u8>, Duration)> {
             let out = Processor::new(Limits::default())
-                .process(&exact.bytes, &Spec::width(width).format(format))?;
+                .process(&exact.bytes, &Spec::new().with_width(width).with_format(format))?;
             ensure!((out.width, out.height) == (w as u32, h as u32), "size changed");
             Ok((out.bytes, out.timings.encode))
         };

@@ -57,7 +57,7 @@ fn encode(png: &Path, encoder: &str, quality: u8, iters: usize, out: &Path) -> R
     let mut processor = Processor::new(Limits::default());
     let mut once = || -> Result<(Vec<u8>, f64)> {
         let imgkit = |format: OutputFormat, processor: &mut Processor| -> Result<(Vec<u8>, f64)> {
-            let output = processor.process(&bytes, &Spec::size(w, h).format(format))?;
+            let output = processor.process(&bytes, &Spec::new().with_size(w, h).with_format(format))?;
             Ok((output.bytes, output.timings.encode.as_secs_f64() * 1e3))
         };
         let timed = |f: &dyn Fn() -> Result<Vec<u8>>| -> Result<(Vec<u8>, f64)> {

@@ -90,7 +90,7 @@ fn parse_spec(text: &str) -> Result<Spec> {
         ["png"] => OutputFormat::Png,
         _ => bail!("spec {text:?} is not WIDTH:jpeg:QUALITY or WIDTH:png"),
     };
-    Ok(Spec::width(width).format(format))
+    Ok(Spec::new().with_width(width).with_format(format))
 }
 
 /// The fidelity reference: the whole image, full-size decode (chroma upsampled, RGB), Lanczos3, at
@@ -98,9 +98,10 @@ fn parse_spec(text: &str) -> Result<Spec> {
 /// of its own size). Decoded whole, then rendered, so no shortcut of the pipeline's is in it.
 fn exact(size: (u32, u32), input: &Path, out: &Path) -> Result<()> {
     let bytes = std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
-    let spec = Spec::size(size.0, size.1)
-        .fit(Fit::Fill)
-        .format(OutputFormat::Png);
+    let spec = Spec::new()
+        .with_size(size.0, size.1)
+        .with_fit(Fit::Fill)
+        .with_format(OutputFormat::Png);
     let decoded = imgkit::decode(&bytes, &Limits::default())?;
     let rendition = Processor::new(Limits::default()).render(&decoded, &spec)?;
     std::fs::write(out, &rendition.bytes).with_context(|| format!("writing {}", out.display()))

@@ -62,7 +62,7 @@ fn main() -> Result<()> {
             .map(|s| Ok((s, imgkit::decode_scaled(&bytes, &limits, s)?)))
             .collect::<Result<_>>()?;
         for &width in &widths {
-            let spec = Spec::width(width).format(OutputFormat::Png);
+            let spec = Spec::new().with_width(width).with_format(OutputFormat::Png);
             let reference = render.render(&full, &spec)?;
             let ours = default.process(&bytes, &spec)?;
             chosen.push((

@@ -204,12 +204,13 @@ impl ResizeArgs {
     }
 
     fn spec(&self) -> Result<Spec> {
-        let spec = Spec::new(self.width, self.height)
-            .fit(self.fit)
-            .filter(self.filter)
-            .format(self.quality.map_or(self.format, |q| self.format.with_quality(q)))
-            .enlarge(self.enlarge)
-            .background(self.background.0);
+        let spec = Spec::new()
+            .with_bounds(self.width, self.height)
+            .with_fit(self.fit)
+            .with_filter(self.filter)
+            .with_format(self.quality.map_or(self.format, |q| self.format.with_quality(q)))
+            .with_enlarge(self.enlarge)
+            .with_background(self.background.0);
         spec.validate().context("invalid size or format options")?;
         Ok(spec)
     }

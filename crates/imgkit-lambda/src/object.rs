@@ -265,7 +265,7 @@ impl<S: ObjectStore> Worker<S> {
         for rendition in &self.settings.renditions {
             // With `same`, the extension is not known before decoding: look for each it could be.
             let mut found = false;
-            for format in rendition.spec.output_format().possible_formats() {
+            for format in rendition.spec.format().possible_formats() {
                 let id = ObjectId {
                     bucket: bucket.clone(),
                     key: source.keys.rendition(&rendition.name, format.extension()),

@@ -406,7 +406,7 @@ mod tests {
         let r = parse_renditions(&["a=400w,webp".into(), "800w,jpeg,bg=ffffff".into()]).unwrap();
         assert_eq!(r[0].0, "a");
         assert_eq!(r[1].0, "r2");
-        assert_eq!(r[1].1.background_rgb(), [255, 255, 255]);
+        assert_eq!(r[1].1.background(), [255, 255, 255]);
         assert!(parse_renditions(&["nonsense".into()]).is_err());
 
         let report = parse_report(

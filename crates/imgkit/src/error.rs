@@ -253,7 +253,7 @@ impl Error {
     ///
     /// ```
     /// use imgkit::{Class, Limits, Processor, Spec};
-    /// let err = Processor::new(Limits::default()).process(b"not an image", &Spec::width(100)).unwrap_err();
+    /// let err = Processor::new(Limits::default()).process(b"not an image", &Spec::new().with_width(100)).unwrap_err();
     /// assert_eq!(err.class(), Class::Rejected);
     /// ```
     pub fn class(&self) -> Class {

@@ -17,7 +17,7 @@
 //! use imgkit::{Class, Limits, OutputFormat, Processor, Spec};
 //! # let bytes = imgkit_testkit::png(1200, 800);
 //! let mut processor = Processor::new(Limits::default());
-//! let spec = Spec::width(400).format(OutputFormat::WebP { quality: 80 });
+//! let spec = Spec::new().with_width(400).with_format(OutputFormat::WebP { quality: 80 });
 //! let out = processor.process(&bytes, &spec)?;
 //! assert_eq!((out.width, out.height), (400, 267));
 //!

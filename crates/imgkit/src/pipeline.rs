@@ -57,11 +57,11 @@ pub struct Timings {
 /// use imgkit::{Fit, Limits, OutputFormat, Processor, Spec};
 /// # let bytes = imgkit_testkit::png(640, 480);
 /// let mut processor = Processor::new(Limits::default());
-/// let thumb = processor.process(&bytes, &Spec::width(160).format(OutputFormat::Jpeg { quality: 80 }))?;
+/// let thumb = processor.process(&bytes, &Spec::new().with_width(160).with_format(OutputFormat::Jpeg { quality: 80 }))?;
 /// assert_eq!((thumb.width, thumb.height), (160, 120));
 ///
 /// // One decode, several renditions.
-/// let specs = [Spec::width(320), Spec::size(100, 100).fit(Fit::Cover)];
+/// let specs = [Spec::new().with_width(320), Spec::new().with_size(100, 100).with_fit(Fit::Cover)];
 /// let outs = processor.process_many(&bytes, &specs)?;
 /// assert_eq!((outs[1].width, outs[1].height), (100, 100));
 /// # Ok::<(), imgkit::Error>(())
@@ -104,10 +104,10 @@ impl Processor {
     /// ```
     /// use imgkit::{Limits, Processor, Spec};
     /// # let jpeg = imgkit_testkit::jpeg(1600, 1200);
-    /// let thumb = Processor::new(Limits::default()).process(&jpeg, &Spec::width(200))?;
+    /// let thumb = Processor::new(Limits::default()).process(&jpeg, &Spec::new().with_width(200))?;
     /// assert_eq!(thumb.resized_from, (400, 300)); // 1/4: 2x left to resize (1/8 would leave 1x)
     ///
-    /// let exact = Processor::new(Limits::default()).shrink_on_load(None).process(&jpeg, &Spec::width(200))?;
+    /// let exact = Processor::new(Limits::default()).shrink_on_load(None).process(&jpeg, &Spec::new().with_width(200))?;
     /// assert_eq!(exact.resized_from, (1600, 1200));
     /// # Ok::<(), imgkit::Error>(())
     /// ```
@@ -152,7 +152,7 @@ impl Processor {
     /// # let bytes = imgkit_testkit::png(640, 480);
     /// let probed = probe(&bytes, &Limits::default())?;
     /// let name = format!("thumb-of-a-{}.png", probed.info().format);
-    /// let outs = Processor::new(Limits::default()).process_probed(probed, &[Spec::width(64)])?;
+    /// let outs = Processor::new(Limits::default()).process_probed(probed, &[Spec::new().with_width(64)])?;
     /// assert_eq!((outs[0].width, outs[0].height, name.as_str()), (64, 48, "thumb-of-a-png.png"));
     /// # Ok::<(), imgkit::Error>(())
     /// ```
@@ -176,7 +176,7 @@ impl Processor {
         let (info, icc_profile) = (checked.info.clone(), checked.icc_profile.clone());
         let mut streamed = match route.only_from_decode() {
             Some(i) => self
-                .stream(&checked, shrink, &plans[i], specs[i].filter_kind())?
+                .stream(&checked, shrink, &plans[i], specs[i].filter())?
                 .map(|image| (i, image)),
             None => None,
         };
@@ -196,7 +196,7 @@ impl Processor {
         let view_of = |image: &DynamicImage| View::resized((image.width(), image.height()), full);
         for &i in &route.order {
             let resize_start = Instant::now();
-            let filter = specs[i].filter_kind();
+            let filter = specs[i].filter();
             let (resized, from) = match (route.from[i], &decoded) {
                 (Some(j), _) => {
                     let source = kept[j]
@@ -275,7 +275,7 @@ impl Processor {
         let full = (decoded.info.width, decoded.info.height);
         let from = (decoded.width(), decoded.height());
         let view = View::decoded(from, decoded.shrink);
-        let resized = self.resize(&decoded.image, view, &plan, full, spec.filter_kind())?;
+        let resized = self.resize(&decoded.image, view, &plan, full, spec.filter())?;
         let meta = (&decoded.info, decoded.icc_profile.as_deref());
         self.finish(resized, meta, spec, Timings::default(), start, from)
     }
@@ -287,7 +287,7 @@ impl Processor {
         // Enlargement is the only way an output can outgrow the input; it must stay within the limits.
         self.check_output(target.width, target.height)?;
         let pixels = u64::from(target.width) * u64::from(target.height);
-        if matches!(spec.output_format(), OutputFormat::Avif { .. }) && pixels > MAX_AVIF_PIXELS {
+        if matches!(spec.format(), OutputFormat::Avif { .. }) && pixels > MAX_AVIF_PIXELS {
             return Err(Error::limit(Limit::AvifPixels, MAX_AVIF_PIXELS, pixels));
         }
         Ok(scale::stored_plan(target, info.orientation.swaps_dimensions()))
@@ -321,10 +321,9 @@ impl Processor {
             color::to_srgb(&mut image, icc);
         }
         let resized = Instant::now();
-        let format = spec.output_format().resolve(info.format);
+        let format = spec.format().resolve(info.format);
         let (width, height) = (image.width(), image.height());
-        let (bytes, format) =
-            encode::within_budget(image, format, spec.background_rgb(), spec.byte_budget())?;
+        let (bytes, format) = encode::within_budget(image, format, spec.background(), spec.max_bytes())?;
         timings.resize = resized - resize_start;
         timings.encode = resized.elapsed();
         Ok(Output {
@@ -404,7 +403,10 @@ mod tests {
         };
         // 1500 wide passes validation (a square would be 2.25 MP) but this input makes it 1500×4500.
         let err = Processor::new(Limits::default())
-            .process_many(&tall, &[Spec::width(1500).enlarge(true).format(avif)])
+            .process_many(
+                &tall,
+                &[Spec::new().with_width(1500).with_enlarge(true).with_format(avif)],
+            )
             .unwrap_err();
         assert!(matches!(
             err,
@@ -416,7 +418,10 @@ mod tests {
         ));
         assert_eq!(err.class(), Class::Rejected);
         let out = Processor::new(Limits::default())
-            .process_many(&tall, &[Spec::width(20).enlarge(true).format(avif)])
+            .process_many(
+                &tall,
+                &[Spec::new().with_width(20).with_enlarge(true).with_format(avif)],
+            )
             .unwrap();
         assert_eq!(
             (out[0].format, out[0].width, out[0].height),
@@ -428,11 +433,14 @@ mod tests {
     fn alpha_survives_png_and_webp_and_is_flattened_into_jpeg() {
         let mut p = Processor::new(Limits::default());
         let specs = [
-            Spec::width(30).format(OutputFormat::Png),
-            Spec::width(30).format(OutputFormat::WebP { quality: 90 }),
-            Spec::width(30)
-                .format(OutputFormat::Jpeg { quality: 90 })
-                .background([255, 0, 0]),
+            Spec::new().with_width(30).with_format(OutputFormat::Png),
+            Spec::new()
+                .with_width(30)
+                .with_format(OutputFormat::WebP { quality: 90 }),
+            Spec::new()
+                .with_width(30)
+                .with_format(OutputFormat::Jpeg { quality: 90 })
+                .with_background([255, 0, 0]),
         ];
         let outs = p.process_many(&framed(), &specs).unwrap();
         for out in &outs[..2] {
@@ -466,7 +474,7 @@ mod tests {
         let bright = imgkit_testkit::encode::photo_jpeg(640, 480, 90);
         let whole = imgkit_testkit::encode::photo_jpeg(320, 240, 90);
         let cut = [&whole[..whole.len() / 2], &[0xFF, 0xD9]].concat();
-        let lossless = |w| Spec::width(w).format(OutputFormat::Png);
+        let lossless = |w| Spec::new().with_width(w).with_format(OutputFormat::Png);
         let inputs: [(&[u8], Spec); 4] = [
             (&cut, lossless(320)),
             (&cut, lossless(80)),
@@ -513,13 +521,17 @@ mod tests {
                 imgkit_testkit::encode::photo_jpeg_progressive(603, 411, 90),
             ),
         ];
-        let png = |spec: Spec| spec.format(OutputFormat::Png);
+        let png = |spec: Spec| spec.with_format(OutputFormat::Png);
         let calls = [
-            vec![png(Spec::width(590))],
-            vec![png(Spec::width(250))],
-            vec![png(Spec::width(70))],
-            vec![png(Spec::size(120, 120).fit(Fit::Cover))],
-            vec![png(Spec::width(300)), png(Spec::width(100)), png(Spec::width(40))],
+            vec![png(Spec::new().with_width(590))],
+            vec![png(Spec::new().with_width(250))],
+            vec![png(Spec::new().with_width(70))],
+            vec![png(Spec::new().with_size(120, 120).with_fit(Fit::Cover))],
+            vec![
+                png(Spec::new().with_width(300)),
+                png(Spec::new().with_width(100)),
+                png(Spec::new().with_width(40)),
+            ],
         ];
         for (name, jpeg) in &files {
             for specs in &calls {
@@ -562,7 +574,7 @@ mod tests {
     #[test]
     fn invalid_specs_fail_before_the_input_is_read() {
         let mut p = Processor::new(Limits::default());
-        let err = p.process(b"garbage", &Spec::width(0)).unwrap_err();
+        let err = p.process(b"garbage", &Spec::new().with_width(0)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidSpec);
         assert_eq!(err.class(), Class::Config);
     }
@@ -575,7 +587,9 @@ mod tests {
             ..Limits::default()
         };
         let mut p = Processor::new(limits);
-        let err = p.process(&framed(), &Spec::width(200).enlarge(true)).unwrap_err();
+        let err = p
+            .process(&framed(), &Spec::new().with_width(200).with_enlarge(true))
+            .unwrap_err();
         assert!(
             matches!(
                 err,
@@ -594,9 +608,9 @@ mod tests {
         let mut p = Processor::new(Limits::default());
         let bytes = imgkit_testkit::png(400, 300);
         let specs = [
-            Spec::width(100),
-            Spec::size(50, 50).fit(Fit::Cover),
-            Spec::height(30).format(OutputFormat::Png),
+            Spec::new().with_width(100),
+            Spec::new().with_size(50, 50).with_fit(Fit::Cover),
+            Spec::new().with_height(30).with_format(OutputFormat::Png),
         ];
         let sizes: Vec<_> = p
             .process_many(&bytes, &specs)
@@ -618,7 +632,7 @@ mod tests {
         );
         let mut p = Processor::new(Limits::default());
         assert_eq!(
-            p.process(&imgkit_testkit::png(8, 8), &Spec::width(4))
+            p.process(&imgkit_testkit::png(8, 8), &Spec::new().with_width(4))
                 .unwrap()
                 .format,
             Format::Png

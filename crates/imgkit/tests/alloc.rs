@@ -36,7 +36,7 @@ fn no_corpus_file_allocates_past_the_limits() {
             let mut outcome = None;
             let peak = peak_of(|| {
                 let mut processor = Processor::new(limits);
-                outcome = Some(processor.process(&bytes, &Spec::width(40)).map(|_| ()));
+                outcome = Some(processor.process(&bytes, &Spec::new().with_width(40)).map(|_| ()));
             });
             let rejected = matches!(outcome, Some(Err(ref e)) if e.is_input_fault());
             // Rejections must come before any large allocation: at most a copy of the input (the JPEG
@@ -133,7 +133,7 @@ proptest! {
             None
         };
         let mut result = None;
-        let peak = peak_of(|| result = Some(Processor::new(limits).process(&png, &Spec::width(8))));
+        let peak = peak_of(|| result = Some(Processor::new(limits).process(&png, &Spec::new().with_width(8))));
         let err = result.unwrap().expect_err("a header-only PNG never decodes");
         match expected {
             Some(limit) => prop_assert_eq!(err.kind(), ErrorKind::Limit(limit), "{}", err),
@@ -155,7 +155,11 @@ proptest! {
 fn a_large_rendition_of_a_baseline_jpeg_never_holds_the_decoded_image() {
     let (width, height) = (3000, 2000);
     let frame = (width * height * 3) as usize;
-    let specs = [Spec::width(1500), Spec::width(640), Spec::width(200)];
+    let specs = [
+        Spec::new().with_width(1500),
+        Spec::new().with_width(640),
+        Spec::new().with_width(200),
+    ];
     let job = |jpeg: &[u8]| {
         let mut outputs = None;
         let peak = peak_of(|| {

@@ -21,12 +21,22 @@ fn the_output_is_the_highest_quality_that_fits() {
         OutputFormat::WebP { quality: 90 },
     ] {
         let at = |processor: &mut Processor, q: u8| {
-            encoded(processor, &input, Spec::width(600).format(format.with_quality(q)))
+            encoded(
+                processor,
+                &input,
+                Spec::new().with_width(600).with_format(format.with_quality(q)),
+            )
         };
         let unbounded = at(processor, 90);
         let max = unbounded.len() as u64 / 2;
         let out = processor
-            .process(&input, &Spec::width(600).format(format).max_bytes(Some(max)))
+            .process(
+                &input,
+                &Spec::new()
+                    .with_width(600)
+                    .with_format(format)
+                    .with_max_bytes(Some(max)),
+            )
             .unwrap();
         assert!(
             out.bytes.len() as u64 <= max,
@@ -54,18 +64,21 @@ fn the_output_is_the_highest_quality_that_fits() {
 fn an_output_within_its_budget_is_untouched() {
     let input = photo();
     let processor = &mut Processor::new(Limits::default());
-    let spec = Spec::width(300).format(OutputFormat::Jpeg { quality: 80 });
+    let spec = Spec::new()
+        .with_width(300)
+        .with_format(OutputFormat::Jpeg { quality: 80 });
     let free = encoded(processor, &input, spec);
-    let bounded = encoded(processor, &input, spec.max_bytes(Some(free.len() as u64)));
+    let bounded = encoded(processor, &input, spec.with_max_bytes(Some(free.len() as u64)));
     assert_eq!(free, bounded);
 }
 
 #[test]
 fn an_output_that_cannot_fit_is_refused_with_its_numbers() {
     let input = photo();
-    let spec = Spec::width(600)
-        .format(OutputFormat::Jpeg { quality: 85 })
-        .max_bytes(Some(2_000));
+    let spec = Spec::new()
+        .with_width(600)
+        .with_format(OutputFormat::Jpeg { quality: 85 })
+        .with_max_bytes(Some(2_000));
     let err = Processor::new(Limits::default())
         .process(&input, &spec)
         .unwrap_err();
@@ -85,7 +98,7 @@ fn an_output_that_cannot_fit_is_refused_with_its_numbers() {
 fn png_from_same_has_no_quality_to_lower() {
     let input = imgkit_testkit::encode::photo_png(600, 400);
     let err = Processor::new(Limits::default())
-        .process(&input, &Spec::width(300).max_bytes(Some(1_000)))
+        .process(&input, &Spec::new().with_width(300).with_max_bytes(Some(1_000)))
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::OverBudget);
     assert!(err.to_string().contains("png"), "{err}");

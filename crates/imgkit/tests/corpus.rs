@@ -37,10 +37,14 @@ fn check(entry: &Entry) -> Result<(), Failed> {
                 upright(&mut processor, &bytes, entry.source.unwrap())?;
             }
             let specs = [
-                Spec::width(40),
-                Spec::width(40).format(OutputFormat::Jpeg { quality: 80 }),
-                Spec::width(40).format(OutputFormat::Png),
-                Spec::width(40).format(OutputFormat::WebP { quality: 80 }),
+                Spec::new().with_width(40),
+                Spec::new()
+                    .with_width(40)
+                    .with_format(OutputFormat::Jpeg { quality: 80 }),
+                Spec::new().with_width(40).with_format(OutputFormat::Png),
+                Spec::new()
+                    .with_width(40)
+                    .with_format(OutputFormat::WebP { quality: 80 }),
             ];
             let outputs = processor
                 .process_many(&bytes, &specs)
@@ -69,7 +73,7 @@ fn check(entry: &Entry) -> Result<(), Failed> {
             Ok(())
         }
         Err(kind) => {
-            let err = match processor.process(&bytes, &Spec::width(40)) {
+            let err = match processor.process(&bytes, &Spec::new().with_width(40)) {
                 Ok(out) => {
                     return Err(format!(
                         "expected {kind}, got an Ok {}x{} {}",
@@ -107,7 +111,7 @@ fn check(entry: &Entry) -> Result<(), Failed> {
 /// only on the right half): shown as displayed, red is at the top-left and blue at the bottom-right.
 fn upright(processor: &mut Processor, bytes: &[u8], (w, h): (u32, u32)) -> Result<(), Failed> {
     let out = processor
-        .process(bytes, &Spec::width(w).format(OutputFormat::Png))
+        .process(bytes, &Spec::new().with_width(w).with_format(OutputFormat::Png))
         .map_err(|e| format!("full-size render failed: {e}"))?;
     let img = image::load_from_memory(&out.bytes)?.to_rgba8();
     let (tl, br) = (img.get_pixel(4, 4).0, img.get_pixel(w - 5, h - 5).0);

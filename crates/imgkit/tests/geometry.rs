@@ -25,12 +25,12 @@ fn scaled_decodes_and_cascades_read_the_exact_region_at_every_scale_fit_and_orie
             let side = |d: u32| d / (2 * shrink) - 3;
             let (w, h) = (side(display_w), side(display_h));
             let specs = [
-                Spec::width(w),
-                Spec::size(w.min(h), w.min(h)).fit(Fit::Cover),
-                Spec::size(w, h * 2 / 3).fit(Fit::Fill),
-                Spec::size(w / 2, h / 3).fit(Fit::Cover),
+                Spec::new().with_width(w),
+                Spec::new().with_size(w.min(h), w.min(h)).with_fit(Fit::Cover),
+                Spec::new().with_size(w, h * 2 / 3).with_fit(Fit::Fill),
+                Spec::new().with_size(w / 2, h / 3).with_fit(Fit::Cover),
             ]
-            .map(|s| s.format(OutputFormat::Png));
+            .map(|s| s.with_format(OutputFormat::Png));
             let outs = fast.process_many(&jpeg, &specs).unwrap();
             let want = exact.process_many(&jpeg, &specs).unwrap();
             for ((spec, out), reference) in specs.iter().zip(&outs).zip(&want) {

@@ -75,7 +75,7 @@ fn outputs_carry_none_of_the_inputs_metadata() {
             OutputFormat::WebP { quality: 80 },
         ] {
             let out = processor
-                .process(&input, &Spec::width(40).format(format))
+                .process(&input, &Spec::new().with_width(40).with_format(format))
                 .unwrap();
             let what = format!("{} as {}", row.file, out.format);
             let bytes = &out.bytes;

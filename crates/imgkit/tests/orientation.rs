@@ -30,7 +30,10 @@ fn every_orientation_comes_out_upright() {
         let n = &entry.file;
         let (width, height) = entry.source.unwrap();
         let out = processor
-            .process(&entry.bytes(), &Spec::width(width).format(OutputFormat::Png))
+            .process(
+                &entry.bytes(),
+                &Spec::new().with_width(width).with_format(OutputFormat::Png),
+            )
             .unwrap();
         assert_eq!((out.width, out.height), (width, height), "{n}");
         let img = image::load_from_memory(&out.bytes).unwrap().to_rgb8();

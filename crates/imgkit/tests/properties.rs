@@ -92,11 +92,12 @@ fn spec_strategy() -> impl Strategy<Value = Spec> {
     )
         .prop_filter("needs a size", |(w, h, ..)| w.is_some() || h.is_some())
         .prop_map(|(w, h, fit, filter, format, enlarge)| {
-            Spec::new(w, h)
-                .fit(fit)
-                .filter(filter)
-                .format(format)
-                .enlarge(enlarge)
+            Spec::new()
+                .with_bounds(w, h)
+                .with_fit(fit)
+                .with_filter(filter)
+                .with_format(format)
+                .with_enlarge(enlarge)
         })
 }
 
@@ -181,7 +182,7 @@ proptest! {
         let out = Processor::new(Limits::default()).process(&bytes, &spec).unwrap();
         // Lossy codecs quantise flat colour too; 4:2:0 chroma and WebP's YUV add more. For JPEG the
         // bound follows from the DC quantisation step, which at quality 1 is a full 255/8 levels.
-        let tolerance = match (out.format, spec.output_format()) {
+        let tolerance = match (out.format, spec.format()) {
             (imgkit::Format::Png, _) => 1,
             (_, OutputFormat::Jpeg { quality }) => 12 + jpeg_dc_error_bound(quality),
             (_, OutputFormat::WebP { quality }) if quality < 30 => 24,
@@ -210,7 +211,7 @@ proptest! {
         image::codecs::png::PngEncoder::new(&mut png)
             .write_image(img.as_raw(), side, side, ExtendedColorType::Rgba8).unwrap();
         let format = if webp { OutputFormat::WebP { quality: 100 } } else { OutputFormat::Png };
-        let spec = Spec::width(target).filter(filter).format(format);
+        let spec = Spec::new().with_width(target).with_filter(filter).with_format(format);
         let out = Processor::new(Limits::default()).process(&png, &spec).unwrap();
         for p in decode(&out.bytes).to_rgba8().pixels().filter(|p| p[3] >= 32) {
             prop_assert!(p[0] >= 235 && p[1] >= 235 && p[2] >= 235, "dark fringe {:?}", p);

@@ -36,7 +36,7 @@ fn gray_jpeg(img: &RgbImage) -> Vec<u8> {
 }
 
 fn png_spec(spec: Spec) -> Spec {
-    spec.format(OutputFormat::Png)
+    spec.with_format(OutputFormat::Png)
 }
 
 /// The default rule: the fastest DCT scale whose residual shrink meets `MEASURED_MIN_RESIDUAL` (1/8: 1.6,
@@ -48,13 +48,13 @@ fn jpeg_is_decoded_at_the_fastest_scale_the_measured_rule_allows() {
     let fast = &mut Processor::new(Limits::default());
     // (spec, the size the fast path must resample from), for the 2400x1800 photo.
     let cases = [
-        (Spec::width(180), (300, 225)),                     // 13.3x: 1/8 leaves 1.67x
-        (Spec::width(200), (600, 450)),                     // 12x: 1/8 would leave 1.5x, 1/4 leaves 3x
-        (Spec::height(100), (300, 225)),                    // 18x: 1/8 leaves 2.25x
-        (Spec::width(400), (600, 450)),                     // 6x: 1/8 would leave 0.75x, 1/4 leaves 1.5x
-        (Spec::size(200, 200).fit(Fit::Cover), (600, 450)), // the 1800 crop: 9x, 1/8 leaves 1.125x
-        (Spec::width(700), (1200, 900)),                    // 3.4x: 1/4 would leave 0.86x, 1/2 leaves 1.7x
-        (Spec::width(1000), (2400, 1800)),                  // 2.4x: 1/2 would leave 1.2x
+        (Spec::new().with_width(180), (300, 225)),  // 13.3x: 1/8 leaves 1.67x
+        (Spec::new().with_width(200), (600, 450)),  // 12x: 1/8 would leave 1.5x, 1/4 leaves 3x
+        (Spec::new().with_height(100), (300, 225)), // 18x: 1/8 leaves 2.25x
+        (Spec::new().with_width(400), (600, 450)),  // 6x: 1/8 would leave 0.75x, 1/4 leaves 1.5x
+        (Spec::new().with_size(200, 200).with_fit(Fit::Cover), (600, 450)), // the 1800 crop: 9x, 1/8 leaves 1.125x
+        (Spec::new().with_width(700), (1200, 900)), // 3.4x: 1/4 would leave 0.86x, 1/2 leaves 1.7x
+        (Spec::new().with_width(1000), (2400, 1800)), // 2.4x: 1/2 would leave 1.2x
     ];
     for (spec, from) in cases {
         let spec = png_spec(spec);
@@ -71,7 +71,7 @@ fn jpeg_is_decoded_at_the_fastest_scale_the_measured_rule_allows() {
 #[test]
 fn grayscale_jpeg_shrinks_too() {
     let src = gray_jpeg(&photo(1600, 1200));
-    let spec = png_spec(Spec::width(200));
+    let spec = png_spec(Spec::new().with_width(200));
     let a = Processor::new(Limits::default()).process(&src, &spec).unwrap();
     let b = Processor::new(Limits::default())
         .shrink_on_load(None)
@@ -86,7 +86,7 @@ fn a_larger_margin_keeps_more_pixels() {
     let src = photo_jpeg();
     let out = Processor::new(Limits::default())
         .shrink_on_load(Some(4.0))
-        .process(src, &Spec::width(200))
+        .process(src, &Spec::new().with_width(200))
         .unwrap();
     assert_eq!(out.resized_from, (1200, 900));
 }
@@ -96,10 +96,10 @@ fn renditions_cascade_from_larger_ones_and_come_back_in_spec_order() {
     let src = photo_jpeg();
     // Deliberately not sorted: the processor orders them itself.
     let specs = [
-        png_spec(Spec::width(150)),
-        png_spec(Spec::width(1200)),
-        png_spec(Spec::size(300, 300).fit(Fit::Cover)),
-        png_spec(Spec::width(600)),
+        png_spec(Spec::new().with_width(150)),
+        png_spec(Spec::new().with_width(1200)),
+        png_spec(Spec::new().with_size(300, 300).with_fit(Fit::Cover)),
+        png_spec(Spec::new().with_width(600)),
     ];
     let fast = Processor::new(Limits::default())
         .process_many(src, &specs)

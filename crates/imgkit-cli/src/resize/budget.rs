@@ -237,8 +237,12 @@ mod tests {
         let info = imgkit::probe(&png, &imgkit::Limits::default())
             .unwrap()
             .into_info();
-        let one = estimate(&info, png.len() as u64, &[Spec::width(100)]);
-        let two = estimate(&info, png.len() as u64, &[Spec::width(100), Spec::width(200)]);
+        let one = estimate(&info, png.len() as u64, &[Spec::new().with_width(100)]);
+        let two = estimate(
+            &info,
+            png.len() as u64,
+            &[Spec::new().with_width(100), Spec::new().with_width(200)],
+        );
         assert!(one >= 400 * 300 * 3 + FIXED_COST);
         assert!(two > one);
     }

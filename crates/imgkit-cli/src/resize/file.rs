@@ -151,7 +151,7 @@ fn destinations(job: &Job, input: &Input, probed: &Probed<'_>) -> Vec<PathBuf> {
     job.renditions
         .iter()
         .map(|(name, spec)| {
-            let format = resolve(spec.output_format(), probed.info().format);
+            let format = resolve(spec.format(), probed.info().format);
             destination(&job.output, name.as_deref(), &input.relative, format.extension())
         })
         .collect()
@@ -203,7 +203,7 @@ mod tests {
         Job {
             inputs: Vec::new(),
             output: output.to_path_buf(),
-            renditions: vec![(None, Spec::width(16))],
+            renditions: vec![(None, Spec::new().with_width(16))],
             limits: imgkit::Limits::default(),
             walk: WalkOptions::default(),
             jobs: Some(1),
@@ -231,7 +231,7 @@ mod tests {
             relative: PathBuf::from("upload"),
         };
         let job = job(&dir.path().join("out"));
-        let specs = [Spec::width(16)];
+        let specs = [Spec::new().with_width(16)];
         // Room for the file's bytes, not for its whole estimate: the worker reads, probes, then waits.
         let info = probe(&png, &job.limits).unwrap().into_info();
         let cost = estimate(&info, png.len() as u64, &specs).max(estimate(
@@ -288,7 +288,7 @@ mod tests {
     fn same_format_resolves_like_the_core() {
         let png = imgkit_testkit::png(8, 8);
         let out = Processor::new(imgkit::Limits::default())
-            .process(&png, &Spec::width(4))
+            .process(&png, &Spec::new().with_width(4))
             .unwrap();
         assert_eq!(resolve(OutputFormat::Same, Format::Png), out.format);
         assert_eq!(resolve(OutputFormat::Same, Format::Gif), Format::Png);

@@ -53,15 +53,19 @@ pub const MIN_BUDGET_QUALITY: u8 = 30;
 
 /// One rendition: target size, fit, filter, output format and background.
 ///
-/// A plain `Copy` value with chainable setters and safe defaults: Lanczos3, [`Fit::Inside`], no
-/// enlargement, same format as the input, white background.
+/// A plain `Copy` value with `with_*` builders, plain getters and safe defaults: Lanczos3,
+/// [`Fit::Inside`], no enlargement, same format as the input, white background.
 ///
 /// ```
 /// use imgkit::{Fit, OutputFormat, Spec};
-/// let thumb = Spec::size(200, 200).fit(Fit::Cover).format(OutputFormat::WebP { quality: 80 });
+/// let thumb = Spec::new()
+///     .with_size(200, 200)
+///     .with_fit(Fit::Cover)
+///     .with_format(OutputFormat::WebP { quality: 80 });
+/// assert_eq!((thumb.width(), thumb.fit()), (Some(200), Fit::Cover));
 /// assert!(thumb.validate().is_ok());
 /// assert_eq!("200x200,cover,webp:80".parse::<Spec>()?, thumb);
-/// let err = Spec::width(0).validate().unwrap_err();
+/// let err = Spec::new().with_width(0).validate().unwrap_err();
 /// assert_eq!(err.to_string(), "invalid spec: width must be 1..=16384, got 0");
 /// # Ok::<(), imgkit::Error>(())
 /// ```
@@ -77,27 +81,20 @@ pub struct Spec {
     max_bytes: Option<u64>,
 }
 
+impl Default for Spec {
+    fn default() -> Spec {
+        Spec::new()
+    }
+}
+
 impl Spec {
-    /// Scale to this width, keeping the aspect ratio.
-    pub fn width(width: u32) -> Spec {
-        Spec::new(Some(width), None)
-    }
-
-    /// Scale to this height, keeping the aspect ratio.
-    pub fn height(height: u32) -> Spec {
-        Spec::new(None, Some(height))
-    }
-
-    /// Fit into a `width × height` box (see [`Spec::fit`]).
-    pub fn size(width: u32, height: u32) -> Spec {
-        Spec::new(Some(width), Some(height))
-    }
-
-    /// A spec with an optional width and height (at least one is required by [`Spec::validate`]).
-    pub fn new(width: Option<u32>, height: Option<u32>) -> Spec {
+    /// A spec with safe defaults and no size yet (at least one side is required by
+    /// [`Spec::validate`]): [`Fit::Inside`], no enlargement, [`Filter::Lanczos3`],
+    /// [`OutputFormat::Same`], white background, no byte budget.
+    pub const fn new() -> Spec {
         Spec {
-            width,
-            height,
+            width: None,
+            height: None,
             fit: Fit::Inside,
             enlarge: false,
             filter: Filter::Lanczos3,
@@ -107,30 +104,58 @@ impl Spec {
         }
     }
 
+    /// Scale to this width, keeping the aspect ratio (unless a height is set too).
+    #[must_use]
+    pub fn with_width(mut self, width: u32) -> Spec {
+        self.width = Some(width);
+        self
+    }
+
+    /// Scale to this height, keeping the aspect ratio (unless a width is set too).
+    #[must_use]
+    pub fn with_height(mut self, height: u32) -> Spec {
+        self.height = Some(height);
+        self
+    }
+
+    /// Fit into a `width × height` box (see [`Spec::with_fit`]).
+    #[must_use]
+    pub fn with_size(self, width: u32, height: u32) -> Spec {
+        self.with_bounds(Some(width), Some(height))
+    }
+
+    /// An optional width and an optional height, as a command line gives them.
+    #[must_use]
+    pub fn with_bounds(mut self, width: Option<u32>, height: Option<u32>) -> Spec {
+        self.width = width;
+        self.height = height;
+        self
+    }
+
     /// How to fit into a box when both sides are given. Default [`Fit::Inside`].
     #[must_use]
-    pub fn fit(mut self, fit: Fit) -> Spec {
+    pub fn with_fit(mut self, fit: Fit) -> Spec {
         self.fit = fit;
         self
     }
 
     /// Allow upscaling images smaller than the target. Default `false`.
     #[must_use]
-    pub fn enlarge(mut self, enlarge: bool) -> Spec {
+    pub fn with_enlarge(mut self, enlarge: bool) -> Spec {
         self.enlarge = enlarge;
         self
     }
 
     /// Resampling filter. Default [`Filter::Lanczos3`].
     #[must_use]
-    pub fn filter(mut self, filter: Filter) -> Spec {
+    pub fn with_filter(mut self, filter: Filter) -> Spec {
         self.filter = filter;
         self
     }
 
     /// Output format. Default [`OutputFormat::Same`].
     #[must_use]
-    pub fn format(mut self, format: OutputFormat) -> Spec {
+    pub fn with_format(mut self, format: OutputFormat) -> Spec {
         self.format = format;
         self
     }
@@ -144,27 +169,25 @@ impl Spec {
     /// ```
     /// use imgkit::{Limits, OutputFormat, Processor, Spec};
     /// let photo = imgkit_testkit::encode::photo_jpeg(1200, 800, 95);
-    /// let spec = Spec::width(600).format(OutputFormat::Jpeg { quality: 95 }).max_bytes(Some(30_000));
+    /// let spec = Spec::new()
+    ///     .with_width(600)
+    ///     .with_format(OutputFormat::Jpeg { quality: 95 })
+    ///     .with_max_bytes(Some(30_000));
     /// let out = Processor::new(Limits::default()).process(&photo, &spec)?;
     /// assert!(out.bytes.len() <= 30_000);
     /// assert_eq!("600w,jpeg:95,max=30k".parse::<Spec>()?, spec);
     /// # Ok::<(), imgkit::Error>(())
     /// ```
     #[must_use]
-    pub fn max_bytes(mut self, bytes: Option<u64>) -> Spec {
+    pub fn with_max_bytes(mut self, bytes: Option<u64>) -> Spec {
         self.max_bytes = bytes;
         self
-    }
-
-    /// The byte budget, if any.
-    pub fn byte_budget(&self) -> Option<u64> {
-        self.max_bytes
     }
 
     /// Colour that transparent pixels are flattened onto when the output has no alpha (JPEG).
     /// Default white.
     #[must_use]
-    pub fn background(mut self, rgb: [u8; 3]) -> Spec {
+    pub fn with_background(mut self, rgb: [u8; 3]) -> Spec {
         self.background = rgb;
         self
     }
@@ -173,7 +196,7 @@ impl Spec {
     ///
     /// ```
     /// use imgkit::{Fit, Spec};
-    /// let p = Spec::size(300, 300).fit(Fit::Cover).plan_for(4000, 3000);
+    /// let p = Spec::new().with_size(300, 300).with_fit(Fit::Cover).plan_for(4000, 3000);
     /// assert_eq!((p.width, p.height), (300, 300));
     /// ```
     pub fn plan_for(&self, width: u32, height: u32) -> Plan {
@@ -181,38 +204,43 @@ impl Spec {
     }
 
     /// Target width, if any.
-    pub fn target_width(&self) -> Option<u32> {
+    pub fn width(&self) -> Option<u32> {
         self.width
     }
 
     /// Target height, if any.
-    pub fn target_height(&self) -> Option<u32> {
+    pub fn height(&self) -> Option<u32> {
         self.height
     }
 
-    /// The fit mode.
-    pub fn fit_mode(&self) -> Fit {
+    /// How the image fits a box.
+    pub fn fit(&self) -> Fit {
         self.fit
     }
 
     /// Whether upscaling is allowed.
-    pub fn enlarges(&self) -> bool {
+    pub fn enlarge(&self) -> bool {
         self.enlarge
     }
 
     /// The resampling filter.
-    pub fn filter_kind(&self) -> Filter {
+    pub fn filter(&self) -> Filter {
         self.filter
     }
 
     /// The requested output format.
-    pub fn output_format(&self) -> OutputFormat {
+    pub fn format(&self) -> OutputFormat {
         self.format
     }
 
     /// The flattening background.
-    pub fn background_rgb(&self) -> [u8; 3] {
+    pub fn background(&self) -> [u8; 3] {
         self.background
+    }
+
+    /// The byte budget, if any.
+    pub fn max_bytes(&self) -> Option<u64> {
+        self.max_bytes
     }
 
     /// Checks every field; the error names the field and the value.
@@ -294,7 +322,7 @@ mod tests {
 
     #[test]
     fn byte_budgets_parse_and_need_a_quality() {
-        let spec = |s: &str| s.parse::<Spec>().map(|spec| spec.byte_budget());
+        let spec = |s: &str| s.parse::<Spec>().map(|spec| spec.max_bytes());
         assert_eq!(spec("400w,jpeg:82,max=40k").ok(), Some(Some(40_000)));
         assert_eq!(spec("400w,webp,max=1.5m").ok(), Some(Some(1_500_000)));
         assert_eq!(spec("400w,max=12345").ok(), Some(Some(12_345)));
@@ -312,21 +340,25 @@ mod tests {
 
     #[test]
     fn parses_the_documented_forms() {
-        assert_eq!("400".parse::<Spec>().ok(), Some(Spec::width(400)));
-        assert_eq!("400w".parse::<Spec>().ok(), Some(Spec::width(400)));
-        assert_eq!("300h".parse::<Spec>().ok(), Some(Spec::height(300)));
+        assert_eq!("400".parse::<Spec>().ok(), Some(Spec::new().with_width(400)));
+        assert_eq!("400w".parse::<Spec>().ok(), Some(Spec::new().with_width(400)));
+        assert_eq!("300h".parse::<Spec>().ok(), Some(Spec::new().with_height(300)));
         let s: Spec = "1600w, inside, jpeg:85, catmullrom, enlarge, bg=000000"
             .parse()
             .unwrap();
         assert_eq!(
             s,
-            Spec::width(1600)
-                .format(OutputFormat::Jpeg { quality: 85 })
-                .filter(Filter::CatmullRom)
-                .enlarge(true)
-                .background([0, 0, 0])
+            Spec::new()
+                .with_width(1600)
+                .with_format(OutputFormat::Jpeg { quality: 85 })
+                .with_filter(Filter::CatmullRom)
+                .with_enlarge(true)
+                .with_background([0, 0, 0])
         );
-        assert_eq!("10x10,contain".parse::<Spec>().ok(), Some(Spec::size(10, 10)));
+        assert_eq!(
+            "10x10,contain".parse::<Spec>().ok(),
+            Some(Spec::new().with_size(10, 10))
+        );
     }
 
     #[test]
@@ -350,7 +382,7 @@ mod tests {
         assert!(err("10,sideways").contains("\"sideways\""));
         assert!(err("10,bg=12").contains("background"));
         assert_eq!(
-            Spec::new(None, None).validate().unwrap_err().kind(),
+            Spec::new().with_bounds(None, None).validate().unwrap_err().kind(),
             ErrorKind::InvalidSpec
         );
     }
@@ -361,7 +393,7 @@ mod tests {
         if cfg!(feature = "avif") {
             assert_eq!(
                 result.ok(),
-                Some(Spec::size(2000, 2000).format(OutputFormat::Avif {
+                Some(Spec::new().with_size(2000, 2000).with_format(OutputFormat::Avif {
                     quality: DEFAULT_AVIF_QUALITY,
                     speed: DEFAULT_AVIF_SPEED
                 }))
@@ -369,7 +401,7 @@ mod tests {
             assert!(err("2001x2000,avif").contains("over the cap of 4000000"));
             assert!(err("2001w,avif:50").contains("over the cap"));
             assert!("4000w,jpeg".parse::<Spec>().is_ok(), "the cap is AVIF's alone");
-            let fast = Spec::width(10).format(OutputFormat::Avif {
+            let fast = Spec::new().with_width(10).with_format(OutputFormat::Avif {
                 quality: 50,
                 speed: 11,
             });
@@ -397,10 +429,10 @@ mod tests {
         #[test]
         fn display_round_trips(w in 1u32..16384, h in 1u32..16384, which in 0u8..3, q in 1u8..=100,
                                fit in 0u8..3, enlarge: bool, bg: [u8; 3], max in proptest::option::of(1u64..1 << 40)) {
-            let base = match which { 0 => Spec::width(w), 1 => Spec::height(h), _ => Spec::size(w, h) };
+            let base = match which { 0 => Spec::new().with_width(w), 1 => Spec::new().with_height(h), _ => Spec::new().with_size(w, h) };
             let fit = [Fit::Inside, Fit::Cover, Fit::Fill][fit as usize];
-            let spec = base.fit(fit).enlarge(enlarge).background(bg).format(OutputFormat::Jpeg { quality: q })
-                .max_bytes(max);
+            let spec = base.with_fit(fit).with_enlarge(enlarge).with_background(bg).with_format(OutputFormat::Jpeg { quality: q })
+                .with_max_bytes(max);
             prop_assert_eq!(spec.to_string().parse::<Spec>().ok(), Some(spec));
         }
 

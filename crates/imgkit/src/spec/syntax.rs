@@ -29,18 +29,18 @@ impl FromStr for Spec {
         for token in tokens {
             let lower = token.to_ascii_lowercase();
             spec = if let Some(rgb) = lower.strip_prefix("bg=") {
-                spec.background(rgb.parse::<Rgb>()?.0)
+                spec.with_background(rgb.parse::<Rgb>()?.0)
             } else if let Some(max) = lower.strip_prefix("max=") {
-                spec.max_bytes(Some(parse_bytes(max)?))
+                spec.with_max_bytes(Some(parse_bytes(max)?))
             } else if lower == "enlarge" {
-                spec.enlarge(true)
+                spec.with_enlarge(true)
             } else if let Ok(fit) = lower.parse::<Fit>() {
-                spec.fit(fit)
+                spec.with_fit(fit)
             } else if let Ok(filter) = lower.parse::<Filter>() {
-                spec.filter(filter)
+                spec.with_filter(filter)
             } else {
                 match lower.parse::<OutputFormat>() {
-                    Ok(format) => spec.format(format),
+                    Ok(format) => spec.with_format(format),
                     Err(
                         e @ Error::InvalidSpec {
                             field: "quality" | "speed",
@@ -92,11 +92,11 @@ fn parse_dimensions(token: &str) -> Result<Spec> {
     let num = |s: &str| s.parse::<u32>().map_err(|_| bad());
     let t = token.to_ascii_lowercase();
     if let Some((w, h)) = t.split_once('x') {
-        Ok(Spec::size(num(w)?, num(h)?))
+        Ok(Spec::new().with_size(num(w)?, num(h)?))
     } else if let Some(h) = t.strip_suffix('h') {
-        Ok(Spec::height(num(h)?))
+        Ok(Spec::new().with_height(num(h)?))
     } else {
-        Ok(Spec::width(num(t.strip_suffix('w').unwrap_or(&t))?))
+        Ok(Spec::new().with_width(num(t.strip_suffix('w').unwrap_or(&t))?))
     }
 }
 
