@@ -122,11 +122,8 @@ impl OutputKeys {
             key.push_str(HASHED_FOLDER);
             key.push('/');
         }
-        key.push_str(folder);
-        key.push('/');
-        key.push_str(&self.stem);
-        key.push('.');
-        key.push_str(ext);
+        // Folder, stem and extension are UTF-8, so the name is too.
+        key.push_str(&imgkit::output_name(Some(folder), self.stem.as_str(), ext).to_string_lossy());
         key
     }
 }

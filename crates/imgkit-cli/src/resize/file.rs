@@ -174,20 +174,10 @@ fn up_to_date(destinations: &[PathBuf], input_modified: Option<SystemTime>) -> b
     })
 }
 
-/// `OUTPUT_DIR[/rendition]/relative/path.<ext>`: the input's whole relative path, its extension kept,
-/// and the extension of the format written appended (`photos/a.jpg` → `photos/a.jpg.webp`), the key
-/// scheme of the Lambda adapter. Inputs that differ in name never share an output, whatever their
-/// extensions.
+/// `OUTPUT_DIR[/rendition]/relative/path.<ext>`: the naming scheme of [`imgkit::output_name`] (the
+/// Lambda adapter's too) under the output directory.
 pub fn destination(output: &Path, rendition: Option<&str>, relative: &Path, extension: &str) -> PathBuf {
-    let mut dest = output.to_path_buf();
-    if let Some(name) = rendition {
-        dest.push(name);
-    }
-    dest.push(relative);
-    let mut dest = dest.into_os_string();
-    dest.push(".");
-    dest.push(extension);
-    PathBuf::from(dest)
+    output.join(imgkit::output_name(rendition, relative, extension))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ pub use filter::Filter;
 pub use fit::Fit;
 pub use geometry::{plan, Plan};
 pub use output_format::OutputFormat;
-pub use rendition::Rendition;
+pub use rendition::{output_name, Rendition};
 pub use rgb::Rgb;
 
 use crate::error::{Error, Result};

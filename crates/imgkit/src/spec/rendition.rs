@@ -1,9 +1,36 @@
-//! A named spec: the unit of configuration in the CLI and the Lambda.
+//! A named spec: the unit of configuration in the CLI and the Lambda, and where its outputs are named.
 
+use std::ffi::{OsStr, OsString};
 use std::str::FromStr;
 
 use super::Spec;
 use crate::error::{Error, Result};
+
+/// The output naming scheme of both adapters, relative to their output root (a directory, or a bucket
+/// and prefix): `<rendition>/<source name>.<extension>`, or `<source name>.<extension>` without a
+/// rendition name. The source's whole name is kept, its own extension too, and the output's extension
+/// appended, so that `a.jpg`, `a.png` and `a` never share an output; the same source always has the
+/// same outputs. `source` may hold `/`-separated folders, which are kept.
+///
+/// ```
+/// assert_eq!(imgkit::output_name(Some("thumb"), "photos/a.jpg", "webp"), "thumb/photos/a.jpg.webp");
+/// assert_eq!(imgkit::output_name(None, "a", "png"), "a.png");
+/// ```
+pub fn output_name<S: AsRef<OsStr> + ?Sized>(
+    rendition: Option<&str>,
+    source: &S,
+    extension: &str,
+) -> OsString {
+    let mut name = OsString::new();
+    if let Some(rendition) = rendition {
+        name.push(rendition);
+        name.push("/");
+    }
+    name.push(source);
+    name.push(".");
+    name.push(extension);
+    name
+}
 
 /// A named spec, e.g. `thumb=200x200,cover,webp`: the unit of configuration in the CLI and the Lambda.
 ///
