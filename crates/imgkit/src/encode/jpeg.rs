@@ -10,7 +10,7 @@
 use image::DynamicImage;
 use mozjpeg_rs::{Encoder, Preset, Subsampling, TrellisConfig};
 
-use super::{dim16, flatten};
+use super::pixels::{dim16, flatten};
 use crate::error::{Error, Result};
 use crate::Format;
 

@@ -2,7 +2,7 @@
 //! input bytes ever reach an output.
 
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-use image::{DynamicImage, ImageEncoder, RgbImage};
+use image::{DynamicImage, ImageEncoder};
 
 use crate::error::{Error, Result};
 use crate::{Format, OutputFormat, MIN_BUDGET_QUALITY};
@@ -10,6 +10,7 @@ use crate::{Format, OutputFormat, MIN_BUDGET_QUALITY};
 #[cfg(feature = "avif")]
 mod avif;
 mod jpeg;
+mod pixels;
 
 use jpeg::jpeg;
 
@@ -83,31 +84,6 @@ pub(crate) fn within_budget(
     Ok(best)
 }
 
-fn dim16(side: u32, format: Format) -> Result<u16> {
-    u16::try_from(side).map_err(|_| Error::Encode {
-        format,
-        reason: format!("side {side} exceeds 65535"),
-    })
-}
-
-/// Composites alpha onto `background`; opaque layouts pass through unchanged.
-fn flatten(image: DynamicImage, background: [u8; 3]) -> DynamicImage {
-    if !image.color().has_alpha() {
-        return image;
-    }
-    let rgba = image.into_rgba8();
-    let (w, h) = rgba.dimensions();
-    let mut rgb = RgbImage::new(w, h);
-    for (dst, src) in rgb.pixels_mut().zip(rgba.pixels()) {
-        let a = u16::from(src[3]);
-        for c in 0..3 {
-            let v = u16::from(src[c]) * a + u16::from(background[c]) * (255 - a);
-            dst[c] = ((v + 127) / 255) as u8;
-        }
-    }
-    DynamicImage::ImageRgb8(rgb)
-}
-
 fn png(image: &DynamicImage) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     // Fast (fdeflate) is far faster than Default on photos and still beats libvips' output size.
@@ -154,28 +130,6 @@ fn webp(image: DynamicImage, quality: u8) -> Result<Vec<u8>> {
 mod tests {
     use super::*;
     use image::{Rgba, RgbaImage};
-
-    #[test]
-    fn flatten_blends_onto_background() {
-        let img = RgbaImage::from_fn(2, 1, |x, _| {
-            if x == 0 {
-                Rgba([0, 0, 0, 0])
-            } else {
-                Rgba([0, 0, 0, 128])
-            }
-        });
-        let flat = flatten(DynamicImage::ImageRgba8(img), [255, 0, 0]).to_rgb8();
-        assert_eq!(
-            flat.get_pixel(0, 0).0,
-            [255, 0, 0],
-            "fully transparent shows the background"
-        );
-        assert_eq!(
-            flat.get_pixel(1, 0).0,
-            [127, 0, 0],
-            "half transparent black over red"
-        );
-    }
 
     #[test]
     fn every_format_decodes_back_to_its_size() {

@@ -4,12 +4,18 @@
 use fast_image_resize as fr;
 use image::DynamicImage;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::scale::Region;
 use crate::Filter;
 
+#[cfg(feature = "fuzzing")]
+mod fuzz;
+mod kernel;
 mod rows;
 
+#[cfg(feature = "fuzzing")]
+pub use fuzz::fuzz_resize;
+use kernel::{internal, options, reach};
 pub(crate) use rows::RowResize;
 
 /// Owns fast_image_resize's scratch buffers, and those of [`RowResize`], so a
@@ -111,169 +117,10 @@ pub(crate) fn both_axes(width: u32, height: u32, region: Region) -> bool {
     horizontal && vertical
 }
 
-/// The source columns `x0..x1` (of `source_width`) that the horizontal filter reads to resize `width`
-/// columns from `left` to `out_width`: its radius grows with the downscale factor.
-fn reach(left: f64, width: f64, source_width: u32, out_width: u32, filter: Filter) -> (u32, u32) {
-    let scale = (width / f64::from(out_width)).max(1.0);
-    let reach = (support(filter) * scale).ceil() + 1.0;
-    let x0 = (left - reach).floor().max(0.0);
-    let x1 = (left + width + reach).ceil().min(f64::from(source_width));
-    // Whole numbers within the image width, so the casts are exact.
-    (x0 as u32, x1 as u32)
-}
-
-/// `filter` over the source box `(left, top, width, height)`; `alpha`: premultiply around the call.
-fn options(
-    filter: Filter,
-    alpha: bool,
-    (left, top, width, height): (f64, f64, f64, f64),
-) -> fr::ResizeOptions {
-    fr::ResizeOptions::new()
-        .resize_alg(algorithm(filter))
-        .use_alpha(alpha)
-        .crop(left, top, width, height)
-}
-
-fn internal(e: impl std::fmt::Display) -> Error {
-    Error::Internal {
-        stage: "resize",
-        reason: e.to_string(),
-    }
-}
-
-/// Half-width of each convolution filter at scale 1, in source pixels.
-fn support(filter: Filter) -> f64 {
-    match filter {
-        Filter::Lanczos3 => 3.0,
-        Filter::CatmullRom | Filter::Mitchell => 2.0,
-        Filter::Bilinear => 1.0,
-        Filter::Box | Filter::Nearest => 0.5,
-    }
-}
-
-/// sinc(x) · sinc(x / 3) on (-3, 3): with s = sin(πx / 3), sin(πx) = 3s − 4s³, so the product is
-/// 3s²(3 − 4s²) / (πx)².
-fn lanczos3(x: f64) -> f64 {
-    if x == 0.0 {
-        return 1.0;
-    }
-    if !(-3.0..3.0).contains(&x) {
-        return 0.0;
-    }
-    let s = (x * std::f64::consts::FRAC_PI_3).sin();
-    let px = x * std::f64::consts::PI;
-    3.0 * s * s * (3.0 - 4.0 * s * s) / (px * px)
-}
-
-fn algorithm(filter: Filter) -> fr::ResizeAlg {
-    use fr::FilterType as F;
-    match filter {
-        // fast_image_resize's Lanczos3 with one sine where it takes two: the weights are computed anew
-        // for each call (every band of a resize from rows), and its sines were 2.4% of a 12 MP → 1600 +
-        // 800 + 200 job. (`new` fails only on a support that is not positive.)
-        Filter::Lanczos3 => fr::ResizeAlg::Convolution(
-            fr::Filter::new("Lanczos3", lanczos3, 3.0).map_or(F::Lanczos3, F::Custom),
-        ),
-        Filter::CatmullRom => fr::ResizeAlg::Convolution(F::CatmullRom),
-        Filter::Mitchell => fr::ResizeAlg::Convolution(F::Mitchell),
-        Filter::Bilinear => fr::ResizeAlg::Convolution(F::Bilinear),
-        Filter::Box => fr::ResizeAlg::Convolution(F::Box),
-        Filter::Nearest => fr::ResizeAlg::Nearest,
-    }
-}
-
-/// The resize and orient stages alone, from a synthetic image, for the `resize` fuzz target. Returns the
-/// displayed output size, which the target compares with [`plan`](crate::plan).
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-#[allow(clippy::too_many_arguments)]
-pub fn fuzz_resize(
-    width: u32,
-    height: u32,
-    channels: u8,
-    fill: &[u8],
-    target: (Option<u32>, Option<u32>),
-    fit: crate::Fit,
-    enlarge: bool,
-    filter: Filter,
-    orientation: crate::Orientation,
-) -> Result<(u32, u32)> {
-    use image::{GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
-    let len = width as usize * height as usize * usize::from(channels.clamp(1, 4));
-    let pixels: Vec<u8> = fill
-        .iter()
-        .copied()
-        .chain(std::iter::repeat(0x80))
-        .take(len)
-        .collect();
-    let bad = || Error::Internal {
-        stage: "fuzz_resize",
-        reason: "buffer size".into(),
-    };
-    let src = match channels.clamp(1, 4) {
-        1 => DynamicImage::ImageLuma8(GrayImage::from_raw(width, height, pixels).ok_or_else(bad)?),
-        2 => DynamicImage::ImageLumaA8(GrayAlphaImage::from_raw(width, height, pixels).ok_or_else(bad)?),
-        3 => DynamicImage::ImageRgb8(RgbImage::from_raw(width, height, pixels).ok_or_else(bad)?),
-        _ => DynamicImage::ImageRgba8(RgbaImage::from_raw(width, height, pixels).ok_or_else(bad)?),
-    };
-    let swaps = orientation.swaps_dimensions();
-    let (dw, dh) = if swaps { (height, width) } else { (width, height) };
-    let stored = crate::scale::stored_plan(crate::plan(dw, dh, target.0, target.1, fit, enlarge), swaps);
-    let region = Region::centred((width, height), stored.crop);
-    let mut out = Resizer::default().resize(&src, stored.width, stored.height, region, filter)?;
-    // The same resize from rows, where the pipeline would make it so (gray or RGB, a convolution on
-    // both axes), must give the same size.
-    if matches!(channels, 1 | 3)
-        && filter != Filter::Nearest
-        && both_axes(stored.width, stored.height, region)
-    {
-        use imgkit_jpeg::Rows;
-        let mut resizer = Resizer::default();
-        let mut rows = RowResize::new(&mut resizer, stored.width, stored.height, region, filter);
-        let channels = usize::from(channels);
-        rows.start(width as usize, height as usize, channels);
-        for (y, row) in src.as_bytes().chunks_exact(width as usize * channels).enumerate() {
-            rows.row(y).copy_from_slice(row);
-        }
-        let from_rows = rows.finish()?;
-        if (from_rows.width(), from_rows.height()) != (out.width(), out.height()) {
-            return Err(Error::Internal {
-                stage: "fuzz_resize",
-                reason: "the resize from rows has another size".into(),
-            });
-        }
-    }
-    crate::orient::apply(&mut out, orientation);
-    Ok((out.width(), out.height()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use image::{Rgba, RgbaImage};
-
-    /// The one-sine Lanczos3 against the definition, sinc(x) · sinc(x / 3), inside and outside its support.
-    #[test]
-    fn lanczos3_is_the_product_of_two_sincs() {
-        let sinc = |x: f64| {
-            let px = x * std::f64::consts::PI;
-            if px == 0.0 {
-                1.0
-            } else {
-                px.sin() / px
-            }
-        };
-        for i in -4000..=4000 {
-            let x = f64::from(i) / 1000.0 + 1e-7;
-            let want = if x.abs() < 3.0 {
-                sinc(x) * sinc(x / 3.0)
-            } else {
-                0.0
-            };
-            assert!((lanczos3(x) - want).abs() < 1e-12, "x = {x}");
-        }
-        assert_eq!(lanczos3(0.0), 1.0);
-    }
 
     fn noise(width: u32, height: u32, color: image::ColorType) -> DynamicImage {
         let mut img = DynamicImage::new(width, height, color);

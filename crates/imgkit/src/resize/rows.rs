@@ -18,7 +18,8 @@
 use fast_image_resize as fr;
 use image::DynamicImage;
 
-use super::{internal, options, reach, support, Resizer};
+use super::kernel::{internal, options, reach, support};
+use super::Resizer;
 use crate::error::{Error, Result};
 use crate::scale::Region;
 use crate::Filter;

@@ -2,9 +2,25 @@
 
 use std::str::FromStr;
 
-use super::{DEFAULT_AVIF_QUALITY, DEFAULT_AVIF_SPEED, DEFAULT_QUALITY, DEFAULT_WEBP_QUALITY};
 use crate::error::{Error, Result};
 use crate::Format;
+
+/// JPEG quality used for [`OutputFormat::Same`] and when a rendition string gives none: the lowest whose
+/// SSIMULACRA2 score reaches that of sharp's default JPEG (q80, libjpeg-turbo) on every shared photo's
+/// 400 px thumbnail (`benches/compare/bytes.py`; the bytes it takes: README, "JPEG bytes").
+pub const DEFAULT_QUALITY: u8 = 83;
+/// WebP quality used for [`OutputFormat::Same`] and when a rendition string gives none: sharp's default
+/// (the same libwebp, so the same score at the same bytes).
+pub const DEFAULT_WEBP_QUALITY: u8 = 80;
+/// AVIF quality when a rendition string gives none (AVIF's scale is its own: see
+/// [`OutputFormat::Avif`]): the lowest whose score reaches that of sharp's default AVIF (q50) on every
+/// shared photo. sharp's libaom at its default effort keeps 4:4:4 chroma and takes many times rav1e's
+/// time at speed 10, so this needs more bytes than it (`benches/compare/bytes.py`; README, "JPEG bytes").
+pub const DEFAULT_AVIF_QUALITY: u8 = 64;
+/// rav1e's speed preset for AVIF unless set (0 slowest … 10 fastest): the fastest, the only one that
+/// keeps a 400×300 thumbnail under 100 ms on one core; slower presets save some bytes for two to three
+/// times the time (measured per speed in the README, "AVIF output").
+pub const DEFAULT_AVIF_SPEED: u8 = 10;
 
 /// The encoded format of an output.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
