@@ -63,4 +63,4 @@ echo "== the root: every file in it"
 
 echo "== the end-to-end test against the packaged bootstrap ($ARCH)"
 IMGKIT_E2E_ROOT=$ROOT IMGKIT_E2E_EMULATOR=$EMULATOR \
-    cargo test --locked -p imgkit-lambda --test e2e -- --nocapture
+    cargo test --locked -p imgkit-lambda --test e2e --test e2e_scanning -- --nocapture

@@ -102,7 +102,8 @@ fn spec_strategy() -> impl Strategy<Value = Spec> {
 }
 
 /// Worst error, in 8-bit levels, that quantising the DC coefficient alone can put on one RGB channel of
-/// a flat JPEG block at `quality` (IJG scaling of the Annex K tables: luma DC 16, chroma DC 17;
+/// a flat JPEG block at `quality` (IJG scaling, clamped to 8-bit tables, of DC steps no smaller than
+/// the encoder's: Annex K's luma 16 and chroma 17 bound mozjpeg's Robidoux tables, 16 and 16;
 /// B = Y + 1.772 Cb is the channel hit hardest).
 fn jpeg_dc_error_bound(quality: u8) -> u8 {
     let q = u32::from(quality.clamp(1, 100));

@@ -11,6 +11,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// The end-to-end tests' upload bucket.
+pub const UPLOAD: &str = "imgkit-e2e-uploads";
+/// The end-to-end tests' output bucket.
+pub const OUTPUT: &str = "imgkit-e2e-processed";
+
 /// The crate directory.
 pub fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -389,4 +394,39 @@ fn duplicate_keys_are_refused() {
     let e = parse_unique_keys(r#"{"message": "x", "n": 1, "message": "y"}"#).unwrap_err();
     assert!(e.contains("\"message\""), "{e}");
     assert!(parse_unique_keys(r#"{"a": {"b": 1, "b": 2}}"#).is_err());
+}
+
+/// SHA-256 of `text`, hex (computed here, not by the code under test).
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// An output key by the documented scheme: `<folder>/<source key>.<ext>`, or in the hashed form
+/// `long-keys/<folder>/<sha256 of the source key>.<ext>`.
+pub fn expected_key(folder: &str, key: &str, ext: &str, hashed: bool) -> String {
+    if hashed {
+        format!("long-keys/{folder}/{}.{ext}", sha256_hex(key))
+    } else {
+        format!("{folder}/{key}.{ext}")
+    }
+}
+
+/// A key percent-encoded as S3 notifications and Batch Operations carry it (`+` for space when asked).
+pub fn percent_encode(key: &str, space_as_plus: bool) -> String {
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'/')
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    let encoded = percent_encoding::utf8_percent_encode(key, SET).to_string();
+    if space_as_plus {
+        encoded.replace("%20", "+")
+    } else {
+        encoded
+    }
 }
