@@ -54,10 +54,10 @@ fuzz_target!(|input: Input| {
     match processor.process(input.data, &spec) {
         Ok(out) => {
             assert!(out.width >= 1 && out.height >= 1);
-            if let Some(w) = spec.target_width() {
+            if let Some(w) = spec.width() {
                 assert!(out.width <= w.max(1), "{} wider than {w}", out.width);
             }
-            if let Some(h) = spec.target_height() {
+            if let Some(h) = spec.height() {
                 assert!(out.height <= h.max(1), "{} taller than {h}", out.height);
             }
             let back = image::load_from_memory(&out.bytes).expect("our own output must decode");
