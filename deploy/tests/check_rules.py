@@ -349,6 +349,15 @@ def alarms_on(t, namespace, metric):
     return out
 
 
+def alarms_notifying(t, namespace, metric, dim, pred):
+    """Alarms on namespace/metric whose dimension `dim` satisfies `pred` and whose AlarmActions notify an
+    SNS topic of this template."""
+    topics = set(of_type(t, "AWS::SNS::Topic"))
+    return [a for a in alarms_on(t, namespace, metric)
+            if dimension_is(a[2], dim, pred)
+            and any(ref_name(x) in topics for x in as_list(a[1].get("AlarmActions")))]
+
+
 def dimension_is(dims, name, pred) -> bool:
     return any(get(d, "Name") == name and pred(get(d, "Value")) for d in as_list(dims))
 
@@ -640,9 +649,6 @@ def f07(t):
     if not subs:
         v.append("no optional (conditional, parameter-driven) e-mail subscription to the alarm topic")
 
-    def to_topic(p):
-        return any(ref_name(a) in topics for a in as_list(p.get("AlarmActions")))
-
     _, esm = the_mapping(t, fn_id)
     qid, q = queue_of_mapping(t, esm)
     dlq_id, _ = dlq_of(t, q)
@@ -657,7 +663,7 @@ def f07(t):
          lambda x: qid is not None and getatt(x) == (qid, "QueueName")),
     ]
     for label, ns, metric, dim, pred in wanted:
-        hits = [a for a in alarms_on(t, ns, metric) if dimension_is(a[2], dim, pred) and to_topic(a[1])]
+        hits = alarms_notifying(t, ns, metric, dim, pred)
         if not hits:
             v.append(f"no alarm on {label} ({ns} {metric}) notifying the SNS topic")
         elif label == "duration" and not any("${Timeout}" in json.dumps(a[1]) or is_ref(a[1].get("Threshold"), "Timeout")
@@ -928,12 +934,8 @@ def f14(t):
     if not reads:
         v.append(f"the function's role has no statement under ScanUploads allowing s3:GetObjectTagging and "
                  f"s3:GetObjectVersionTagging on {UPLOAD_OBJECTS}: a backfill cannot check the scan tag")
-    topics = set(of_type(t, "AWS::SNS::Topic"))
     for metric in ("MalwareFound", "NotScanned"):
-        hits = [a for a in alarms_on(t, "imgkit", metric)
-                if dimension_is(a[2], "FunctionName", lambda x: is_ref(x, fn_id))
-                and any(ref_name(x) in topics for x in as_list(a[1].get("AlarmActions")))]
-        if not hits:
+        if not alarms_notifying(t, "imgkit", metric, "FunctionName", lambda x: is_ref(x, fn_id)):
             v.append(f"no alarm on imgkit {metric} (FunctionName) notifying the SNS topic")
     return v
 
