@@ -41,14 +41,18 @@ fn probe_file(path: &std::path::Path, limits: &Limits) -> Probed {
         Ok(meta) => meta.len(),
         Err(e) => return verdict(None, None, Some(format!("cannot read: {e}"))),
     };
-    if let Err(e) = limits.check_input_len(usize::try_from(len).unwrap_or(usize::MAX)) {
-        return verdict(None, Some(&e), None);
-    }
+    let admitted = match limits.admit(len) {
+        Ok(admitted) => admitted,
+        Err(e) => return verdict(None, Some(&e), None),
+    };
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) => return verdict(None, None, Some(format!("cannot read: {e}"))),
     };
-    let probed = probe(&bytes, limits).map(imgkit::Probed::into_info);
+    let probed = admitted
+        .sniff(&bytes)
+        .and_then(|sniffed| sniffed.probe(&bytes))
+        .map(imgkit::Probed::into_info);
     match probed {
         Ok(info) => verdict(Some(info), None, None),
         // Over a size limit: read the header again with the size limits lifted, to show what the file

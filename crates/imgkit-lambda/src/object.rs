@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use imgkit::{Class, Limit, Output, Processor};
+use imgkit::{Admitted, Class, Output, Processor, Sniffed};
 use serde_json::json;
 use tokio::sync::Semaphore;
 
@@ -196,12 +196,14 @@ impl<S: ObjectStore> Worker<S> {
         if (backfill || source.obj.verdict.is_some()) && self.up_to_date(source, &head).await {
             return Err(Stop::With(Outcome::UpToDate));
         }
-        let max = self.settings.limits.max_input_bytes;
-        if head.size > max {
-            return Err(Stop::Reject(too_big(max, head.size)));
-        }
-        let bytes = self.download(source, stats).await?;
-        let outputs = self.render(bytes, stats).await?;
+        // The length's one check, from the HEAD, before a byte is downloaded.
+        let admitted = self
+            .settings
+            .limits
+            .admit(head.size)
+            .map_err(|e| Stop::Reject(e.into()))?;
+        let (bytes, sniffed) = self.download(source, admitted, stats).await?;
+        let outputs = self.render(bytes, sniffed, stats).await?;
         self.upload(source, outputs, stats).await
     }
 
@@ -285,9 +287,15 @@ impl<S: ObjectStore> Worker<S> {
         true
     }
 
-    /// GET (`If-Match` the HEAD's ETag), never keeping more than `max_input_bytes`; the first bytes are
-    /// sniffed, and a file that is not an allowed image is refused without being read further.
-    async fn download(&self, source: &SourceObject<'_>, stats: &mut Stats) -> Result<Vec<u8>, Stop> {
+    /// GET (`If-Match` the HEAD's ETag), never keeping more than the HEAD's size; the first bytes are
+    /// sniffed (the format's one check), and a file that is not an allowed image is refused without being
+    /// read further.
+    async fn download(
+        &self,
+        source: &SourceObject<'_>,
+        admitted: Admitted,
+        stats: &mut Stats,
+    ) -> Result<(Vec<u8>, Sniffed), Stop> {
         let t = Instant::now();
         let request = GetRequest {
             object: ObjectId {
@@ -298,32 +306,35 @@ impl<S: ObjectStore> Worker<S> {
             if_match: source.etag.clone(),
         };
         let limits = DownloadLimits {
-            cap: self.settings.limits.max_input_bytes,
+            cap: admitted.len(),
             chunk_timeout: self.timeouts.read,
         };
-        let sniff = |first: &[u8]| imgkit::sniff(first, &self.settings.limits).map(drop);
+        let sniff = |first: &[u8]| admitted.sniff(first);
         let download = store::download(&self.store, &request, limits, imgkit::SNIFF_LEN, sniff);
-        let bytes = match tokio::time::timeout(self.timeouts.operation, download).await {
+        let (bytes, sniffed) = match tokio::time::timeout(self.timeouts.operation, download).await {
             Err(_) => {
                 return Err(Stop::With(Outcome::Failed(format!(
                     "download did not finish in {:?}",
                     self.timeouts.operation
                 ))))
             }
-            Ok(Ok(bytes)) => bytes,
+            Ok(Ok(downloaded)) => downloaded,
             Ok(Err(DownloadError::Refused(e))) => return Err(Stop::Reject(e.into())),
+            // The ETag matched, so the body is the HEAD's object: a longer one is the store's fault.
             Ok(Err(DownloadError::Store(StoreError::TooLarge { cap, seen }))) => {
-                return Err(Stop::Reject(too_big(cap, seen)))
+                return Err(Stop::With(Outcome::Failed(format!(
+                    "the body ran past the {cap} bytes its HEAD reported ({seen} received)"
+                ))))
             }
             Ok(Err(DownloadError::Store(e))) => return Err(e.into()),
         };
         stats.download = t.elapsed();
         stats.input_bytes = bytes.len() as u64;
-        Ok(bytes)
+        Ok((bytes, sniffed))
     }
 
     /// Every rendition from one decode, on a blocking thread, at most `concurrency` at once.
-    async fn render(&self, bytes: Vec<u8>, stats: &mut Stats) -> Result<Vec<Output>, Stop> {
+    async fn render(&self, bytes: Vec<u8>, sniffed: Sniffed, stats: &mut Stats) -> Result<Vec<Output>, Stop> {
         let Ok(_permit) = self.cpu.acquire().await else {
             return Err(Stop::With(Outcome::Failed("CPU semaphore closed".into())));
         };
@@ -335,8 +346,10 @@ impl<S: ObjectStore> Worker<S> {
                 if slot.as_ref().is_none_or(|p| *p.limits() != limits) {
                     *slot = Some(Processor::new(limits));
                 }
-                slot.get_or_insert_with(|| Processor::new(limits))
-                    .process_many(&bytes, &specs)
+                let processor = slot.get_or_insert_with(|| Processor::new(limits));
+                sniffed
+                    .probe(&bytes)
+                    .and_then(|probed| processor.process_probed(probed, &specs))
             })
         })
         .await;
@@ -483,14 +496,6 @@ impl<S: ObjectStore> Worker<S> {
                 "{what} did not finish in {limit:?}"
             )))
         })
-    }
-}
-
-fn too_big(max: u64, actual: u64) -> Rejection {
-    Rejection {
-        reason: imgkit::ErrorKind::Limit(Limit::InputBytes).to_string(),
-        detail: format!("input bytes {actual} exceeds max_input_bytes {max}"),
-        scan: None,
     }
 }
 

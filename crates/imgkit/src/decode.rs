@@ -99,7 +99,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
 pub fn decode_scaled(bytes: &[u8], limits: &Limits, shrink: u32) -> Result<Decoded> {
     let shrink = if matches!(shrink, 2 | 4 | 8) { shrink } else { 1 };
     let buffers = &mut imgkit_jpeg::Buffers::default();
-    decode_checked(Checked::new(bytes, limits)?, shrink, buffers)
+    decode_checked(crate::probe(bytes, limits)?.checked, shrink, buffers)
 }
 
 /// Decodes the checked input; a JPEG with `shrink` of 2, 4 or 8 is decoded at 1/`shrink` of its size by

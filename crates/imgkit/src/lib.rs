@@ -37,6 +37,7 @@ mod info;
 mod limits;
 mod orient;
 mod pipeline;
+mod planning;
 mod probe;
 mod resize;
 mod sandboxed;
@@ -50,10 +51,11 @@ pub use info::ImageInfo;
 pub use limits::Limits;
 pub use orient::Orientation;
 pub use pipeline::{Output, Processor, Timings};
+pub use planning::Planned;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub use probe::heif::fuzz_heif_walk;
-pub use probe::{probe, sniff, Probed, SNIFF_LEN};
+pub use probe::{probe, sniff, Admitted, Probed, Sniffed, SNIFF_LEN};
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub use resize::fuzz_resize;

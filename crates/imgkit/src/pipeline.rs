@@ -1,18 +1,16 @@
-//! The whole path: probe → limits → decode → resize → orient → colour → encode.
+//! The whole path: probe → limits → plan → decode → resize → orient → colour → encode.
 
 use std::time::{Duration, Instant};
 
 use image::DynamicImage;
 
 use crate::decode::{self, decode_checked, Decoded};
-use crate::error::{Error, Limit, Result};
+use crate::error::{Error, Result};
+use crate::planning::{self, Planned};
 use crate::probe::Checked;
 use crate::resize::{self, Resizer, RowResize};
 use crate::scale::{self, ShrinkOnLoad, View};
-use crate::{
-    color, encode, orient, Filter, Format, ImageInfo, Limits, OutputFormat, Plan, Probed, Spec,
-    MAX_AVIF_PIXELS,
-};
+use crate::{color, encode, orient, Filter, Format, ImageInfo, Limits, Plan, Probed, Spec};
 
 /// One encoded rendition.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,7 +130,8 @@ impl Processor {
     pub fn process_many(&mut self, bytes: &[u8], specs: &[Spec]) -> Result<Vec<Output>> {
         specs.iter().try_for_each(Spec::validate)?;
         let probed = crate::probe(bytes, &self.limits)?;
-        self.process_probed(probed, specs)
+        let planned = Planned::new(probed, specs, &self.limits)?;
+        self.process_planned(planned)
     }
 
     /// Produces one rendition per spec from a single decode of an input [`probe`](crate::probe)d
@@ -157,20 +156,48 @@ impl Processor {
     /// # Ok::<(), imgkit::Error>(())
     /// ```
     pub fn process_probed(&mut self, input: Probed<'_>, specs: &[Spec]) -> Result<Vec<Output>> {
+        let planned = self.plan(input, specs)?;
+        self.process_planned(planned)
+    }
+
+    /// Validates `specs` and plans each rendition of a [`probe`](crate::probe)d input: output size and
+    /// source crop, checked against this processor's limits. An input probed under other limits is
+    /// probed again under this processor's. The plan tells an adapter what the work will cost
+    /// ([`Planned::peak_bytes`]) before it commits to it; [`process_planned`](Processor::process_planned)
+    /// then renders exactly this plan.
+    ///
+    /// ```
+    /// use imgkit::{probe, Limits, Processor, Spec};
+    /// # let png = imgkit_testkit::png(640, 480);
+    /// let mut processor = Processor::new(Limits::default());
+    /// let planned = processor.plan(probe(&png, processor.limits())?, &[Spec::new().with_width(64)])?;
+    /// assert!(planned.peak_bytes() < 64 << 20);
+    /// let outs = processor.process_planned(planned)?;
+    /// assert_eq!((outs[0].width, outs[0].height), (64, 48));
+    /// # Ok::<(), imgkit::Error>(())
+    /// ```
+    pub fn plan<'a>(&self, input: Probed<'a>, specs: &[Spec]) -> Result<Planned<'a>> {
         specs.iter().try_for_each(Spec::validate)?;
         let input = if input.limits == self.limits {
             input
         } else {
             crate::probe(input.bytes(), &self.limits)?
         };
+        Planned::new(input, specs, &self.limits)
+    }
+
+    /// Renders a [`plan`](Processor::plan): one rendition per spec from a single decode, in the order of
+    /// the specs, as [`process_probed`](Processor::process_probed) describes.
+    pub fn process_planned(&mut self, planned: Planned<'_>) -> Result<Vec<Output>> {
+        let Planned {
+            probed: input,
+            specs,
+            plans,
+        } = planned;
         let start = Instant::now();
         let probe_time = input.took;
         let checked = input.checked;
         let full = (checked.info.width, checked.info.height);
-        let plans = specs
-            .iter()
-            .map(|spec| self.stored_target(&checked.info, spec))
-            .collect::<Result<Vec<_>>>()?;
         let shrink = scale::decode_shrink(&plans, full, self.shrink);
         let route = scale::route(&plans, full, scale::cascade_margin(self.shrink));
         let (info, icc_profile) = (checked.info.clone(), checked.icc_profile.clone());
@@ -270,7 +297,7 @@ impl Processor {
     /// renditions one at a time. The output's probe and decode timings are zero.
     pub fn render(&mut self, decoded: &Decoded, spec: &Spec) -> Result<Output> {
         spec.validate()?;
-        let plan = self.stored_target(&decoded.info, spec)?;
+        let plan = planning::stored_plan(&decoded.info, spec, &self.limits)?;
         let start = Instant::now();
         let full = (decoded.info.width, decoded.info.height);
         let from = (decoded.width(), decoded.height());
@@ -278,19 +305,6 @@ impl Processor {
         let resized = self.resize(&decoded.image, view, &plan, full, spec.filter())?;
         let meta = (&decoded.info, decoded.icc_profile.as_deref());
         self.finish(resized, meta, spec, Timings::default(), start, from)
-    }
-
-    /// Output size and source crop of `spec` in stored orientation, checked against the limits.
-    fn stored_target(&self, info: &ImageInfo, spec: &Spec) -> Result<Plan> {
-        let (display_w, display_h) = info.display_size();
-        let target = spec.plan_for(display_w, display_h);
-        // Enlargement is the only way an output can outgrow the input; it must stay within the limits.
-        self.check_output(target.width, target.height)?;
-        let pixels = u64::from(target.width) * u64::from(target.height);
-        if matches!(spec.format(), OutputFormat::Avif { .. }) && pixels > MAX_AVIF_PIXELS {
-            return Err(Error::limit(Limit::AvifPixels, MAX_AVIF_PIXELS, pixels));
-        }
-        Ok(scale::stored_plan(target, info.orientation.swaps_dimensions()))
     }
 
     /// Resamples `source`, which shows the whole `full`-sized image as `view` says, to `plan`.
@@ -335,20 +349,6 @@ impl Processor {
             timings,
         })
     }
-
-    fn check_output(&self, width: u32, height: u32) -> Result<()> {
-        let l = &self.limits;
-        for (limit, max, actual) in [
-            (Limit::Width, u64::from(l.max_width), u64::from(width)),
-            (Limit::Height, u64::from(l.max_height), u64::from(height)),
-            (Limit::Pixels, l.max_pixels, u64::from(width) * u64::from(height)),
-        ] {
-            if actual > max {
-                return Err(Error::limit(limit, max, actual));
-            }
-        }
-        Ok(())
-    }
 }
 
 fn internal(reason: &str) -> Error {
@@ -361,7 +361,7 @@ fn internal(reason: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Class, ErrorKind, Fit, OutputFormat};
+    use crate::{Class, ErrorKind, Fit, Limit, OutputFormat};
     use image::{DynamicImage, ImageEncoder, Rgba, RgbaImage};
 
     fn png_of(img: &RgbaImage) -> Vec<u8> {

@@ -1,21 +1,16 @@
 //! The memory budget: a file's work waits for room instead of running the machine out of memory when
 //! many large images arrive together.
 //!
-//! Each file reserves an estimate of its peak memory, computed from its header before anything is
-//! decoded, and gives it back when done. The estimate is an upper bound for the core's pipeline (it assumes
-//! a full-size decode even where shrink-on-load decodes less), so the sum of reservations bounds what the
+//! Each file reserves an estimate of its peak memory, the core's plan's
+//! [`peak_bytes`](imgkit::Planned::peak_bytes) made from its header before anything is decoded, and gives
+//! it back when done. The estimate is an upper bound for the core's pipeline, so the sum of reservations bounds what the
 //! workers hold on top of the process's own baseline. A worker first reserves the input's size to read
 //! it, then grows the reservation to the estimate once the header is known; if that does not fit at
 //! once, it lets go of everything (bytes included) and waits for the whole estimate.
 
 use std::sync::{Condvar, Mutex, PoisonError};
 
-use imgkit::{ImageInfo, Spec};
-
 const MIB: u64 = 1024 * 1024;
-
-/// Scratch the resizer and encoders keep whatever the image size.
-const FIXED_COST: u64 = 4 * MIB;
 
 /// Shared by all workers of a run.
 #[derive(Debug)]
@@ -99,34 +94,6 @@ impl Drop for Reservation<'_> {
         *used -= self.bytes;
         self.budget.freed.notify_all();
     }
-}
-
-/// Upper bound of the memory one file's `process_many` holds at its peak: the input, the decoder's
-/// native buffer plus its 8-bit copy, and per rendition the resizer's intermediate rows, the result and
-/// its encoding.
-pub fn estimate(info: &ImageInfo, input_len: u64, specs: &[Spec]) -> u64 {
-    let channels = u64::from(info.channels.max(1));
-    let eight_bit = info.pixels().saturating_mul(channels);
-    let decoded = if info.bits_per_sample > 8 {
-        info.decoded_bytes.saturating_add(eight_bit)
-    } else {
-        eight_bit
-    };
-    let (display_w, display_h) = info.display_size();
-    let renditions: u64 = specs
-        .iter()
-        .map(|spec| {
-            let p = spec.plan_for(display_w, display_h);
-            let out = u64::from(p.width) * u64::from(p.height) * 4;
-            // Two-pass convolution keeps (output width × source height) between passes.
-            let between = u64::from(p.width.max(p.height)) * u64::from(display_w.max(display_h)) * 4;
-            out.saturating_mul(2).saturating_add(between)
-        })
-        .fold(0, u64::saturating_add);
-    input_len
-        .saturating_add(decoded)
-        .saturating_add(renditions)
-        .saturating_add(FIXED_COST)
 }
 
 /// Half the memory the kernel reports available, or 2 GiB where that cannot be read.
@@ -229,21 +196,5 @@ mod tests {
         let peak = peak.load(Ordering::SeqCst);
         assert!(peak <= 100, "peak {peak}");
         assert!(peak >= 60, "never ran two at once: peak {peak}");
-    }
-
-    #[test]
-    fn the_estimate_grows_with_the_image_and_the_renditions() {
-        let png = imgkit_testkit::png(400, 300);
-        let info = imgkit::probe(&png, &imgkit::Limits::default())
-            .unwrap()
-            .into_info();
-        let one = estimate(&info, png.len() as u64, &[Spec::new().with_width(100)]);
-        let two = estimate(
-            &info,
-            png.len() as u64,
-            &[Spec::new().with_width(100), Spec::new().with_width(200)],
-        );
-        assert!(one >= 400 * 300 * 3 + FIXED_COST);
-        assert!(two > one);
     }
 }

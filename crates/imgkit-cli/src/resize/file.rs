@@ -1,14 +1,14 @@
-//! One input file, start to end: size check, malware scan, memory reservation, read, probe once, output
-//! names from that probe, resume check, decode and render exactly the probed bytes, atomic writes.
+//! One input file, start to end: size check, malware scan, memory reservation, read, probe and plan once,
+//! output names from that probe, resume check, decode and render exactly the probed bytes, atomic writes.
 
 use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::SystemTime;
 
-use imgkit::{probe, Class, Error, Format, OutputFormat, Probed, Processor};
+use imgkit::{Admitted, Class, Error, Format, OutputFormat, Planned, Processor, Spec};
 
-use super::budget::{estimate, Budget};
+use super::budget::Budget;
 use super::job::Job;
 use super::outcome::{FileOutcome, FileReport, OutputEntry};
 use super::scan::Verdict;
@@ -73,10 +73,7 @@ fn run(
 ) -> Result<FileOutcome, FileOutcome> {
     let meta = std::fs::metadata(&input.path).map_err(|e| failed("cannot read", &e))?;
     // Checked before reading, so an oversized file is never loaded into memory.
-    processor
-        .limits()
-        .check_input_len(usize::try_from(meta.len()).unwrap_or(usize::MAX))
-        .map_err(rejected)?;
+    let admitted = processor.limits().admit(meta.len()).map_err(rejected)?;
     // Before a byte of it is read, and before it holds any of the memory budget.
     let scanned = scan(job, input, stop)?;
     let mut reservation = budget.reserve(meta.len()).map_err(over_budget)?;
@@ -91,21 +88,20 @@ fn run(
         }
         Ok(bytes)
     };
+    let specs = job.specs();
     let mut bytes = read()?;
-    let mut probed = probe(&bytes, processor.limits()).map_err(rejected)?;
-    record(report, &bytes, &probed);
-    let destinations = destinations(job, input, &probed);
+    let mut planned = plan(processor, admitted, &bytes, &specs, report)?;
+    let destinations = destinations(job, input, &planned);
     if !job.force && up_to_date(&destinations, meta.modified().ok()) {
         report.outputs = destinations.iter().map(|d| OutputEntry::existing(d)).collect();
         return Ok(FileOutcome::Skipped);
     }
-    let specs = job.specs();
-    let cost = estimate(probed.info(), report.bytes_in, &specs);
+    let cost = planned.peak_bytes();
     let mut destinations = destinations;
     if !reservation.try_grow(cost.saturating_sub(report.bytes_in)) {
         // Wait holding nothing, so that workers never block each other with partial reservations. The
-        // file may change meanwhile: read and probe it again, and name its outputs from what is decoded.
-        drop(probed);
+        // file may change meanwhile: read and plan it again, and name its outputs from what is decoded.
+        drop(planned);
         drop(bytes);
         drop(reservation);
         reservation = budget.reserve(cost).map_err(over_budget)?;
@@ -114,20 +110,14 @@ fn run(
             return Ok(FileOutcome::Processed);
         }
         bytes = read()?;
-        probed = probe(&bytes, processor.limits()).map_err(rejected)?;
-        record(report, &bytes, &probed);
-        destinations = self::destinations(job, input, &probed);
+        planned = plan(processor, admitted, &bytes, &specs, report)?;
+        destinations = self::destinations(job, input, &planned);
     }
     if job.dry_run {
         report.outputs = destinations.iter().map(|d| OutputEntry::existing(d)).collect();
         return Ok(FileOutcome::Processed);
     }
-    let outputs = processor
-        .process_probed(probed, &specs)
-        .map_err(|e| match e.class() {
-            Class::Rejected => rejected(e),
-            _ => FileOutcome::Failed(e.to_string()),
-        })?;
+    let outputs = processor.process_planned(planned).map_err(by_class)?;
     drop(bytes);
     for (((name, _), output), dest) in job.renditions.iter().zip(&outputs).zip(&destinations) {
         atomic_write(dest, &output.bytes).map_err(|e| FileOutcome::Failed(format!("{e:#}")))?;
@@ -139,25 +129,46 @@ fn run(
     Ok(FileOutcome::Processed)
 }
 
-/// What the probe learnt, for the report.
-fn record(report: &mut FileReport, bytes: &[u8], probed: &Probed<'_>) {
+/// Probes the bytes read (their length and format were admitted from the file's metadata and first
+/// bytes; bytes that changed since are checked whole) and plans every rendition, recording what the
+/// probe learnt.
+fn plan<'a>(
+    processor: &Processor,
+    admitted: Admitted,
+    bytes: &'a [u8],
+    specs: &[Spec],
+    report: &mut FileReport,
+) -> Result<Planned<'a>, FileOutcome> {
+    let probed = admitted
+        .sniff(bytes)
+        .and_then(|s| s.probe(bytes))
+        .map_err(rejected)?;
     report.bytes_in = bytes.len() as u64;
     report.source_size = Some(probed.info().display_size());
     report.format = Some(probed.info().format);
+    processor.plan(probed, specs).map_err(by_class)
+}
+
+fn by_class(e: Error) -> FileOutcome {
+    match e.class() {
+        Class::Rejected => rejected(e),
+        _ => FileOutcome::Failed(e.to_string()),
+    }
 }
 
 /// Every output path of `input`, in rendition order, from its probed format.
-fn destinations(job: &Job, input: &Input, probed: &Probed<'_>) -> Vec<PathBuf> {
+fn destinations(job: &Job, input: &Input, planned: &Planned<'_>) -> Vec<PathBuf> {
+    let probed = planned.probed().info().format;
     job.renditions
         .iter()
         .map(|(name, spec)| {
-            let format = resolve(spec.format(), probed.info().format);
+            let format = resolve(spec.format(), probed);
             destination(&job.output, name.as_deref(), &input.relative, format.extension())
         })
         .collect()
 }
 
-/// The format `process_probed` will write, known before decoding so finished outputs can be found.
+/// The format `process_planned` will write, known before decoding so finished outputs can be found.
 fn resolve(requested: OutputFormat, input: Format) -> Format {
     requested.resolve(input).format().unwrap_or(Format::Png)
 }
@@ -185,7 +196,7 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    use imgkit::Spec;
+    use imgkit::probe;
 
     use crate::resize::walk::WalkOptions;
 
@@ -223,12 +234,12 @@ mod tests {
         let job = job(&dir.path().join("out"));
         let specs = [Spec::new().with_width(16)];
         // Room for the file's bytes, not for its whole estimate: the worker reads, probes, then waits.
-        let info = probe(&png, &job.limits).unwrap().into_info();
-        let cost = estimate(&info, png.len() as u64, &specs).max(estimate(
-            &probe(&jpeg, &job.limits).unwrap().into_info(),
-            jpeg.len() as u64,
-            &specs,
-        ));
+        let processor = Processor::new(job.limits);
+        let peak = |bytes: &[u8]| {
+            let planned = processor.plan(probe(bytes, &job.limits).unwrap(), &specs);
+            planned.unwrap().peak_bytes()
+        };
+        let cost = peak(&png).max(peak(&jpeg));
         let budget = Budget::new(cost);
         let held = budget.reserve(cost - png.len() as u64).unwrap();
         let report = std::thread::scope(|scope| {

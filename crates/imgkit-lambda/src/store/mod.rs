@@ -144,48 +144,56 @@ pub enum DownloadError<R> {
 
 /// Reads `request` whole, keeping at most `limits.cap` bytes. Once `inspect_len` bytes have arrived
 /// (or the whole body, if shorter), `inspect` sees them and may stop the download: a file that is not
-/// an image is refused after its first bytes, not after all of them.
-pub async fn download<S: ObjectStore, R>(
+/// an image is refused after its first bytes, not after all of them. Returns the bytes and what
+/// `inspect` made of them.
+pub async fn download<S: ObjectStore, T, R>(
     store: &S,
     request: &GetRequest,
     limits: DownloadLimits,
     inspect_len: usize,
-    inspect: impl FnOnce(&[u8]) -> Result<(), R>,
-) -> Result<Vec<u8>, DownloadError<R>> {
+    inspect: impl FnOnce(&[u8]) -> Result<T, R>,
+) -> Result<(Vec<u8>, T), DownloadError<R>> {
     let mut body = store.get(request).await.map_err(DownloadError::Store)?;
     let mut bytes: Vec<u8> = Vec::new();
-    let mut inspect = Some(inspect);
-    loop {
-        let chunk = tokio::time::timeout(limits.chunk_timeout, body.next_chunk())
-            .await
-            .map_err(|_| {
-                DownloadError::Store(StoreError::Transient(format!(
-                    "no body bytes for {:?} after {} bytes",
-                    limits.chunk_timeout,
-                    bytes.len()
-                )))
-            })?
-            .map_err(DownloadError::Store)?;
-        let done = chunk.is_none();
-        if let Some(chunk) = chunk {
-            let seen = bytes.len() as u64 + chunk.len() as u64;
-            if seen > limits.cap {
-                return Err(DownloadError::Store(StoreError::TooLarge {
-                    cap: limits.cap,
-                    seen,
-                }));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        if done || bytes.len() >= inspect_len {
-            if let Some(inspect) = inspect.take() {
-                inspect(&bytes).map_err(DownloadError::Refused)?;
-            }
-        }
-        if done {
-            return Ok(bytes);
-        }
+    let mut done = false;
+    while !done && bytes.len() < inspect_len {
+        done = next_chunk(&mut body, &mut bytes, limits).await?;
     }
+    let inspected = inspect(&bytes).map_err(DownloadError::Refused)?;
+    while !done {
+        done = next_chunk(&mut body, &mut bytes, limits).await?;
+    }
+    Ok((bytes, inspected))
+}
+
+/// Appends the body's next chunk to `bytes`, within the cap; `true` at the end of the body.
+async fn next_chunk<B: Body, R>(
+    body: &mut B,
+    bytes: &mut Vec<u8>,
+    limits: DownloadLimits,
+) -> Result<bool, DownloadError<R>> {
+    let chunk = tokio::time::timeout(limits.chunk_timeout, body.next_chunk())
+        .await
+        .map_err(|_| {
+            DownloadError::Store(StoreError::Transient(format!(
+                "no body bytes for {:?} after {} bytes",
+                limits.chunk_timeout,
+                bytes.len()
+            )))
+        })?
+        .map_err(DownloadError::Store)?;
+    let Some(chunk) = chunk else {
+        return Ok(true);
+    };
+    let seen = bytes.len() as u64 + chunk.len() as u64;
+    if seen > limits.cap {
+        return Err(DownloadError::Store(StoreError::TooLarge {
+            cap: limits.cap,
+            seen,
+        }));
+    }
+    bytes.extend_from_slice(&chunk);
+    Ok(false)
 }
 
 #[cfg(test)]
@@ -222,12 +230,13 @@ mod tests {
             Ok::<(), ()>(())
         })
         .await
-        .unwrap();
+        .unwrap()
+        .0;
         assert_eq!(got.len(), 50_000);
         assert_eq!(calls, [1000]);
 
         // Refused after the first chunk: the rest is never read.
-        let refused = download(&store, &get("k"), LIMITS, 16, |_: &[u8]| Err("no")).await;
+        let refused = download(&store, &get("k"), LIMITS, 16, |_: &[u8]| Err::<(), _>("no")).await;
         assert!(matches!(refused, Err(DownloadError::Refused("no"))));
         assert_eq!(store.bytes_served("b", "k"), 50_000 + 1000);
 

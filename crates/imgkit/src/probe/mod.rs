@@ -31,14 +31,12 @@ use crate::{Format, ImageInfo, Limits, Orientation};
 /// assert_eq!((info.format, info.width, info.height), (Format::Png, 64, 48));
 /// # Ok::<(), imgkit::Error>(())
 /// ```
+///
+/// An adapter that learns the length or the first bytes earlier (a file's metadata, a download's first
+/// chunk) checks them there instead, with [`Limits::admit`], and probes the [`Sniffed`] input: each check
+/// runs once.
 pub fn probe<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Probed<'a>> {
-    let start = Instant::now();
-    let checked = Checked::new(bytes, limits)?;
-    Ok(Probed {
-        checked,
-        limits: *limits,
-        took: start.elapsed(),
-    })
+    limits.admit(bytes.len() as u64)?.sniff(bytes)?.probe(bytes)
 }
 
 /// An input that passed [`probe`]: its bytes, what its header says, and its decoder, ready. Only
@@ -50,6 +48,17 @@ pub struct Probed<'a> {
 }
 
 impl<'a> Probed<'a> {
+    /// Past the length and format checks ([`Sniffed::probe`]): the container and the header.
+    pub(crate) fn new(bytes: &'a [u8], format: Format, limits: &Limits) -> Result<Probed<'a>> {
+        let start = Instant::now();
+        let checked = Checked::new(bytes, format, limits)?;
+        Ok(Probed {
+            checked,
+            limits: *limits,
+            took: start.elapsed(),
+        })
+    }
+
     /// What the header and container said.
     pub fn info(&self) -> &ImageInfo {
         &self.checked.info
@@ -97,6 +106,103 @@ pub const SNIFF_LEN: usize = 512;
 /// # Ok::<(), imgkit::Error>(())
 /// ```
 pub fn sniff(first_bytes: &[u8], limits: &Limits) -> Result<Format> {
+    allowed_format(first_bytes, limits)
+}
+
+// Admission: the input's length and format, each checked once, at the first point an adapter knows it
+// (the length from a listing or a HEAD, the format from the first bytes of a download), and carried to
+// `probe` so it does not check them again.
+
+/// An input whose length passed [`Limits::max_input_bytes`], made by [`Limits::admit`] before any of
+/// its bytes are read. [`sniff`](Admitted::sniff) its first bytes next.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Admitted {
+    len: u64,
+    limits: Limits,
+}
+
+/// An input whose length and format passed the limits; [`probe`](Sniffed::probe) its bytes to read the
+/// header. Made by [`Admitted::sniff`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sniffed {
+    len: u64,
+    format: Format,
+    /// The bytes the format was read from, so that other bytes are never taken for these.
+    first_bytes: Vec<u8>,
+    limits: Limits,
+}
+
+impl Limits {
+    /// Checks an input's length before any of it is read: the first of [`probe`](crate::probe)'s checks,
+    /// for callers that know the length first (a file's metadata, an object's HEAD).
+    ///
+    /// ```
+    /// use imgkit::{ErrorKind, Format, Limit, Limits};
+    /// # let png = imgkit_testkit::png(64, 48);
+    /// let limits = Limits { max_input_bytes: 1 << 20, ..Limits::default() };
+    /// let err = limits.admit(5 << 20).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Limit(Limit::InputBytes));
+    ///
+    /// let sniffed = limits.admit(png.len() as u64)?.sniff(&png[..16])?;
+    /// assert_eq!(sniffed.format(), Format::Png);
+    /// let probed = sniffed.probe(&png)?;
+    /// assert_eq!(probed.info().width, 64);
+    /// # Ok::<(), imgkit::Error>(())
+    /// ```
+    pub fn admit(&self, len: u64) -> Result<Admitted> {
+        self.check_input_len(usize::try_from(len).unwrap_or(usize::MAX))?;
+        Ok(Admitted { len, limits: *self })
+    }
+}
+
+impl Admitted {
+    /// The admitted length.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the admitted input is empty (it will fail the format check).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Identifies the format from the input's first bytes (at least [`SNIFF_LEN`] of them, or all of a
+    /// shorter input) and checks that it is allowed, so that a download can stop as soon as the input
+    /// is known not to be an image.
+    pub fn sniff(self, first_bytes: &[u8]) -> Result<Sniffed> {
+        let first_bytes = &first_bytes[..first_bytes.len().min(SNIFF_LEN)];
+        let format = allowed_format(first_bytes, &self.limits)?;
+        Ok(Sniffed {
+            len: self.len,
+            format,
+            first_bytes: first_bytes.to_vec(),
+            limits: self.limits,
+        })
+    }
+}
+
+impl Sniffed {
+    /// The format the first bytes showed.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Reads the header of the whole input: the rest of [`probe`](crate::probe)'s checks. Bytes other
+    /// than the admitted ones (another length, other first bytes: the file changed in between) go
+    /// through every check again.
+    pub fn probe(self, bytes: &[u8]) -> Result<Probed<'_>> {
+        let same = bytes.len() as u64 == self.len
+            && self.first_bytes.len() == bytes.len().min(SNIFF_LEN)
+            && bytes.starts_with(&self.first_bytes);
+        if !same {
+            return crate::probe(bytes, &self.limits);
+        }
+        Probed::new(bytes, self.format, &self.limits)
+    }
+}
+
+/// The format of `first_bytes` (at most [`SNIFF_LEN`] of them), if the limits allow it.
+fn allowed_format(first_bytes: &[u8], limits: &Limits) -> Result<Format> {
     let format = sniff::sniff(&first_bytes[..first_bytes.len().min(SNIFF_LEN)])?;
     limits.check_format(format)?;
     Ok(format)
@@ -124,9 +230,7 @@ pub(crate) struct Checked<'a> {
 }
 
 impl<'a> Checked<'a> {
-    pub(crate) fn new(bytes: &'a [u8], limits: &Limits) -> Result<Checked<'a>> {
-        limits.check_input_len(bytes.len())?;
-        let format = sniff(bytes, limits)?;
+    fn new(bytes: &'a [u8], format: Format, limits: &Limits) -> Result<Checked<'a>> {
         if matches!(format, Format::Heic | Format::Avif) {
             return Checked::heif(bytes, format, limits);
         }
@@ -152,15 +256,12 @@ impl<'a> Checked<'a> {
         );
 
         let (width, height) = decoder.dimensions();
-        if let Some(declared) = container.declared {
-            // The limits ran on the walk's reading of the header; the decoder must have read the same size,
-            // and no fewer bytes.
-            debug_assert!(
-                (declared.width, declared.height) == (width, height)
-                    && declared.decoded_bytes <= decoder.total_bytes(),
-                "{format} header read differently by the container walk and the decoder"
-            );
-        }
+        // The limits ran on the walk's reading of the header; they run again only on a decoder that read
+        // it differently (never seen: the walk and the decoder parse the same fields).
+        let checked_by_walk = container.declared.is_some_and(|declared| {
+            (declared.width, declared.height) == (width, height)
+                && declared.decoded_bytes >= decoder.total_bytes()
+        });
         if width == 0 || height == 0 {
             return Err(Error::EmptyImage {
                 format,
@@ -190,7 +291,9 @@ impl<'a> Checked<'a> {
             chunks: container.chunks,
             metadata_bytes: container.metadata_bytes,
         };
-        limits.check_header(&info)?;
+        if !checked_by_walk {
+            limits.check_header(&info)?;
+        }
         decoder
             .set_limits(limits.to_image_limits())
             .map_err(|e| Error::from_decoder(format, e))?;
@@ -238,5 +341,50 @@ impl<'a> Checked<'a> {
             max_alloc: limits.max_alloc,
             progressive: false,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ErrorKind, Limit};
+
+    /// What was admitted is not checked again; bytes other than the admitted ones are checked whole.
+    #[test]
+    fn sniffed_bytes_skip_the_admission_and_other_bytes_do_not() {
+        let png = imgkit_testkit::png(64, 48);
+        let jpeg = imgkit_testkit::jpeg(64, 48);
+        let limits = Limits {
+            max_input_bytes: png.len() as u64,
+            ..Limits::default()
+        };
+        let sniffed = limits.admit(png.len() as u64).unwrap().sniff(&png).unwrap();
+        assert_eq!(sniffed.format(), Format::Png);
+        assert_eq!(sniffed.clone().probe(&png).unwrap().info().format, Format::Png);
+
+        // Same length, other first bytes: sniffed again, so the JPEG is read as one.
+        let mut other = jpeg.clone();
+        other.resize(png.len(), 0);
+        assert_eq!(sniffed.clone().probe(&other).unwrap().info().format, Format::Jpeg);
+
+        // Longer than admitted: the length limit runs on the bytes actually read.
+        let mut longer = png.clone();
+        longer.push(0);
+        let err = sniffed.probe(&longer).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Limit(Limit::InputBytes));
+    }
+
+    #[test]
+    fn the_admission_refuses_by_length_before_any_byte() {
+        let limits = Limits {
+            max_input_bytes: 10,
+            ..Limits::default()
+        };
+        let err = limits.admit(11).unwrap_err();
+        assert_eq!(err.to_string(), "input bytes 11 exceeds max_input_bytes 10");
+        assert!(limits.admit(10).is_ok());
+        let empty = limits.admit(0).unwrap();
+        assert!(empty.is_empty());
+        assert_eq!(empty.sniff(b"").unwrap_err().kind(), ErrorKind::UnknownFormat);
     }
 }
