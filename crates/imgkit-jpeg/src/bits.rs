@@ -130,12 +130,6 @@ impl<'a> Bits<'a> {
         }
     }
 
-    #[inline(always)]
-    fn consume(&mut self, n: u32) {
-        self.buf <<= n;
-        self.count -= n;
-    }
-
     /// Reads `n` (≤ 32: a refill leaves at least 49) raw bits.
     #[inline(always)]
     pub(crate) fn bits(&mut self, n: u32) -> u32 {
@@ -154,7 +148,7 @@ impl<'a> Bits<'a> {
         for len in LOOKAHEAD + 1..=16 {
             let code = top >> (16 - len);
             if code <= table.max_code[len as usize] {
-                self.consume(len);
+                self.local().consume(len);
                 let index = code + table.delta[len as usize];
                 return table
                     .symbols
@@ -411,6 +405,16 @@ impl Local<'_, '_> {
         self.count -= n;
     }
 
+    /// The next `LOOKAHEAD` bits, the index into a table's one-lookup decoding, with at least 16 bits
+    /// buffered (any code).
+    #[inline(always)]
+    fn peek(&mut self) -> usize {
+        if self.count < 16 {
+            self.refill();
+        }
+        (self.buf >> (64 - LOOKAHEAD)) as usize
+    }
+
     /// [`Bits::bits`].
     #[inline(always)]
     pub(crate) fn bits(&mut self, n: u32) -> u32 {
@@ -434,10 +438,7 @@ impl Local<'_, '_> {
     /// [`Bits::dc`].
     #[inline(always)]
     pub(crate) fn dc(&mut self, table: &Table) -> Result<i32> {
-        if self.count < 16 {
-            self.refill();
-        }
-        let fast = table.fast_dc[(self.buf >> (64 - LOOKAHEAD)) as usize];
+        let fast = table.fast_dc[self.peek()];
         if fast != 0 {
             self.consume((fast & 0xFF) as u32);
             return Ok(fast >> 16);
@@ -452,10 +453,7 @@ impl Local<'_, '_> {
     /// [`Bits::symbol`].
     #[inline(always)]
     pub(crate) fn symbol(&mut self, table: &Table) -> Result<u8> {
-        if self.count < 16 {
-            self.refill();
-        }
-        let entry = table.lookup[(self.buf >> (64 - LOOKAHEAD)) as usize];
+        let entry = table.lookup[self.peek()];
         if entry != 0 {
             self.consume(u32::from(entry >> 8));
             return Ok(entry as u8);

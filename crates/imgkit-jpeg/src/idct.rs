@@ -96,23 +96,23 @@ impl Basis {
                 row[..w].fill(value);
             }
         } else {
-            self.detailed(coef, w, h, nonzero_rows, out, stride);
+            self.detailed(coef, (w, h), nonzero_rows, out, stride);
         }
     }
 
+    /// [`Basis::transform`] of a block with AC coefficients, `size` being its `(w, h)`.
     #[inline(never)]
     fn detailed(
         &self,
         coef: &[f32; 64],
-        w: usize,
-        h: usize,
+        size: (usize, usize),
         nonzero_rows: u8,
         out: &mut [u8],
         stride: usize,
     ) {
         // Sizes are compile-time constants in each arm, so the loops unroll and vectorise. The second
         // pair is how many frequencies each axis reads (see `frequencies`).
-        match (w, h) {
+        match size {
             (1, 1) => self.sized::<1, 1, 1, 1>(coef, nonzero_rows, out, stride),
             (2, 2) => self.sized::<2, 2, R2, R2>(coef, nonzero_rows, out, stride),
             (4, 4) => self.quad(coef, nonzero_rows, out, stride),
@@ -130,7 +130,7 @@ impl Basis {
             (8, 4) => self.sized::<8, 4, 8, R4>(coef, nonzero_rows, out, stride),
             (4, 8) => self.sized::<4, 8, R4, 8>(coef, nonzero_rows, out, stride),
             _ => {
-                debug_assert_eq!((w, h), (8, 8), "transform sizes are powers of two up to 8");
+                debug_assert_eq!(size, (8, 8), "transform sizes are powers of two up to 8");
                 aan_8x8(coef, out, stride)
             }
         }

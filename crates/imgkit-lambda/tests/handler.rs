@@ -1,32 +1,25 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The handler called with the committed event fixtures: first what it reads from them, then the whole
 //! handler in-process against the in-memory store (no server: the end-to-end test has the real one), with
-//! real corpus images and injected storage faults.
+//! real corpus images and injected storage faults. With malware scanning on: tests/handler_scanning.rs.
 
 mod common;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::handler::{app, corpus, failures, record, sqs, BUCKET, OUT};
 use imgkit_lambda::event::{self, Kind};
 use imgkit_lambda::keys::{sha256_hex, OutputKeys};
 use imgkit_lambda::scan::Verdict;
 use imgkit_lambda::store::Fault;
 use imgkit_lambda::{App, MemoryStore, Settings};
-use serde_json::{json, Value};
-
-const BUCKET: &str = "amzn-s3-demo-bucket";
-const OUT: &str = "processed-bucket";
-const RENDITIONS: &str = "thumb=50x50,cover,webp;small=100w,jpeg:80";
+use serde_json::Value;
 
 fn fixture(name: &str) -> Value {
     let path = common::crate_dir().join("tests/fixtures").join(name);
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn corpus(file: &str) -> Vec<u8> {
-    imgkit_testkit::manifest::row(file).bytes()
 }
 
 /// The reason the corpus manifest expects `file` to be rejected with.
@@ -113,54 +106,6 @@ fn malformed_sqs_body_is_an_item_error_not_a_crash() {
     assert!(inv.items[0].objects.is_ok());
     assert!(inv.items[1].objects.is_err());
     assert_eq!(inv.items[2].objects.as_ref().unwrap().len(), 0);
-}
-
-fn settings(extra: &[(&str, &str)]) -> Settings {
-    let mut vars: HashMap<&str, &str> = [
-        ("IMGKIT_OUTPUT_BUCKET", OUT),
-        ("IMGKIT_OUTPUT_PREFIX", "out"),
-        ("IMGKIT_SOURCE_PREFIX", "uploads/"),
-        ("IMGKIT_RENDITIONS", RENDITIONS),
-        ("IMGKIT_MAX_INPUT_BYTES", "16384"),
-    ]
-    .into_iter()
-    .collect();
-    vars.extend(extra.iter().copied());
-    Settings::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap()
-}
-
-fn app(store: &MemoryStore, extra: &[(&str, &str)]) -> Arc<App<MemoryStore>> {
-    Arc::new(App::new(settings(extra), store.clone(), 2, "test-fn".into()))
-}
-
-/// An SQS batch of EventBridge "Object Created" events, one per key (message id = key).
-fn sqs(keys: &[&str]) -> Value {
-    let events: Vec<Value> = keys
-        .iter()
-        .map(|key| {
-            json!({
-                "version": "0", "id": key, "detail-type": "Object Created", "source": "aws.s3",
-                "account": "123456789012", "time": "2026-12-01T00:00:00Z", "region": "us-east-1",
-                "resources": [], "detail": {"bucket": {"name": BUCKET}, "object": {"key": key, "size": 1}},
-            })
-        })
-        .collect();
-    common::sqs_batch(&events)
-}
-
-fn failures(resp: &Value) -> Vec<String> {
-    resp["batchItemFailures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["itemIdentifier"].as_str().unwrap().to_string())
-        .collect()
-}
-
-fn record(store: &MemoryStore, key: &str) -> Value {
-    let obj = store.object(OUT, key).unwrap_or_else(|| panic!("no {key}"));
-    assert_eq!(obj.content_type, "application/json");
-    serde_json::from_slice(&obj.body).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -501,139 +446,4 @@ async fn an_upload_over_a_renditions_byte_budget_gets_its_record() {
         store.keys(OUT),
         vec!["out/rejected/uploads/photo.jpg.json".to_string()]
     );
-}
-
-const PLAN: &str = "arn:aws:guardduty:us-east-1:123456789012:malware-protection-plan/b4c7f464ab3a4EXAMPLE";
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn with_scanning_on_only_a_clean_version_is_read_and_every_other_verdict_ends_in_its_record() {
-    let store = MemoryStore::default();
-    let jpeg = corpus("valid/jpeg-320x200.jpg");
-    let cases = common::verdict_cases();
-    let key = |name: &str| format!("uploads/{name}.jpg");
-    let mut events = Vec::new();
-    for case in &cases {
-        store.insert(BUCKET, &key(&case.name), jpeg.clone());
-        let etag = store.object(BUCKET, &key(&case.name)).unwrap().etag;
-        events.push(
-            case.result(PLAN, BUCKET, &key(&case.name), None, &etag)
-                .event(&case.name),
-        );
-    }
-    // Overwritten after a clean scan: the old verdict must not stand for the new bytes.
-    let clean = cases.iter().find(|c| c.expect == "renditions").unwrap();
-    store.insert(BUCKET, &key("replaced"), jpeg.clone());
-    let etag = store.object(BUCKET, &key("replaced")).unwrap().etag;
-    events.push(
-        clean
-            .result(PLAN, BUCKET, &key("replaced"), None, &etag)
-            .event("replaced"),
-    );
-    store.insert(BUCKET, &key("replaced"), corpus("valid/jpeg-33x17.jpg"));
-
-    let app = app(&store, &[("IMGKIT_MALWARE_SCANNING", "guardduty")]);
-    let resp = app.handle(common::sqs_batch(&events), "req", None).await.unwrap();
-    assert_eq!(failures(&resp), Vec::<String>::new());
-    let thumb = |name: &str| store.object(OUT, &format!("out/thumb/{}.webp", key(name)));
-    let rejected = |name: &str| store.object(OUT, &format!("out/rejected/{}.json", key(name)));
-    for case in &cases {
-        if case.expect == "renditions" {
-            assert!(
-                thumb(&case.name).is_some() && rejected(&case.name).is_none(),
-                "{}",
-                case.name
-            );
-            continue;
-        }
-        let rec = record(&store, &format!("out/rejected/{}.json", key(&case.name)));
-        assert_eq!(rec["reason"], case.expect.as_str(), "{}: {rec}", case.name);
-        assert_eq!(
-            rec["scan"]["threats"],
-            json!(case.threats),
-            "{}: {rec}",
-            case.name
-        );
-        assert!(thumb(&case.name).is_none(), "{}", case.name);
-        assert_eq!(
-            store.bytes_served(BUCKET, &key(&case.name)),
-            0,
-            "{} was downloaded",
-            case.name
-        );
-    }
-    assert!(thumb("replaced").is_none() && rejected("replaced").is_none());
-    assert_eq!(store.bytes_served(BUCKET, &key("replaced")), 0);
-
-    // Delivered again (at least once): nothing is rewritten. An "Object Created" event is not a verdict.
-    let puts = store.puts();
-    let again = app
-        .handle(common::sqs_batch(&events), "req-again", None)
-        .await
-        .unwrap();
-    assert_eq!(failures(&again), Vec::<String>::new());
-    store.insert(BUCKET, &key("unscanned"), jpeg.clone());
-    let created = app
-        .handle(sqs(&[&key("unscanned")]), "req-created", None)
-        .await
-        .unwrap();
-    assert_eq!(failures(&created), Vec::<String>::new());
-    let rewritten = store.puts() - puts;
-    let records = cases.iter().filter(|c| c.expect != "renditions").count() as u64;
-    assert_eq!(
-        rewritten, records,
-        "a duplicate clean result or an unscanned upload wrote something"
-    );
-    assert_eq!(store.bytes_served(BUCKET, &key("unscanned")), 0);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backfill_with_scanning_on_processes_only_objects_tagged_clean() {
-    let store = MemoryStore::default();
-    let jpeg = corpus("valid/jpeg-320x200.jpg");
-    let tag = |value: &str| BTreeMap::from([("GuardDutyMalwareScanStatus".to_string(), value.to_string())]);
-    for name in ["clean", "infected", "untagged"] {
-        store.insert(BUCKET, &format!("uploads/{name}.jpg"), jpeg.clone());
-    }
-    store.set_tags(BUCKET, "uploads/clean.jpg", tag("NO_THREATS_FOUND"));
-    store.set_tags(BUCKET, "uploads/infected.jpg", tag("THREATS_FOUND"));
-    let tasks: Vec<Value> = ["clean", "infected", "untagged"]
-        .iter()
-        .map(|n| json!({"taskId": n, "s3Key": format!("uploads/{n}.jpg"), "s3VersionId": null, "s3Bucket": BUCKET}))
-        .collect();
-    let job = json!({
-        "invocationSchemaVersion": "2.0", "invocationId": "inv", "job": {"id": "job", "userArguments": {}},
-        "tasks": tasks,
-    });
-    let resp = app(&store, &[("IMGKIT_MALWARE_SCANNING", "guardduty")])
-        .handle(job.clone(), "req", None)
-        .await
-        .unwrap();
-    let result = common::batch_result;
-    assert_eq!(result(&resp, "clean").0, "Succeeded");
-    assert_eq!(
-        result(&resp, "infected"),
-        (
-            "PermanentFailure".into(),
-            "not scanned: tag GuardDutyMalwareScanStatus=THREATS_FOUND".into()
-        )
-    );
-    assert_eq!(
-        result(&resp, "untagged"),
-        (
-            "PermanentFailure".into(),
-            "not scanned: no GuardDutyMalwareScanStatus tag".into()
-        )
-    );
-    assert!(store.object(OUT, "out/thumb/uploads/clean.jpg.webp").is_some());
-    for name in ["infected", "untagged"] {
-        let key = format!("uploads/{name}.jpg");
-        assert_eq!(store.bytes_served(BUCKET, &key), 0, "{name} was downloaded");
-        assert_eq!(store.tag_reads(&key), 1, "{name}");
-        assert!(store.object(OUT, &format!("out/thumb/{key}.webp")).is_none());
-    }
-
-    // Scanning off: tags are not read, and the untagged object is processed.
-    let resp = app(&store, &[]).handle(job, "req-off", None).await.unwrap();
-    assert_eq!(result(&resp, "untagged").0, "Succeeded");
-    assert_eq!(store.tag_reads("uploads/untagged.jpg"), 1);
 }

@@ -68,114 +68,127 @@ pub(crate) fn entries() -> Result<Vec<Entry>> {
     Ok(out)
 }
 
+/// A table row: file name, picture, how to encode it, manifest note.
+type Spec<'a, T> = (&'a str, Picture, T, &'a str);
+
+/// An encoder of a whole file from its picture.
+type Encode = fn(&Picture) -> Result<Vec<u8>>;
+
+/// One `ok` entry of `format` per row, sized from its picture and encoded by `encode(picture, how)`.
+fn table<T>(
+    format: Format,
+    rows: Vec<Spec<'_, T>>,
+    encode: impl Fn(&Picture, T) -> Result<Vec<u8>>,
+) -> Result<Vec<Entry>> {
+    rows.into_iter()
+        .map(|(name, pic, how, note)| Ok(ok(name, format, size(&pic), encode(&pic, how)?, note)))
+        .collect()
+}
+
+/// Rows whose `how` is their own encoder.
+fn encoded(format: Format, rows: Vec<Spec<'_, Encode>>) -> Result<Vec<Entry>> {
+    table(format, rows, |pic, encode| encode(pic))
+}
+
 fn jpegs() -> Result<Vec<Entry>> {
-    let mut out = Vec::new();
-    let mut add = |name: &str, pic: Picture, opts: Options, note: &str| -> Result<()> {
-        out.push(ok(
-            name,
-            Format::Jpeg,
-            size(&pic),
-            jpeg::encode(&pic, opts)?,
-            note,
-        ));
-        Ok(())
-    };
-    add(
-        "jpeg-baseline-420.jpg",
-        Picture::photo(160, 120, 1),
-        Options::default(),
-        "Baseline JPEG with 4:2:0 chroma subsampling, the most common camera/web layout.",
-    )?;
-    add(
-        "jpeg-baseline-422.jpg",
-        Picture::photo(160, 120, 2),
-        Options {
-            sampling: SamplingFactor::F_2_1,
-            ..Options::default()
-        },
-        "Baseline JPEG with 4:2:2 chroma subsampling (horizontal only).",
-    )?;
-    add(
-        "jpeg-baseline-444.jpg",
-        Picture::photo(160, 120, 3),
-        Options {
-            quality: 90,
-            sampling: SamplingFactor::F_1_1,
-            ..Options::default()
-        },
-        "Baseline JPEG without chroma subsampling (4:4:4).",
-    )?;
-    add(
-        "jpeg-gray.jpg",
-        Picture::photo(120, 90, 4),
-        Options {
-            color: Color::Gray,
-            ..Options::default()
-        },
-        "Single-component grayscale JPEG.",
-    )?;
-    add(
-        "jpeg-progressive.jpg",
-        Picture::photo(200, 150, 5),
-        Options {
-            progressive: true,
-            ..Options::default()
-        },
-        "Progressive JPEG (DC scan then spectral-selection AC scans).",
-    )?;
-    add(
-        "jpeg-cmyk.jpg",
-        Picture::photo(96, 72, 6),
-        Options {
-            color: Color::Cmyk,
-            sampling: SamplingFactor::F_1_1,
-            ..Options::default()
-        },
-        "Four-component Adobe CMYK JPEG that must be converted to RGB.",
-    )?;
-    add(
-        "jpeg-restart-interval.jpg",
-        Picture::photo(128, 96, 7),
-        Options {
-            restart_interval: Some(2),
-            ..Options::default()
-        },
-        "Baseline JPEG with DRI and RSTn markers every two MCUs.",
-    )?;
-    add(
-        "jpeg-icc-display-p3.jpg",
-        Picture::photo(96, 64, 8),
-        Options {
-            icc_profile: Some(display_p3_icc()?),
-            ..Options::default()
-        },
-        "JPEG with an embedded Display P3 ICC profile in APP2, for colour management.",
-    )?;
-    add(
-        "jpeg-1x1.jpg",
-        Picture::photo(1, 1, 9),
-        Options::default(),
-        "Smallest possible JPEG, a single pixel padded to one MCU.",
-    )?;
-    add(
-        "jpeg-33x17.jpg",
-        Picture::photo(33, 17, 10),
-        Options::default(),
-        "Odd size that is not a multiple of the 16x16 MCU, below the thumbnail width.",
-    )?;
-    add(
-        "jpeg-320x200.jpg",
-        Picture::photo(320, 200, 11),
-        Options::default(),
-        "Largest valid JPEG, 16:10 landscape that must be downscaled.",
-    )?;
-    add(
-        "jpeg-17x300.jpg",
-        Picture::photo(17, 300, 12),
-        Options::default(),
-        "Very tall and narrow JPEG already narrower than the thumbnail width.",
-    )?;
-    Ok(out)
+    let rows = vec![
+        (
+            "jpeg-baseline-420.jpg",
+            Picture::photo(160, 120, 1),
+            Options::default(),
+            "Baseline JPEG with 4:2:0 chroma subsampling, the most common camera/web layout.",
+        ),
+        (
+            "jpeg-baseline-422.jpg",
+            Picture::photo(160, 120, 2),
+            Options {
+                sampling: SamplingFactor::F_2_1,
+                ..Options::default()
+            },
+            "Baseline JPEG with 4:2:2 chroma subsampling (horizontal only).",
+        ),
+        (
+            "jpeg-baseline-444.jpg",
+            Picture::photo(160, 120, 3),
+            Options {
+                quality: 90,
+                sampling: SamplingFactor::F_1_1,
+                ..Options::default()
+            },
+            "Baseline JPEG without chroma subsampling (4:4:4).",
+        ),
+        (
+            "jpeg-gray.jpg",
+            Picture::photo(120, 90, 4),
+            Options {
+                color: Color::Gray,
+                ..Options::default()
+            },
+            "Single-component grayscale JPEG.",
+        ),
+        (
+            "jpeg-progressive.jpg",
+            Picture::photo(200, 150, 5),
+            Options {
+                progressive: true,
+                ..Options::default()
+            },
+            "Progressive JPEG (DC scan then spectral-selection AC scans).",
+        ),
+        (
+            "jpeg-cmyk.jpg",
+            Picture::photo(96, 72, 6),
+            Options {
+                color: Color::Cmyk,
+                sampling: SamplingFactor::F_1_1,
+                ..Options::default()
+            },
+            "Four-component Adobe CMYK JPEG that must be converted to RGB.",
+        ),
+        (
+            "jpeg-restart-interval.jpg",
+            Picture::photo(128, 96, 7),
+            Options {
+                restart_interval: Some(2),
+                ..Options::default()
+            },
+            "Baseline JPEG with DRI and RSTn markers every two MCUs.",
+        ),
+        (
+            "jpeg-icc-display-p3.jpg",
+            Picture::photo(96, 64, 8),
+            Options {
+                icc_profile: Some(display_p3_icc()?),
+                ..Options::default()
+            },
+            "JPEG with an embedded Display P3 ICC profile in APP2, for colour management.",
+        ),
+        (
+            "jpeg-1x1.jpg",
+            Picture::photo(1, 1, 9),
+            Options::default(),
+            "Smallest possible JPEG, a single pixel padded to one MCU.",
+        ),
+        (
+            "jpeg-33x17.jpg",
+            Picture::photo(33, 17, 10),
+            Options::default(),
+            "Odd size that is not a multiple of the 16x16 MCU, below the thumbnail width.",
+        ),
+        (
+            "jpeg-320x200.jpg",
+            Picture::photo(320, 200, 11),
+            Options::default(),
+            "Largest valid JPEG, 16:10 landscape that must be downscaled.",
+        ),
+        (
+            "jpeg-17x300.jpg",
+            Picture::photo(17, 300, 12),
+            Options::default(),
+            "Very tall and narrow JPEG already narrower than the thumbnail width.",
+        ),
+    ];
+    table(Format::Jpeg, rows, jpeg::encode)
 }
 
 /// Encodes with the `png` crate; `tweak` sets palette, text, animation, etc.
@@ -226,180 +239,74 @@ fn gray1_packed(pic: &Picture) -> Vec<u8> {
     out
 }
 
-fn pngs() -> Result<Vec<Entry>> {
-    let mut out = Vec::new();
-    let mut add = |name: &str, dims: (u32, u32), bytes: Vec<u8>, note: &str| {
-        out.push(ok(name, Format::Png, dims, bytes, note));
-    };
-
-    let p = Picture::photo(96, 64, 20);
-    add(
-        "png-rgb8.png",
-        size(&p),
-        png_simple(&p, ColorType::Rgb, BitDepth::Eight, p.rgb8())?,
-        "8-bit truecolour PNG.",
-    );
-    let p = Picture::photo(80, 80, 21).with_transparent_border();
-    add(
-        "png-rgba8.png",
-        size(&p),
-        png_simple(&p, ColorType::Rgba, BitDepth::Eight, p.rgba8())?,
-        "8-bit RGBA PNG, opaque ellipse inside a fully transparent border.",
-    );
-    let p = Picture::photo(64, 48, 22);
-    add(
-        "png-gray8.png",
-        size(&p),
-        png_simple(&p, ColorType::Grayscale, BitDepth::Eight, p.gray8())?,
-        "8-bit grayscale PNG.",
-    );
-    let p = Picture::photo(72, 56, 23).with_transparent_border();
-    add(
-        "png-gray-alpha8.png",
-        size(&p),
-        png_simple(&p, ColorType::GrayscaleAlpha, BitDepth::Eight, p.gray_alpha8())?,
-        "8-bit gray+alpha PNG with a transparent border.",
-    );
-    let p = Picture::photo(48, 40, 24);
-    add(
-        "png-rgb16.png",
-        size(&p),
-        png_simple(&p, ColorType::Rgb, BitDepth::Sixteen, p.rgb16be())?,
-        "16-bit truecolour PNG (6 bytes per pixel decoded).",
-    );
-    let p = Picture::photo(40, 40, 25);
-    add(
-        "png-gray16.png",
-        size(&p),
-        png_simple(&p, ColorType::Grayscale, BitDepth::Sixteen, p.gray16be())?,
-        "16-bit grayscale PNG exactly at the thumbnail width, so it is not resized.",
-    );
-    let p = Picture::photo(56, 42, 26).with_transparent_border();
-    add(
-        "png-rgba16.png",
-        size(&p),
-        png_simple(&p, ColorType::Rgba, BitDepth::Sixteen, p.rgba16be())?,
-        "16-bit RGBA PNG (8 bytes per pixel decoded) with a transparent border.",
-    );
-    let p = Picture::photo(100, 75, 27);
-    let indices = CubePalette::indices(&p, None);
-    add(
-        "png-palette.png",
-        size(&p),
-        png_with(
-            p.width,
-            p.height,
-            ColorType::Indexed,
-            BitDepth::Eight,
-            &[indices],
-            |e| {
-                e.set_palette(CubePalette::rgb());
-                Ok(())
-            },
-        )?,
-        "8-bit palette PNG with a 252-colour PLTE.",
-    );
-    let p = Picture::photo(90, 60, 28).with_transparent_border();
-    let transparent = CubePalette::LEN as u8;
-    let indices = CubePalette::indices(&p, Some(transparent));
-    add(
-        "png-palette-trns.png",
-        size(&p),
-        png_with(
-            p.width,
-            p.height,
-            ColorType::Indexed,
-            BitDepth::Eight,
-            &[indices],
-            |e| {
-                let mut plte = CubePalette::rgb();
+/// An 8-bit palette PNG with the 252-colour cube as its PLTE. With `trns`, one more entry, made
+/// fully transparent by a tRNS chunk, covers the picture's transparent pixels.
+fn png_palette(p: &Picture, trns: bool) -> Result<Vec<u8>> {
+    let transparent = trns.then_some(CubePalette::LEN as u8);
+    let indices = CubePalette::indices(p, transparent);
+    png_with(
+        p.width,
+        p.height,
+        ColorType::Indexed,
+        BitDepth::Eight,
+        &[indices],
+        |e| {
+            let mut plte = CubePalette::rgb();
+            if trns {
                 plte.extend([0, 0, 0]);
-                e.set_palette(plte);
+            }
+            e.set_palette(plte);
+            if trns {
                 // tRNS: every cube colour opaque, the extra entry fully transparent.
-                let mut trns = vec![255u8; CubePalette::LEN];
-                trns.push(0);
-                e.set_trns(trns);
-                Ok(())
-            },
-        )?,
-        "Palette PNG whose tRNS makes one entry transparent, used for the border.",
-    );
-    let p = Picture::photo(33, 17, 29);
-    add(
-        "png-gray1.png",
-        size(&p),
-        png_simple(&p, ColorType::Grayscale, BitDepth::One, gray1_packed(&p))?,
-        "1-bit grayscale PNG (ordered dither) with rows not a multiple of 8 pixels.",
-    );
-    let p = Picture::photo(1, 1, 30);
-    add(
-        "png-1x1.png",
-        size(&p),
-        png_simple(&p, ColorType::Rgb, BitDepth::Eight, p.rgb8())?,
-        "Single-pixel truecolour PNG.",
-    );
+                let mut alpha = vec![255u8; CubePalette::LEN];
+                alpha.push(0);
+                e.set_trns(alpha);
+            }
+            Ok(())
+        },
+    )
+}
 
-    // Adam7: written by hand because the png crate cannot write interlaced images.
-    let p = Picture::photo(37, 23, 31).with_transparent_border();
-    let data = pngw::zlib(&pngw::adam7(&p.rgba8(), p.width, p.height, 4));
-    add(
-        "png-adam7-rgba8.png",
-        size(&p),
-        PngBuilder::new(&pngw::ihdr(p.width, p.height, 8, pngw::RGBA, 1))
-            .chunk(b"IDAT", &data)
-            .finish(),
-        "Adam7-interlaced RGBA PNG of odd size with a transparent border.",
-    );
-    let p = Picture::photo(3, 2, 32);
-    let data = pngw::zlib(&pngw::adam7(&p.rgb8(), p.width, p.height, 3));
-    add(
-        "png-adam7-3x2.png",
-        size(&p),
-        PngBuilder::new(&pngw::ihdr(p.width, p.height, 8, pngw::RGB, 1))
-            .chunk(b"IDAT", &data)
-            .finish(),
-        "Tiny Adam7 PNG where several of the seven passes are empty and must be skipped.",
-    );
+/// An Adam7-interlaced 8-bit PNG of `raw` (`bpp` bytes a pixel, PNG colour type `color`), written
+/// by hand because the png crate cannot write interlaced images.
+fn png_adam7(p: &Picture, raw: &[u8], bpp: usize, color: u8) -> Vec<u8> {
+    let data = pngw::zlib(&pngw::adam7(raw, p.width, p.height, bpp));
+    PngBuilder::new(&pngw::ihdr(p.width, p.height, 8, color, 1))
+        .chunk(b"IDAT", &data)
+        .finish()
+}
 
-    // The zlib stream split over several IDAT chunks of uneven sizes, as streaming encoders do.
-    let p = Picture::photo(128, 96, 33);
+/// The zlib stream split over several IDAT chunks of uneven sizes, as streaming encoders do.
+fn png_multi_idat(p: &Picture) -> Vec<u8> {
     let data = pngw::zlib(&pngw::scanlines(&p.rgb8(), p.width as usize * 3));
     let mut b = PngBuilder::new(&pngw::ihdr(p.width, p.height, 8, pngw::RGB, 0));
     let cuts = [0, 1, 100, data.len() / 3, data.len() / 2, data.len()];
     for w in cuts.windows(2) {
         b = b.chunk(b"IDAT", &data[w[0]..w[1]]);
     }
-    add(
-        "png-multi-idat.png",
-        size(&p),
-        b.finish(),
-        "Truecolour PNG whose image data is split across five IDAT chunks (one of a single byte).",
-    );
+    b.finish()
+}
 
-    let p = Picture::photo(64, 64, 34);
-    add(
-        "png-text-metadata.png",
-        size(&p),
-        png_with(
-            p.width,
-            p.height,
-            ColorType::Rgb,
-            BitDepth::Eight,
-            &[p.rgb8()],
-            |e| {
-                e.add_text_chunk("Title".into(), "imgkit corpus".into())?;
-                e.add_ztxt_chunk("Comment".into(), "A small, legitimate compressed comment.".into())?;
-                e.add_itxt_chunk(
-                    "Description".into(),
-                    "Petit texte international, UTF-8: ü ß é.".into(),
-                )?;
-                Ok(())
-            },
-        )?,
-        "PNG with small legitimate tEXt, zTXt and iTXt chunks, far below every metadata limit.",
-    );
+fn png_text(p: &Picture) -> Result<Vec<u8>> {
+    png_with(
+        p.width,
+        p.height,
+        ColorType::Rgb,
+        BitDepth::Eight,
+        &[p.rgb8()],
+        |e| {
+            e.add_text_chunk("Title".into(), "imgkit corpus".into())?;
+            e.add_ztxt_chunk("Comment".into(), "A small, legitimate compressed comment.".into())?;
+            e.add_itxt_chunk(
+                "Description".into(),
+                "Petit texte international, UTF-8: ü ß é.".into(),
+            )?;
+            Ok(())
+        },
+    )
+}
 
-    let p = Picture::photo(64, 64, 35);
+fn png_iccp(p: &Picture) -> Result<Vec<u8>> {
     let icc = display_p3_icc()?;
     let mut info = png::Info::with_size(p.width, p.height);
     info.color_type = ColorType::Rgb;
@@ -412,17 +319,127 @@ fn pngs() -> Result<Vec<Entry>> {
         writer.write_image_data(&p.rgb8())?;
         writer.finish()?;
     }
-    add(
-        "png-iccp-display-p3.png",
-        size(&p),
-        bytes,
-        "PNG with a legitimate Display P3 iCCP profile, for colour management.",
-    );
+    Ok(bytes)
+}
+
+/// A picture's pixels in one PNG layout.
+type Pixels = fn(&Picture) -> Vec<u8>;
+
+fn pngs() -> Result<Vec<Entry>> {
+    // Written by the png crate as they are: colour type, bit depth and the pixels in that layout.
+    let plain: Vec<Spec<'_, (ColorType, BitDepth, Pixels)>> = vec![
+        (
+            "png-rgb8.png",
+            Picture::photo(96, 64, 20),
+            (ColorType::Rgb, BitDepth::Eight, Picture::rgb8),
+            "8-bit truecolour PNG.",
+        ),
+        (
+            "png-rgba8.png",
+            Picture::photo(80, 80, 21).with_transparent_border(),
+            (ColorType::Rgba, BitDepth::Eight, Picture::rgba8),
+            "8-bit RGBA PNG, opaque ellipse inside a fully transparent border.",
+        ),
+        (
+            "png-gray8.png",
+            Picture::photo(64, 48, 22),
+            (ColorType::Grayscale, BitDepth::Eight, Picture::gray8),
+            "8-bit grayscale PNG.",
+        ),
+        (
+            "png-gray-alpha8.png",
+            Picture::photo(72, 56, 23).with_transparent_border(),
+            (ColorType::GrayscaleAlpha, BitDepth::Eight, Picture::gray_alpha8),
+            "8-bit gray+alpha PNG with a transparent border.",
+        ),
+        (
+            "png-rgb16.png",
+            Picture::photo(48, 40, 24),
+            (ColorType::Rgb, BitDepth::Sixteen, Picture::rgb16be),
+            "16-bit truecolour PNG (6 bytes per pixel decoded).",
+        ),
+        (
+            "png-gray16.png",
+            Picture::photo(40, 40, 25),
+            (ColorType::Grayscale, BitDepth::Sixteen, Picture::gray16be),
+            "16-bit grayscale PNG exactly at the thumbnail width, so it is not resized.",
+        ),
+        (
+            "png-rgba16.png",
+            Picture::photo(56, 42, 26).with_transparent_border(),
+            (ColorType::Rgba, BitDepth::Sixteen, Picture::rgba16be),
+            "16-bit RGBA PNG (8 bytes per pixel decoded) with a transparent border.",
+        ),
+        (
+            "png-gray1.png",
+            Picture::photo(33, 17, 29),
+            (ColorType::Grayscale, BitDepth::One, gray1_packed),
+            "1-bit grayscale PNG (ordered dither) with rows not a multiple of 8 pixels.",
+        ),
+        (
+            "png-1x1.png",
+            Picture::photo(1, 1, 30),
+            (ColorType::Rgb, BitDepth::Eight, Picture::rgb8),
+            "Single-pixel truecolour PNG.",
+        ),
+    ];
+    let mut out = table(Format::Png, plain, |p, (color, depth, pixels)| {
+        png_simple(p, color, depth, pixels(p))
+    })?;
+
+    out.extend(encoded(
+        Format::Png,
+        vec![
+            (
+                "png-palette.png",
+                Picture::photo(100, 75, 27),
+                |p| png_palette(p, false),
+                "8-bit palette PNG with a 252-colour PLTE.",
+            ),
+            (
+                "png-palette-trns.png",
+                Picture::photo(90, 60, 28).with_transparent_border(),
+                |p| png_palette(p, true),
+                "Palette PNG whose tRNS makes one entry transparent, used for the border.",
+            ),
+            (
+                "png-adam7-rgba8.png",
+                Picture::photo(37, 23, 31).with_transparent_border(),
+                |p| Ok(png_adam7(p, &p.rgba8(), 4, pngw::RGBA)),
+                "Adam7-interlaced RGBA PNG of odd size with a transparent border.",
+            ),
+            (
+                "png-adam7-3x2.png",
+                Picture::photo(3, 2, 32),
+                |p| Ok(png_adam7(p, &p.rgb8(), 3, pngw::RGB)),
+                "Tiny Adam7 PNG where several of the seven passes are empty and must be skipped.",
+            ),
+            (
+                "png-multi-idat.png",
+                Picture::photo(128, 96, 33),
+                |p| Ok(png_multi_idat(p)),
+                "Truecolour PNG whose image data is split across five IDAT chunks (one of a single byte).",
+            ),
+            (
+                "png-text-metadata.png",
+                Picture::photo(64, 64, 34),
+                png_text,
+                "PNG with small legitimate tEXt, zTXt and iTXt chunks, far below every metadata limit.",
+            ),
+            (
+                "png-iccp-display-p3.png",
+                Picture::photo(64, 64, 35),
+                png_iccp,
+                "PNG with a legitimate Display P3 iCCP profile, for colour management.",
+            ),
+        ],
+    )?);
 
     // APNG: three full frames; the default image is frame 0, which is what is decoded.
     let frames: Vec<Vec<u8>> = (0..3).map(|i| Picture::photo(64, 48, 36 + i).rgba8()).collect();
-    add(
+    out.push(ok(
         "png-apng-3frames.png",
+        Format::Png,
         (64, 48),
         png_with(64, 48, ColorType::Rgba, BitDepth::Eight, &frames, |e| {
             e.set_animated(3, 0)?;
@@ -430,28 +447,43 @@ fn pngs() -> Result<Vec<Entry>> {
             Ok(())
         })?,
         "Animated PNG with three frames; only the first frame is processed.",
-    );
+    ));
     Ok(out)
 }
 
+/// A single-frame GIF of the whole picture; `transparent` is the index its transparent pixels take.
+fn gif_still(p: &Picture, transparent: Option<u8>, interlaced: bool) -> Result<Vec<u8>> {
+    let frame = GifFrame {
+        interlaced,
+        ..GifFrame::from_picture(p, transparent)?
+    };
+    gifw::encode(frame.width, frame.height, &[frame], false)
+}
+
 fn gifs() -> Result<Vec<Entry>> {
-    let mut out = Vec::new();
-    let p = Picture::photo(120, 80, 40);
-    out.push(ok(
-        "gif-static.gif",
+    let mut out = encoded(
         Format::Gif,
-        size(&p),
-        gifw::encode(120, 80, &[GifFrame::from_picture(&p, None)?], false)?,
-        "Single-frame GIF89a with a 256-entry global palette.",
-    ));
-    let p = Picture::photo(80, 80, 41).with_transparent_border();
-    out.push(ok(
-        "gif-transparent.gif",
-        Format::Gif,
-        size(&p),
-        gifw::encode(80, 80, &[GifFrame::from_picture(&p, Some(TRANSPARENT))?], false)?,
-        "GIF whose transparent index covers the border around an opaque ellipse.",
-    ));
+        vec![
+            (
+                "gif-static.gif",
+                Picture::photo(120, 80, 40),
+                |p| gif_still(p, None, false),
+                "Single-frame GIF89a with a 256-entry global palette.",
+            ),
+            (
+                "gif-transparent.gif",
+                Picture::photo(80, 80, 41).with_transparent_border(),
+                |p| gif_still(p, Some(TRANSPARENT), false),
+                "GIF whose transparent index covers the border around an opaque ellipse.",
+            ),
+            (
+                "gif-interlaced.gif",
+                Picture::photo(57, 41, 44),
+                |p| gif_still(p, None, true),
+                "Interlaced GIF (rows stored in four passes) of odd size.",
+            ),
+        ],
+    )?;
 
     // Animation: a full first frame, then two small patches composited over it.
     let base = Picture::photo(64, 48, 42);
@@ -476,60 +508,39 @@ fn gifs() -> Result<Vec<Entry>> {
         gifw::encode(64, 48, &frames, true)?,
         "Looping three-frame GIF whose later frames are sub-rectangles; only the first frame is processed.",
     ));
-
-    let p = Picture::photo(57, 41, 44);
-    out.push(ok(
-        "gif-interlaced.gif",
-        Format::Gif,
-        size(&p),
-        gifw::encode(
-            57,
-            41,
-            &[GifFrame {
-                interlaced: true,
-                ..GifFrame::from_picture(&p, None)?
-            }],
-            false,
-        )?,
-        "Interlaced GIF (rows stored in four passes) of odd size.",
-    ));
     Ok(out)
 }
 
 fn webps() -> Result<Vec<Entry>> {
-    let mut out = Vec::new();
-    let p = Picture::photo(96, 64, 50);
-    out.push(ok(
-        "webp-lossless.webp",
+    let mut out = encoded(
         Format::Webp,
-        size(&p),
-        webpw::lossless(&p, false)?,
-        "Lossless VP8L WebP.",
-    ));
-    let p = Picture::photo(80, 80, 51).with_transparent_border();
-    out.push(ok(
-        "webp-lossless-alpha.webp",
-        Format::Webp,
-        size(&p),
-        webpw::lossless(&p, true)?,
-        "Lossless VP8L WebP with alpha: transparent border, opaque ellipse.",
-    ));
-    let p = Picture::photo(150, 101, 52);
-    out.push(ok(
-        "webp-lossy.webp",
-        Format::Webp,
-        size(&p),
-        webpw::lossy(&p, false, 80.0)?,
-        "Lossy VP8 WebP of odd size.",
-    ));
-    let p = Picture::photo(96, 96, 53).with_transparent_border();
-    out.push(ok(
-        "webp-lossy-alpha.webp",
-        Format::Webp,
-        size(&p),
-        webpw::lossy(&p, true, 80.0)?,
-        "Lossy WebP with an ALPH chunk (VP8X extended format) and a transparent border.",
-    ));
+        vec![
+            (
+                "webp-lossless.webp",
+                Picture::photo(96, 64, 50),
+                |p| webpw::lossless(p, false),
+                "Lossless VP8L WebP.",
+            ),
+            (
+                "webp-lossless-alpha.webp",
+                Picture::photo(80, 80, 51).with_transparent_border(),
+                |p| webpw::lossless(p, true),
+                "Lossless VP8L WebP with alpha: transparent border, opaque ellipse.",
+            ),
+            (
+                "webp-lossy.webp",
+                Picture::photo(150, 101, 52),
+                |p| webpw::lossy(p, false, 80.0),
+                "Lossy VP8 WebP of odd size.",
+            ),
+            (
+                "webp-lossy-alpha.webp",
+                Picture::photo(96, 96, 53).with_transparent_border(),
+                |p| webpw::lossy(p, true, 80.0),
+                "Lossy WebP with an ALPH chunk (VP8X extended format) and a transparent border.",
+            ),
+        ],
+    )?;
     let frames: Vec<Picture> = (0..3).map(|i| Picture::photo(64, 48, 54 + i)).collect();
     out.push(ok(
         "webp-animated.webp",

@@ -2,6 +2,8 @@
 //! ([`imgkit_testkit::pillow::venv`]).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod handler;
+pub mod plan;
 pub mod runtime;
 
 use std::net::{TcpListener, TcpStream};

@@ -11,37 +11,61 @@ use crate::{Entry, Result};
 /// Dimension floods: tiny files whose headers declare huge images.
 pub(super) fn floods() -> Result<Vec<Entry>> {
     use Reject::{MaxAlloc, MaxHeight, MaxPixels, MaxWidth};
-    let mut out = vec![
-        reject(
+    // Header-only PNGs (a lone empty IDAT): name, limit, width, height, bit depth, colour type, note.
+    let pngs = [
+        (
             "png-flood-100000x100000.png",
             MaxWidth,
-            png_header_only(100_000, 100_000, 8, pngw::GRAY),
+            100_000,
+            100_000,
+            8,
+            pngw::GRAY,
             "Header-only 8-bit gray PNG declaring 100000x100000 (10 G pixels); width is checked first.",
         ),
-        reject(
+        (
             "png-flood-65535x65535.png",
             MaxWidth,
-            png_header_only(65_535, 65_535, 8, pngw::GRAY),
+            65_535,
+            65_535,
+            8,
+            pngw::GRAY,
             "Header-only 8-bit gray PNG declaring 65535x65535; width is checked first.",
         ),
-        reject(
+        (
             "png-flood-1x70000.png",
             MaxHeight,
-            png_header_only(1, 70_000, 8, pngw::GRAY),
+            1,
+            70_000,
+            8,
+            pngw::GRAY,
             "Header-only PNG 1 pixel wide and 70000 tall: only the height limit is exceeded.",
         ),
-        reject(
+        (
             "png-flood-10000x10000-gray8.png",
             MaxPixels,
-            png_header_only(10_000, 10_000, 8, pngw::GRAY),
+            10_000,
+            10_000,
+            8,
+            pngw::GRAY,
             "Header-only 8-bit gray PNG of 10000x10000: both sides fine, 100 M pixels too many, 100 MB alloc fine.",
         ),
-        reject(
+        (
             "png-alloc-7000x7000-rgba16.png",
             MaxAlloc,
-            png_header_only(7_000, 7_000, 16, pngw::RGBA),
+            7_000,
+            7_000,
+            16,
+            pngw::RGBA,
             "Header-only 16-bit RGBA PNG of 7000x7000: 49 M pixels is allowed but 392 MB decoded is not.",
         ),
+    ];
+    let mut out: Vec<Entry> = pngs
+        .into_iter()
+        .map(|(name, kind, width, height, depth, color, note)| {
+            reject(name, kind, png_header_only(width, height, depth, color), note)
+        })
+        .collect();
+    out.extend([
         reject(
             "gif-flood-65535x65535.gif",
             MaxWidth,
@@ -54,7 +78,7 @@ pub(super) fn floods() -> Result<Vec<Entry>> {
             webp_anim((8_000, 8_000), 1)?,
             "Animated WebP with an 8000x8000 VP8X canvas and one 1x1 frame: 64 M pixels, 192 MB RGB alloc.",
         ),
-    ];
+    ]);
 
     let mut jpeg = jpeg::encode(&Picture::photo(64, 48, 68), Options::default())?;
     let sof = jpeg::find_segment(&jpeg, SOF0)?;
