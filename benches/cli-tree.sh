@@ -25,7 +25,7 @@ done
 echo "tree: $n files, $(du -sh "$work/in" | cut -f1)"
 
 /usr/bin/time -f 'peak RSS %M KiB, wall %e s' ./target/release/imgkit resize "$work/in" -o "$work/out" \
-    --rendition thumb=200x200,cover,webp --rendition medium=800w,inside,jpeg:82 \
+    --rendition thumb=200x200,cover,webp,focus=attention --rendition medium=800w,inside,jpeg:82 \
     --report "$work/report.json" "$@" || true
 python3 - "$work/report.json" <<'EOF'
 import json, sys, collections

@@ -17,6 +17,8 @@
 #   PEERS_DIR=DIR      where to install the peers (default benches/compare/.peers)
 #   BYTES=1      instead of timing, bytes against SSIMULACRA2 per JPEG, WebP and AVIF encoder, imgkit's
 #                and the peers', with a plot (bytes.py; writes bytes.md and bytes.png here)
+#   FOCUS=1      instead of timing, where imgkit's focus=attention|entropy put a square cover crop of each
+#                photo against sharp's strategies, with the overlap and the time (focus.py; writes focus.md)
 #   WIDTHS=1 or W,W,...  instead of timing, check imgkit's default thumbnails against the exact ones and
 #                sharp's, photo by photo and width by width (widths.py; exits 1 below the floor)
 set -euo pipefail
@@ -100,6 +102,14 @@ if [ -n "${BYTES:-}" ]; then
         --node-modules "$NODE_DIR/node_modules" \
         --images "${IMAGES:-$INPUTS}" \
         --out-dir "$PEERS/out/bytes" \
+        --results-dir "$HERE"
+fi
+if [ -n "${FOCUS:-}" ]; then
+    (cd "$ROOT" && cargo build --quiet --release -p imgkit-cli)
+    exec python3 "$HERE/focus.py" \
+        --imgkit "$TARGET_DIR/release/imgkit" \
+        --node-modules "$NODE_DIR/node_modules" \
+        --images "${IMAGES:-$INPUTS}" \
         --results-dir "$HERE"
 fi
 if [ -n "${WIDTHS:-}" ]; then

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 
-RENDITIONS = ["thumb=200x200,cover,webp", "medium=800w,inside,jpeg:82"]  # the template's default
+RENDITIONS = ["thumb=200x200,cover,webp,focus=attention", "medium=800w,inside,jpeg:82"]  # the template's default
 
 
 def jpeg_size(path):

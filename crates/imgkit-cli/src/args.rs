@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use imgkit::{Filter, Fit, Limits, OutputFormat, Rendition, Rgb, Spec};
+use imgkit::{Filter, Fit, Focus, Limits, OutputFormat, Rendition, Rgb, Spec};
 
 use crate::resize::{self, globs, Job, ScanCommand, Scanner, WalkOptions};
 
@@ -75,6 +75,10 @@ pub struct ResizeArgs {
     /// How to fit into a width × height box: inside (or contain), cover, fill.
     #[arg(long, default_value_t = Fit::Inside)]
     pub fit: Fit,
+    /// Where a cover crop goes: center, entropy (the busiest part), attention (edges, saturation and skin
+    /// tones, like sharp's strategy of that name).
+    #[arg(long, default_value_t = Focus::Center)]
+    pub focus: Focus,
     /// Resampling filter: lanczos3, catmullrom, mitchell, bilinear, box, nearest.
     #[arg(long, default_value_t = Filter::Lanczos3)]
     pub filter: Filter,
@@ -91,7 +95,7 @@ pub struct ResizeArgs {
     #[arg(long, default_value = "ffffff")]
     pub background: Rgb,
     /// Named rendition `name=spec` (repeatable), e.g. `thumb=200x200,cover,webp`; each goes to
-    /// OUTPUT_DIR/name/. Replaces --width/--height/--fit/--filter/--format/--quality.
+    /// OUTPUT_DIR/name/. Replaces --width/--height/--fit/--focus/--filter/--format/--quality.
     #[arg(long = "rendition", short = 'r', value_name = "NAME=SPEC")]
     pub renditions: Vec<String>,
     /// Process every file, not only those with an image file extension (formats are always sniffed
@@ -207,6 +211,7 @@ impl ResizeArgs {
         let spec = Spec::new()
             .with_bounds(self.width, self.height)
             .with_fit(self.fit)
+            .with_focus(self.focus)
             .with_filter(self.filter)
             .with_format(self.quality.map_or(self.format, |q| self.format.with_quality(q)))
             .with_enlarge(self.enlarge)

@@ -67,6 +67,9 @@ fn resizes_the_corpus_and_reports_every_hostile_file() {
                 let img = image::open(&dest)
                     .unwrap_or_else(|e| panic!("{file}: no readable output at {}: {e}", dest.display()));
                 assert_eq!(Some((img.width(), img.height())), row.thumb, "{file}");
+                let placeholder = reported(file)["thumbhash"].as_str();
+                let placeholder = placeholder.unwrap_or_else(|| panic!("{file}: no thumbhash"));
+                assert_placeholder_of(placeholder, &img.to_rgba8(), file);
             }
             Err(kind) => {
                 assert!(!dest.exists(), "{file}: rejected input must not produce output");
@@ -96,6 +99,47 @@ fn resizes_the_corpus_and_reports_every_hostile_file() {
         "temporary files left behind"
     );
     assert!(stderr.contains("processed"), "summary missing\n{stderr}");
+}
+
+/// The report's ThumbHash, decoded by the reference decoder, has the picture's mean colour within a few
+/// levels (for a picture with transparency, the hash's own average, weighted by alpha as the encoder
+/// weighs it), and its aspect ratio.
+fn assert_placeholder_of(base64: &str, picture: &image::RgbaImage, file: &str) {
+    use base64::Engine;
+    let hash = base64::engine::general_purpose::STANDARD.decode(base64).unwrap();
+    let (w, h, rgba) = thumbhash::thumb_hash_to_rgba(&hash).unwrap();
+    let mean = |px: &[u8]| {
+        let (mut sum, mut weight) = ([0.0f64; 3], 0.0);
+        for p in px.chunks_exact(4) {
+            let a = f64::from(p[3]) / 255.0;
+            (0..3).for_each(|c| sum[c] += a * f64::from(p[c]));
+            weight += a;
+        }
+        (weight > 0.0).then(|| sum.map(|s| s / weight))
+    };
+    let opaque = picture.pixels().all(|p| p[3] == 255);
+    let got = if opaque {
+        mean(&rgba)
+    } else {
+        let (r, g, b, _) = thumbhash::thumb_hash_to_average_rgba(&hash).unwrap();
+        Some([r, g, b].map(|c| f64::from(c) * 255.0))
+    };
+    if let (Some(want), Some(got)) = (mean(picture.as_raw()), got) {
+        for c in 0..3 {
+            assert!(
+                (want[c] - got[c]).abs() < 12.0,
+                "{file}: channel {c}: {want:?} against {got:?}"
+            );
+        }
+    }
+    let (want, got) = (
+        f64::from(picture.width()) / f64::from(picture.height()),
+        w as f64 / h as f64,
+    );
+    assert!(
+        (want.ln() - got.ln()).abs() < 0.35 || want.max(1.0 / want) > 5.0,
+        "{file}: aspect {want} against {got}"
+    );
 }
 
 /// Four different pictures that share a stem: each gets its own output, none is skipped as "up to date"
@@ -229,4 +273,58 @@ fn a_byte_budget_fits_or_names_the_file_that_cannot() {
     assert_eq!(written.len(), 1, "{written:?}");
     let bytes = std::fs::read(&written[0]).unwrap();
     assert!(bytes.len() <= 20_000, "{} bytes", bytes.len());
+}
+
+/// `--focus attention` places a cover crop on an off-centre subject, and the report gives the box;
+/// `--focus center` keeps the middle.
+#[test]
+fn focus_places_the_cover_crop_and_the_report_gives_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("subject.png");
+    // A flat field, 600x300, with a checkered square at x 40..100, y 120..180.
+    image::RgbImage::from_fn(600, 300, |x, y| {
+        let inside = (40..100).contains(&x) && (120..180).contains(&y);
+        match (inside, (x / 6 + y / 6) % 2) {
+            (true, 0) => image::Rgb([210, 30, 40]),
+            (true, _) => image::Rgb([30, 40, 200]),
+            _ => image::Rgb([120, 120, 120]),
+        }
+    })
+    .save(&input)
+    .unwrap();
+    let crop_with = |focus: &str| {
+        let report = dir.path().join(format!("{focus}.json"));
+        let run = imgkit()
+            .args([
+                "resize", "-W", "150", "-H", "150", "--fit", "cover", "--focus", focus,
+            ])
+            .args(["--format", "png", "--force", "-o"])
+            .arg(dir.path().join(focus))
+            .arg("--report")
+            .arg(&report)
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        let crop = &report["files"][0]["outputs"][0]["crop"];
+        serde_json::from_value::<[u32; 4]>(crop.clone()).unwrap()
+    };
+    let [left, top, width, height] = crop_with("attention");
+    assert!(
+        left <= 40 && left + width >= 100 && top == 0 && height == 300,
+        "{left} {width}"
+    );
+    assert_eq!(crop_with("center"), [150, 0, 300, 300]);
+    let bad = imgkit()
+        .args(["resize", "-W", "9", "--focus", "face", "-o"])
+        .arg(dir.path())
+        .arg(&input)
+        .output();
+    assert_eq!(bad.unwrap().status.code(), Some(2));
 }

@@ -206,6 +206,8 @@ fn log(obj: &ObjectRef, report: &Report, renditions: usize) {
             decode_ms = ms(t.decode),
             resize_ms = ms(t.resize),
             encode_ms = ms(t.encode),
+            placeholder_ms = ms(t.placeholder),
+            thumbhash = s.thumbhash.as_deref().unwrap_or_default(),
             upload_ms = ms(s.upload),
             total_ms = ms(s.elapsed),
             "record done"

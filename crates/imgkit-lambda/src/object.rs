@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 use imgkit::{Admitted, Class, Output, Processor, Sniffed};
 use serde_json::json;
 use tokio::sync::Semaphore;
@@ -344,9 +346,9 @@ impl<S: ObjectStore> Worker<S> {
             PROCESSOR.with(|cell| {
                 let mut slot = cell.borrow_mut();
                 if slot.as_ref().is_none_or(|p| *p.limits() != limits) {
-                    *slot = Some(Processor::new(limits));
+                    *slot = None;
                 }
-                let processor = slot.get_or_insert_with(|| Processor::new(limits));
+                let processor = slot.get_or_insert_with(|| Processor::new(limits).placeholder(true));
                 sniffed
                     .probe(&bytes)
                     .and_then(|probed| processor.process_probed(probed, &specs))
@@ -380,7 +382,10 @@ impl<S: ObjectStore> Worker<S> {
         for o in &outputs {
             stats.core.resize += o.timings.resize;
             stats.core.encode += o.timings.encode;
+            stats.core.placeholder += o.timings.placeholder;
         }
+        let thumbhash = outputs.first().and_then(|o| o.thumbhash.as_deref());
+        stats.thumbhash = thumbhash.map(|hash| BASE64.encode(hash));
         Ok(outputs)
     }
 
@@ -398,6 +403,9 @@ impl<S: ObjectStore> Worker<S> {
             stats.output_bytes += out.bytes.len() as u64;
             let mut metadata = self.source_metadata(source);
             metadata.insert("rendition".into(), rendition.name.clone());
+            if let Some(hash) = &stats.thumbhash {
+                metadata.insert("thumbhash".into(), hash.clone());
+            }
             puts.push(self.bounded(
                 "PUT",
                 self.store.put(PutRequest {

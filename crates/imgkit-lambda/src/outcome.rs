@@ -71,6 +71,8 @@ pub struct Stats {
     pub core: imgkit::Timings,
     /// PUTs of every rendition.
     pub upload: Duration,
+    /// The source's ThumbHash placeholder (base64), set on every rendition as `thumbhash` metadata.
+    pub thumbhash: Option<String>,
     /// Wall time.
     pub elapsed: Duration,
 }

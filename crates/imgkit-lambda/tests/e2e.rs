@@ -17,6 +17,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 use common::plan::{awkward_uploads, corpus_uploads, expectation, sandbox_expected, Expect, Upload};
 use common::runtime::{spawn_function, Emulator};
 use common::{expected_key, percent_encode, sha256_hex, OUTPUT, UPLOAD};
@@ -286,8 +288,10 @@ fn end_to_end_every_upload_accounted_for() {
                     bytes = imgkit_testkit::jpeg(w, h);
                 }
                 let oracle = Processor::new(Limits::default())
+                    .placeholder(true)
                     .process_many(&bytes, &specs)
                     .unwrap();
+                let placeholder = oracle[0].thumbhash.as_deref().map(|h| BASE64.encode(h)).unwrap();
                 assert_eq!(found_renditions, renditions.len(), "{key}: renditions");
                 for (r, want) in renditions.iter().zip(&oracle) {
                     let out_key = expected_key(&r.name, key, want.format.extension(), hashed);
@@ -297,6 +301,13 @@ fn end_to_end_every_upload_accounted_for() {
                     assert_eq!(got["content_type"], want.format.mime_type(), "{out_key}");
                     assert_eq!(got["cache_control"], CACHE_CONTROL, "{out_key}");
                     assert_eq!(got["metadata"]["source-bucket"], UPLOAD, "{out_key}");
+                    // The placeholder; for HEIC and AVIF the oracle's stand-in JPEG has another one.
+                    let thumbhash = got["metadata"]["thumbhash"].as_str().unwrap_or_default();
+                    assert!(
+                        heif || thumbhash == placeholder,
+                        "{out_key}: thumbhash {thumbhash:?}, want {placeholder}"
+                    );
+                    assert!(thumbhash.len() >= 20, "{out_key}: no thumbhash");
                     let path = PathBuf::from(got["path"].as_str().unwrap());
                     if want.format == imgkit::Format::Avif {
                         // imgkit does not read AVIF: another decoder checks these, all at once below.

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::handler::{app, corpus, failures, record, sqs, BUCKET, OUT};
+use base64::Engine;
+use common::handler::{app, corpus, failures, record, sqs, BUCKET, OUT, RENDITIONS};
 use imgkit_lambda::event::{self, Kind};
 use imgkit_lambda::keys::{sha256_hex, OutputKeys};
 use imgkit_lambda::scan::Verdict;
@@ -140,6 +141,18 @@ async fn fixtures_end_in_renditions_records_or_retries() {
     assert_eq!(meta["source-key"], "uploads/photos/red%20flower.jpg");
     assert_eq!(meta["rendition"], "thumb");
     assert!(meta.contains_key("source-etag"));
+    // The source's placeholder: its ThumbHash as the core makes it, the same on every rendition.
+    let specs: Vec<imgkit::Spec> = imgkit::Rendition::parse_list(RENDITIONS)
+        .unwrap()
+        .iter()
+        .map(|r| r.spec)
+        .collect();
+    let oracle = imgkit::Processor::new(imgkit::Limits::default())
+        .placeholder(true)
+        .process_many(&jpeg, &specs)
+        .unwrap();
+    let placeholder = base64::engine::general_purpose::STANDARD.encode(oracle[0].thumbhash.as_ref().unwrap());
+    assert_eq!(meta["thumbhash"], placeholder);
     let info = imgkit::probe(&thumb.body, &imgkit::Limits::default())
         .unwrap()
         .into_info();
@@ -148,6 +161,7 @@ async fn fixtures_end_in_renditions_records_or_retries() {
         .object(OUT, "out/small/uploads/photos/red flower.jpg.jpg")
         .unwrap();
     assert_eq!(small.content_type, "image/jpeg");
+    assert_eq!(small.metadata["thumbhash"], placeholder);
     let rejected = record(&store, "out/rejected/uploads/hostile.png.json");
     assert_eq!(rejected["reason"], reason("hostile/svg-plain.svg"));
     assert_eq!(rejected["source"]["key"], "uploads/hostile.png");

@@ -32,11 +32,13 @@ mod color;
 mod decode;
 mod encode;
 mod error;
+mod focus;
 mod format;
 mod info;
 mod limits;
 mod orient;
 mod pipeline;
+mod placeholder;
 mod planning;
 mod probe;
 mod resize;
@@ -62,6 +64,6 @@ pub use resize::fuzz_resize;
 pub use sandboxed::{capabilities, serve_sandbox_if_child, Capabilities};
 pub use scale::{ShrinkOnLoad, MEASURED_MIN_RESIDUAL};
 pub use spec::{
-    output_name, plan, Filter, Fit, OutputFormat, Plan, Rendition, Rgb, Spec, DEFAULT_AVIF_QUALITY,
+    output_name, plan, Filter, Fit, Focus, OutputFormat, Plan, Rendition, Rgb, Spec, DEFAULT_AVIF_QUALITY,
     DEFAULT_AVIF_SPEED, DEFAULT_QUALITY, DEFAULT_WEBP_QUALITY, MAX_AVIF_PIXELS, MAX_SIDE, MIN_BUDGET_QUALITY,
 };

@@ -88,6 +88,24 @@ impl Orientation {
     }
 }
 
+impl Orientation {
+    /// Where a rectangle `(left, top, width, height)` of a stored image of `size` is shown after this
+    /// orientation is applied.
+    pub(crate) fn display_rect(self, [l, t, w, h]: [f64; 4], (sw, sh): (f64, f64)) -> [f64; 4] {
+        let (right, bottom) = (sw - (l + w), sh - (t + h));
+        match self {
+            Orientation::Normal => [l, t, w, h],
+            Orientation::FlipHorizontal => [right, t, w, h],
+            Orientation::Rotate180 => [right, bottom, w, h],
+            Orientation::FlipVertical => [l, bottom, w, h],
+            Orientation::Transpose => [t, l, h, w],
+            Orientation::Rotate90 => [bottom, l, h, w],
+            Orientation::Transverse => [bottom, right, h, w],
+            Orientation::Rotate270 => [t, right, h, w],
+        }
+    }
+}
+
 /// Transforms stored pixels for display. The pipeline calls it after resizing, where the image is small.
 pub(crate) fn apply(image: &mut DynamicImage, orientation: Orientation) {
     image.apply_orientation(orientation.to_image());
@@ -137,6 +155,36 @@ mod tests {
             assert_eq!(red_at(&img), landing, "orientation {value}");
             let dims = if o.swaps_dimensions() { (2, 3) } else { (3, 2) };
             assert_eq!((img.width(), img.height()), dims, "orientation {value}");
+        }
+    }
+
+    /// The rectangle a marked block of stored pixels lands on is the one `display_rect` says.
+    #[test]
+    fn display_rect_follows_the_pixels() {
+        let (l, t, w, h) = (1u32, 2u32, 3u32, 1u32);
+        for value in 1..=8 {
+            let o = Orientation::from_exif(value);
+            let mut img = RgbImage::new(7, 5);
+            (l..l + w).for_each(|x| (t..t + h).for_each(|y| img.put_pixel(x, y, RED)));
+            let mut img = DynamicImage::ImageRgb8(img);
+            apply(&mut img, o);
+            let red: Vec<(u32, u32)> = img
+                .to_rgb8()
+                .enumerate_pixels()
+                .filter(|(_, _, p)| **p == RED)
+                .map(|(x, y, _)| (x, y))
+                .collect();
+            let (x0, y0) = (
+                red.iter().map(|p| p.0).min().unwrap(),
+                red.iter().map(|p| p.1).min().unwrap(),
+            );
+            let (x1, y1) = (
+                red.iter().map(|p| p.0).max().unwrap(),
+                red.iter().map(|p| p.1).max().unwrap(),
+            );
+            let found = [x0, y0, x1 - x0 + 1, y1 - y0 + 1].map(f64::from);
+            let rect = [l, t, w, h].map(f64::from);
+            assert_eq!(o.display_rect(rect, (7.0, 5.0)), found, "orientation {value}");
         }
     }
 

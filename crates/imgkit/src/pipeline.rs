@@ -6,11 +6,13 @@ use image::DynamicImage;
 
 use crate::decode::{self, decode_checked, Decoded};
 use crate::error::{Error, Result};
+use crate::focus;
+use crate::placeholder;
 use crate::planning::{self, Planned};
 use crate::probe::Checked;
 use crate::resize::{self, Resizer, RowResize};
-use crate::scale::{self, ShrinkOnLoad, View};
-use crate::{color, encode, orient, Filter, Format, ImageInfo, Limits, Plan, Probed, Spec};
+use crate::scale::{self, Region, ShrinkOnLoad, View};
+use crate::{color, encode, orient, Filter, Focus, Format, ImageInfo, Limits, Plan, Probed, Spec};
 
 /// One encoded rendition.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +32,12 @@ pub struct Output {
     /// Where the time went. Probe and decode are shared by all renditions of one call to
     /// [`Processor::process_many`] and reported on each.
     pub timings: Timings,
+    /// The source's ThumbHash (see [`Processor::placeholder`]), made from the smallest rendition of the
+    /// call and the same on each of its outputs; `None` unless asked for.
+    pub thumbhash: Option<Vec<u8>>,
+    /// For a [`Fit::Cover`](crate::Fit::Cover) rendition, the part of the source it shows: `[left, top,
+    /// width, height]` in full-size pixels of the displayed (EXIF-oriented) source.
+    pub crop: Option<[u32; 4]>,
 }
 
 /// Wall time per pipeline stage.
@@ -45,6 +53,10 @@ pub struct Timings {
     pub resize: Duration,
     /// Encoding.
     pub encode: Duration,
+    /// Choosing where content-aware cover crops go ([`Focus`]), shared by the renditions of one call.
+    pub focus: Duration,
+    /// The ThumbHash, on the output it was made from (zero on the others).
+    pub placeholder: Duration,
 }
 
 /// Turns untrusted bytes into renditions under a set of [`Limits`].
@@ -75,6 +87,8 @@ pub struct Processor {
     from_rows: bool,
     /// Renditions made from decoded rows, for tests to see the path taken.
     streamed: u64,
+    /// Whether each call also makes the source's ThumbHash.
+    placeholder: bool,
 }
 
 impl Processor {
@@ -87,6 +101,7 @@ impl Processor {
             jpeg: imgkit_jpeg::Buffers::default(),
             from_rows: true,
             streamed: 0,
+            placeholder: false,
         }
     }
 
@@ -111,6 +126,25 @@ impl Processor {
     /// ```
     pub fn shrink_on_load(mut self, rule: impl Into<ShrinkOnLoad>) -> Processor {
         self.shrink = rule.into();
+        self
+    }
+
+    /// Also makes each source's [ThumbHash](https://evanw.github.io/thumbhash/), a placeholder of about 25
+    /// bytes that a page shows blurred while the rendition loads: from the smallest rendition's finished
+    /// pixels (first fitted in 100×100), and set on every output as [`Output::thumbhash`]. Off by default;
+    /// it costs a 100-pixel resize and the hash, about a millisecond ([`Timings::placeholder`]).
+    ///
+    /// ```
+    /// use imgkit::{Limits, Processor, Spec};
+    /// # let jpeg = imgkit_testkit::jpeg(640, 480);
+    /// let mut processor = Processor::new(Limits::default()).placeholder(true);
+    /// let outs = processor.process_many(&jpeg, &[Spec::new().with_width(320), Spec::new().with_width(64)])?;
+    /// assert!(outs[0].thumbhash.is_some());
+    /// assert_eq!(outs[0].thumbhash, outs[1].thumbhash);
+    /// # Ok::<(), imgkit::Error>(())
+    /// ```
+    pub fn placeholder(mut self, on: bool) -> Processor {
+        self.placeholder = on;
         self
     }
 
@@ -201,26 +235,46 @@ impl Processor {
         let shrink = scale::decode_shrink(&plans, full, self.shrink);
         let route = scale::route(&plans, full, scale::cascade_margin(self.shrink));
         let (info, icc_profile) = (checked.info.clone(), checked.icc_profile.clone());
+        // A crop placed by what the image shows needs the decoded image to look at.
+        let focused = |i: usize| plans[i].crop.is_some() && specs[i].focus() != Focus::Center;
+        let any_focused = (0..specs.len()).any(focused);
         let mut streamed = match route.only_from_decode() {
-            Some(i) => self
+            Some(i) if !any_focused => self
                 .stream(&checked, shrink, &plans[i], specs[i].filter())?
                 .map(|image| (i, image)),
-            None => None,
+            _ => None,
         };
         let decoded = match streamed {
             Some(_) => None,
             None => Some(decode_checked(checked, shrink, &mut self.jpeg)?),
         };
-        let shared = Timings {
+        let mut shared = Timings {
             probe: probe_time,
             decode: start.elapsed(),
             ..Timings::default()
         };
+        // Each rendition's part of the full-size image (stored orientation).
+        let mut regions: Vec<Region> = plans.iter().map(|p| Region::centred(full, p.crop)).collect();
+        if let (true, Some(decoded)) = (any_focused, &decoded) {
+            let focus_start = Instant::now();
+            for i in (0..specs.len()).filter(|&i| focused(i)) {
+                let crop = (regions[i].width, regions[i].height);
+                let focus = specs[i].focus();
+                let (left, top) = focus::crop_origin(&decoded.image, full, crop, focus, &mut self.resizer)?;
+                regions[i] = Region {
+                    left,
+                    top,
+                    ..regions[i]
+                };
+            }
+            shared.focus = focus_start.elapsed();
+        }
         let decoded_size = decode::scaled_size(&info, shrink);
         let mut outputs: Vec<Option<Output>> = specs.iter().map(|_| None).collect();
         // Renditions (before orientation and colour conversion) that a later, smaller one starts from.
         let mut kept: Vec<Option<DynamicImage>> = specs.iter().map(|_| None).collect();
         let view_of = |image: &DynamicImage| View::resized((image.width(), image.height()), full);
+        let smallest = self.placeholder.then(|| smallest(&plans)).flatten();
         for &i in &route.order {
             let resize_start = Instant::now();
             let filter = specs[i].filter();
@@ -231,14 +285,18 @@ impl Processor {
                         .ok_or_else(|| internal("a source rendition was not kept"))?;
                     let from = (source.width(), source.height());
                     (
-                        self.resize(source, view_of(source), &plans[i], full, filter)?,
+                        self.resize(source, view_of(source), &plans[i], regions[i], filter)?,
                         from,
                     )
                 }
                 (None, Some(decoded)) => {
                     let from = (decoded.width(), decoded.height());
                     let view = View::decoded(from, decoded.shrink);
-                    (self.resize(&decoded.image, view, &plans[i], full, filter)?, from)
+                    let region = regions[i];
+                    (
+                        self.resize(&decoded.image, view, &plans[i], region, filter)?,
+                        from,
+                    )
                 }
                 (None, None) => match streamed.take() {
                     Some((k, image)) if k == i => (image, decoded_size),
@@ -249,15 +307,22 @@ impl Processor {
                 kept[i] = Some(resized.clone());
             }
             let meta = (&info, icc_profile.as_deref());
-            outputs[i] = Some(self.finish(resized, meta, &specs[i], shared, resize_start, from)?);
+            let hash = smallest == Some(i);
+            let mut output = self.finish(resized, meta, &specs[i], (shared, resize_start), from, hash)?;
+            output.crop = plans[i].crop.map(|_| displayed(regions[i], &info));
+            outputs[i] = Some(output);
         }
         if let Some(decoded) = decoded {
             decoded.recycle(&mut self.jpeg);
         }
-        outputs
+        let mut outputs = outputs
             .into_iter()
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| internal("a rendition was skipped"))
+            .ok_or_else(|| internal("a rendition was skipped"))?;
+        if let Some(hash) = smallest.and_then(|i| outputs[i].thumbhash.clone()) {
+            outputs.iter_mut().for_each(|o| o.thumbhash = Some(hash.clone()));
+        }
+        Ok(outputs)
     }
 
     /// The one rendition made from the decode, resized from the rows as imgkit-jpeg decodes them, so the
@@ -302,21 +367,30 @@ impl Processor {
         let full = (decoded.info.width, decoded.info.height);
         let from = (decoded.width(), decoded.height());
         let view = View::decoded(from, decoded.shrink);
-        let resized = self.resize(&decoded.image, view, &plan, full, spec.filter())?;
+        let mut region = Region::centred(full, plan.crop);
+        if let (Some(crop), focus @ (Focus::Entropy | Focus::Attention)) = (plan.crop, spec.focus()) {
+            let (left, top) = focus::crop_origin(&decoded.image, full, crop, focus, &mut self.resizer)?;
+            region = Region { left, top, ..region };
+        }
+        let resized = self.resize(&decoded.image, view, &plan, region, spec.filter())?;
         let meta = (&decoded.info, decoded.icc_profile.as_deref());
-        self.finish(resized, meta, spec, Timings::default(), start, from)
+        let hash = self.placeholder;
+        let mut output = self.finish(resized, meta, spec, (Timings::default(), start), from, hash)?;
+        output.crop = plan.crop.map(|_| displayed(region, &decoded.info));
+        Ok(output)
     }
 
-    /// Resamples `source`, which shows the whole `full`-sized image as `view` says, to `plan`.
+    /// Resamples `region` (in full-size pixels) of `source`, which shows the whole image as `view` says,
+    /// to `plan`'s size.
     fn resize(
         &mut self,
         source: &DynamicImage,
         view: View,
         plan: &Plan,
-        full: (u32, u32),
+        region: Region,
         filter: Filter,
     ) -> Result<DynamicImage> {
-        let region = scale::source_region(plan, view, full);
+        let region = region.in_view(view);
         self.resizer
             .resize(source, plan.width, plan.height, region, filter)
     }
@@ -326,19 +400,27 @@ impl Processor {
         mut image: DynamicImage,
         (info, icc_profile): (&ImageInfo, Option<&[u8]>),
         spec: &Spec,
-        mut timings: Timings,
-        resize_start: Instant,
+        // What the rendition shares with the call, and when its resize began.
+        (mut timings, resize_start): (Timings, Instant),
         resized_from: (u32, u32),
+        make_thumbhash: bool,
     ) -> Result<Output> {
         orient::apply(&mut image, info.orientation);
         if let Some(icc) = icc_profile {
             color::to_srgb(&mut image, icc);
         }
+        let finished = Instant::now();
+        let thumbhash = if make_thumbhash {
+            Some(placeholder::thumbhash(&image, &mut self.resizer)?)
+        } else {
+            None
+        };
         let resized = Instant::now();
         let format = spec.format().resolve(info.format);
         let (width, height) = (image.width(), image.height());
         let (bytes, format) = encode::within_budget(image, format, spec.background(), spec.max_bytes())?;
-        timings.resize = resized - resize_start;
+        timings.resize = finished - resize_start;
+        timings.placeholder = resized - finished;
         timings.encode = resized.elapsed();
         Ok(Output {
             bytes,
@@ -347,8 +429,24 @@ impl Processor {
             height,
             resized_from,
             timings,
+            thumbhash,
+            crop: None,
         })
     }
+}
+
+/// A full-size region of the stored image as `[left, top, width, height]` of the displayed one, rounded.
+fn displayed(region: Region, info: &ImageInfo) -> [u32; 4] {
+    let stored = (f64::from(info.width), f64::from(info.height));
+    let rect = [region.left, region.top, region.width, region.height];
+    info.orientation
+        .display_rect(rect, stored)
+        .map(|v| v.round() as u32)
+}
+
+/// The rendition with the fewest pixels, which the placeholder is made from.
+fn smallest(plans: &[Plan]) -> Option<usize> {
+    (0..plans.len()).min_by_key(|&i| u64::from(plans[i].width) * u64::from(plans[i].height))
 }
 
 fn internal(reason: &str) -> Error {

@@ -137,17 +137,23 @@ impl Region {
 /// The exact region of `view` that `plan` reads: the plan's crop (or the whole `full`-sized image),
 /// centred in full-size coordinates, then scaled by the view's scale. Its edges may fall inside pixels.
 pub(crate) fn source_region(plan: &Plan, view: View, full: (u32, u32)) -> Region {
-    let whole = Region::centred(full, plan.crop);
-    let (sx, sy) = view.scale;
-    // Kept inside the view: the scale is a ratio of integers, so the far edge can land a rounding
-    // error past it (767 × 24/767 is 24.000000000000004), which the resizer refuses.
-    let (w, h) = (f64::from(view.size.0), f64::from(view.size.1));
-    let (left, top) = ((whole.left * sx).min(w), (whole.top * sy).min(h));
-    Region {
-        left,
-        top,
-        width: (whole.width * sx).min(w - left),
-        height: (whole.height * sy).min(h - top),
+    Region::centred(full, plan.crop).in_view(view)
+}
+
+impl Region {
+    /// This region of the full-size image in `view`'s pixels.
+    pub(crate) fn in_view(self, view: View) -> Region {
+        let (sx, sy) = view.scale;
+        // Kept inside the view: the scale is a ratio of integers, so the far edge can land a rounding
+        // error past it (767 × 24/767 is 24.000000000000004), which the resizer refuses.
+        let (w, h) = (f64::from(view.size.0), f64::from(view.size.1));
+        let (left, top) = ((self.left * sx).min(w), (self.top * sy).min(h));
+        Region {
+            left,
+            top,
+            width: (self.width * sx).min(w - left),
+            height: (self.height * sy).min(h - top),
+        }
     }
 }
 

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::SystemTime;
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 use imgkit::{Admitted, Class, Error, Format, OutputFormat, Planned, Processor, Spec};
 
 use super::budget::Budget;
@@ -119,6 +121,10 @@ fn run(
     }
     let outputs = processor.process_planned(planned).map_err(by_class)?;
     drop(bytes);
+    report.thumbhash = outputs
+        .first()
+        .and_then(|o| o.thumbhash.as_deref())
+        .map(|h| BASE64.encode(h));
     for (((name, _), output), dest) in job.renditions.iter().zip(&outputs).zip(&destinations) {
         atomic_write(dest, &output.bytes).map_err(|e| FileOutcome::Failed(format!("{e:#}")))?;
         report

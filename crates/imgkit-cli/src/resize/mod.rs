@@ -70,7 +70,7 @@ pub fn run(job: Job, stop: &AtomicBool) -> Result<Summary> {
             .par_iter()
             .enumerate()
             .map_init(
-                || Processor::new(job.limits),
+                || Processor::new(job.limits).placeholder(true),
                 |processor, (i, item)| {
                     let entry = if stop.load(Ordering::SeqCst) {
                         FileReport::new(item, FileOutcome::NotStarted)

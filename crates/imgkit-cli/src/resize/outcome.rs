@@ -53,6 +53,8 @@ pub struct FileReport {
     pub source_size: Option<(u32, u32)>,
     /// Outputs written (or found up to date).
     pub outputs: Vec<OutputEntry>,
+    /// The input's ThumbHash placeholder, base64, once processed.
+    pub thumbhash: Option<String>,
 }
 
 impl FileReport {
@@ -65,6 +67,7 @@ impl FileReport {
             format: None,
             source_size: None,
             outputs: Vec::new(),
+            thumbhash: None,
         }
     }
 }
@@ -84,6 +87,9 @@ pub struct OutputEntry {
     pub height: Option<u32>,
     /// Its size in bytes.
     pub bytes: u64,
+    /// For a cover crop, the part of the source shown: left, top, width, height in source pixels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crop: Option<[u32; 4]>,
     /// Per-stage wall time in milliseconds (probe and decode are shared by the renditions of one input).
     #[serde(rename = "timings_ms", serialize_with = "timings_ms")]
     pub timings: Option<Timings>,
@@ -98,6 +104,8 @@ fn timings_ms<S: Serializer>(timings: &Option<Timings>, s: S) -> Result<S::Ok, S
                 ("decode", ms(t.decode)),
                 ("resize", ms(t.resize)),
                 ("encode", ms(t.encode)),
+                ("placeholder", ms(t.placeholder)),
+                ("focus", ms(t.focus)),
             ])
         })
         .serialize(s)
@@ -113,6 +121,7 @@ impl OutputEntry {
             width: Some(out.width),
             height: Some(out.height),
             bytes: out.bytes.len() as u64,
+            crop: out.crop,
             timings: Some(out.timings),
         }
     }
@@ -126,6 +135,7 @@ impl OutputEntry {
             width: None,
             height: None,
             bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+            crop: None,
             timings: None,
         }
     }

@@ -48,6 +48,8 @@ struct FileJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     height: Option<u32>,
     outputs: &'a [OutputEntry],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thumbhash: Option<&'a str>,
 }
 
 /// Writes the report atomically, like every other output.
@@ -70,6 +72,7 @@ pub fn write(path: &Path, summary: &Summary, entries: &[FileReport]) -> Result<(
                 width: e.source_size.map(|s| s.0),
                 height: e.source_size.map(|s| s.1),
                 outputs: &e.outputs,
+                thumbhash: e.thumbhash.as_deref(),
             }
         })
         .collect();

@@ -4,6 +4,7 @@
 
 mod filter;
 mod fit;
+mod focus;
 mod geometry;
 pub(crate) mod names;
 mod output_format;
@@ -13,6 +14,7 @@ mod syntax;
 
 pub use filter::Filter;
 pub use fit::Fit;
+pub use focus::Focus;
 pub use geometry::{plan, Plan};
 pub use output_format::{
     OutputFormat, DEFAULT_AVIF_QUALITY, DEFAULT_AVIF_SPEED, DEFAULT_QUALITY, DEFAULT_WEBP_QUALITY,
@@ -60,6 +62,7 @@ pub struct Spec {
     width: Option<u32>,
     height: Option<u32>,
     fit: Fit,
+    focus: Focus,
     enlarge: bool,
     filter: Filter,
     format: OutputFormat,
@@ -75,13 +78,14 @@ impl Default for Spec {
 
 impl Spec {
     /// A spec with safe defaults and no size yet (at least one side is required by
-    /// [`Spec::validate`]): [`Fit::Inside`], no enlargement, [`Filter::Lanczos3`],
+    /// [`Spec::validate`]): [`Fit::Inside`] (a cover crop centred), no enlargement, [`Filter::Lanczos3`],
     /// [`OutputFormat::Same`], white background, no byte budget.
     pub const fn new() -> Spec {
         Spec {
             width: None,
             height: None,
             fit: Fit::Inside,
+            focus: Focus::Center,
             enlarge: false,
             filter: Filter::Lanczos3,
             format: OutputFormat::Same,
@@ -122,6 +126,20 @@ impl Spec {
     #[must_use]
     pub fn with_fit(mut self, fit: Fit) -> Spec {
         self.fit = fit;
+        self
+    }
+
+    /// Where a [`Fit::Cover`] crop is placed. Default [`Focus::Center`].
+    ///
+    /// ```
+    /// use imgkit::{Fit, Focus, Spec};
+    /// let thumb = Spec::new().with_size(200, 200).with_fit(Fit::Cover).with_focus(Focus::Attention);
+    /// assert_eq!("200x200,cover,focus=attention".parse::<Spec>()?, thumb);
+    /// # Ok::<(), imgkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_focus(mut self, focus: Focus) -> Spec {
+        self.focus = focus;
         self
     }
 
@@ -202,6 +220,11 @@ impl Spec {
     /// How the image fits a box.
     pub fn fit(&self) -> Fit {
         self.fit
+    }
+
+    /// Where a cover crop is placed.
+    pub fn focus(&self) -> Focus {
+        self.focus
     }
 
     /// Whether upscaling is allowed.
@@ -414,10 +437,10 @@ mod tests {
     proptest! {
         #[test]
         fn display_round_trips(w in 1u32..16384, h in 1u32..16384, which in 0u8..3, q in 1u8..=100,
-                               fit in 0u8..3, enlarge: bool, bg: [u8; 3], max in proptest::option::of(1u64..1 << 40)) {
+                               fit in 0u8..3, focus in 0u8..3, enlarge: bool, bg: [u8; 3], max in proptest::option::of(1u64..1 << 40)) {
             let base = match which { 0 => Spec::new().with_width(w), 1 => Spec::new().with_height(h), _ => Spec::new().with_size(w, h) };
             let fit = [Fit::Inside, Fit::Cover, Fit::Fill][fit as usize];
-            let spec = base.with_fit(fit).with_enlarge(enlarge).with_background(bg).with_format(OutputFormat::Jpeg { quality: q })
+            let spec = base.with_fit(fit).with_focus(Focus::ALL[focus as usize]).with_enlarge(enlarge).with_background(bg).with_format(OutputFormat::Jpeg { quality: q })
                 .with_max_bytes(max);
             prop_assert_eq!(spec.to_string().parse::<Spec>().ok(), Some(spec));
         }

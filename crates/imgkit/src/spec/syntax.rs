@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::{Filter, Fit, OutputFormat, Rgb, Spec};
+use super::{Filter, Fit, Focus, OutputFormat, Rgb, Spec};
 use crate::error::{Error, Result};
 
 /// Parses the compact rendition syntax shared by the CLI and the Lambda settings:
@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 ///
 /// - size: `400` or `400w` (width), `300h` (height), `400x300` (box)
 /// - fit: `inside`, `contain` (= inside), `cover`, `fill`
+/// - `focus=center|entropy|attention`: where a `cover` crop is placed ([`Focus`])
 /// - format: `same`, `png`, `jpeg`/`jpg`, `webp` or `avif`, each but `same` and `png` with optional
 ///   `:quality`, and `avif` with an optional `:speed` after it
 /// - filter: `lanczos3`, `catmullrom`, `mitchell`, `bilinear`, `box`, `nearest`
@@ -30,6 +31,8 @@ impl FromStr for Spec {
             let lower = token.to_ascii_lowercase();
             spec = if let Some(rgb) = lower.strip_prefix("bg=") {
                 spec.with_background(rgb.parse::<Rgb>()?.0)
+            } else if let Some(focus) = lower.strip_prefix("focus=") {
+                spec.with_focus(focus.parse::<Focus>()?)
             } else if let Some(max) = lower.strip_prefix("max=") {
                 spec.with_max_bytes(Some(parse_bytes(max)?))
             } else if lower == "enlarge" {
@@ -50,7 +53,7 @@ impl FromStr for Spec {
                     Err(_) => {
                         return Err(Error::spec(
                             "option",
-                            format!("is not one of fit/format/filter/enlarge/bg=, got {token:?}"),
+                            format!("is not one of fit/focus=/format/filter/enlarge/bg=/max=, got {token:?}"),
                         ))
                     }
                 }
@@ -109,6 +112,9 @@ impl fmt::Display for Spec {
             (None, None) => f.write_str("0w")?,
         }
         write!(f, ",{},{}", self.fit, self.filter)?;
+        if self.focus != Focus::Center {
+            write!(f, ",focus={}", self.focus)?;
+        }
         match self.format {
             OutputFormat::Same => f.write_str(",same")?,
             OutputFormat::Jpeg { quality } => write!(f, ",jpeg:{quality}")?,
