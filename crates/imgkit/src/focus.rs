@@ -1,10 +1,11 @@
 //! Focus: where a cover crop goes, chosen on the decoded image (already reduced by shrink-on-load) shrunk
 //! to at most 256 pixels a side, so it costs a few milliseconds whatever the input.
 //!
-//! A cover crop cuts one axis only, so the choice is one position along that axis: the window of the
-//! crop's size that scores highest. Scores are integers summed exactly, and equal ones are settled by
-//! position alone (the middle of a run of equal windows, the run nearest the centre), so a mirrored or
-//! rotated input (an EXIF twin) gets the mirrored crop.
+//! A cover crop cuts one axis only, so the choice is one position along that axis: for `entropy` the
+//! window of the crop's size whose luminance has the most entropy, for `attention` the window centred on
+//! the peak of the saliency profile (blurred). Scores are integers summed exactly, and equal ones are
+//! settled by position alone (the middle of a run of equal values, the run nearest the centre), so a
+//! mirrored or rotated input (an EXIF twin) gets the mirrored crop.
 
 use image::DynamicImage;
 
@@ -55,9 +56,14 @@ pub(crate) fn crop_origin(
                 let (x, y) = if horizontal { (l, i) } else { (i, l) };
                 scores[(y * aw + x) as usize]
             };
-            best_sum(lines, window, |l| {
-                (0..across).map(|i| u64::from(score(l, i))).sum()
-            })
+            let profile: Vec<u64> = (0..lines)
+                .map(|l| (0..across).map(|i| u64::from(score(l, i))).sum())
+                .collect();
+            // As libvips' smartcrop: the crop is centred on the peak of the blurred saliency (here its
+            // profile along the cut axis, blurred over a sixteenth of it).
+            let peak = nearest_centre_max(&box_blur(&profile, (lines / 16).max(1) as usize));
+            let last_start = f64::from(lines - window);
+            peak.map(|p| (p + 0.5 - f64::from(window) / 2.0).clamp(0.0, last_start))
         }
     };
     let Some(best) = best else {
@@ -94,17 +100,16 @@ fn luma([r, g, b, _]: [u8; 4]) -> u8 {
     ((299 * u32::from(r) + 587 * u32::from(g) + 114 * u32::from(b) + 500) / 1000) as u8
 }
 
-/// The start of the `window`-line run with the highest sum of `line_score`; ties to the centre, `None`
-/// for the centre itself.
-fn best_sum(lines: u32, window: u32, line_score: impl Fn(u32) -> u64) -> Option<f64> {
-    let per_line: Vec<u64> = (0..lines).map(line_score).collect();
-    let mut sum: u64 = per_line[..window as usize].iter().sum();
-    let mut sums = vec![sum];
-    for start in 1..=(lines - window) {
-        sum = sum + per_line[(start + window - 1) as usize] - per_line[(start - 1) as usize];
-        sums.push(sum);
-    }
-    nearest_centre_max(&sums)
+/// Each value summed with its `radius` neighbours on both sides (fewer at the ends).
+fn box_blur(values: &[u64], radius: usize) -> Vec<u64> {
+    let last = values.len().saturating_sub(1);
+    (0..values.len())
+        .map(|i| {
+            values[i.saturating_sub(radius)..=(i + radius).min(last)]
+                .iter()
+                .sum()
+        })
+        .collect()
 }
 
 /// The start of the `window`-line run whose luminance histogram has the highest Shannon entropy; ties

@@ -15,8 +15,9 @@ pub enum Focus {
     Center,
     /// The window whose luminance has the highest Shannon entropy: the busiest part of the picture.
     Entropy,
-    /// The window that draws the eye, as sharp's strategy of that name: luminance edges, colour
-    /// saturation and skin tones, summed.
+    /// Centred on what draws the eye, in the manner of sharp's strategy of that name (libvips'
+    /// smartcrop): luminance edges, colour saturation and skin tones, summed, blurred, and the crop
+    /// centred on the peak.
     Attention,
 }
 
