@@ -3,7 +3,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use imgkit::{Class, Filter, Fit, Limits, OutputFormat, Processor, Spec};
+use imgkit::{Class, Filter, Fit, Focus, Limits, OutputFormat, Processor, Spec};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]
@@ -11,6 +11,8 @@ struct Input<'a> {
     width: Option<u16>,
     height: Option<u16>,
     fit: u8,
+    focus: u8,
+    placeholder: bool,
     filter: u8,
     format: u8,
     quality: u8,
@@ -24,6 +26,7 @@ impl Input<'_> {
         let side = |v: Option<u16>| v.map(|v| u32::from(v % 1024));
         let fit = Fit::ALL[usize::from(self.fit) % Fit::ALL.len()];
         let filter = Filter::ALL[usize::from(self.filter) % Filter::ALL.len()];
+        let focus = Focus::ALL[usize::from(self.focus) % Focus::ALL.len()];
         let format = match self.format % 4 {
             0 => OutputFormat::Same,
             1 => OutputFormat::Jpeg {
@@ -37,6 +40,7 @@ impl Input<'_> {
         Spec::new()
             .with_bounds(side(self.width), side(self.height))
             .with_fit(fit)
+            .with_focus(focus)
             .with_filter(filter)
             .with_format(format)
             .with_enlarge(self.enlarge)
@@ -50,10 +54,11 @@ fuzz_target!(|input: Input| {
         ..Limits::default()
     };
     let spec = input.spec();
-    let mut processor = Processor::new(limits);
+    let mut processor = Processor::new(limits).placeholder(input.placeholder);
     match processor.process(input.data, &spec) {
         Ok(out) => {
             assert!(out.width >= 1 && out.height >= 1);
+            assert_eq!(out.thumbhash.is_some(), input.placeholder);
             if let Some(w) = spec.width() {
                 assert!(out.width <= w.max(1), "{} wider than {w}", out.width);
             }
