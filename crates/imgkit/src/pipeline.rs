@@ -1,4 +1,5 @@
-//! The whole path: probe → limits → plan → decode → resize → orient → colour → encode.
+//! The whole path: probe → limits → plan → decode → focus → resize → orient → colour → placeholder →
+//! encode.
 
 use std::time::{Duration, Instant};
 
