@@ -3,9 +3,9 @@
 //!
 //! A cover crop cuts one axis only, so the choice is one position along that axis: for `entropy` the
 //! window of the crop's size whose luminance has the most entropy, for `attention` the window centred on
-//! the peak of the saliency profile (blurred). Scores are integers summed exactly, and equal ones are
-//! settled by position alone (the middle of a run of equal values, the run nearest the centre), so a
-//! mirrored or rotated input (an EXIF twin) gets the mirrored crop.
+//! the peak of a blurred 32×32 grid of saliency, as libvips' smartcrop does. Equal scores are settled by
+//! position alone (the middle of a run of equal values, the run nearest the centre), so a mirrored or
+//! rotated input (an EXIF twin) gets the mirrored crop.
 
 use image::DynamicImage;
 
@@ -32,6 +32,9 @@ pub(crate) fn crop_origin(
     if focus == Focus::Center || (crop.0 >= fw && crop.1 >= fh) {
         return Ok(centred);
     }
+    if focus == Focus::Attention {
+        return attention_origin(image, (fw, fh), crop, resizer).map(|origin| origin.unwrap_or(centred));
+    }
     let small = analysis_image(image, resizer)?;
     let (aw, ah) = small.dimensions();
     // Per column (a horizontal crop) or row (a vertical one) of the analysis image.
@@ -48,24 +51,7 @@ pub(crate) fn crop_origin(
             small.get_pixel(i, line).0
         }
     };
-    let best = match focus {
-        Focus::Entropy => best_entropy(lines, across, window, |l, i| luma(pixel(l, i))),
-        _ => {
-            let scores = attention(&small);
-            let score = |l: u32, i: u32| {
-                let (x, y) = if horizontal { (l, i) } else { (i, l) };
-                scores[(y * aw + x) as usize]
-            };
-            let profile: Vec<u64> = (0..lines)
-                .map(|l| (0..across).map(|i| u64::from(score(l, i))).sum())
-                .collect();
-            // As libvips' smartcrop: the crop is centred on the peak of the blurred saliency (here its
-            // profile along the cut axis, blurred over a sixteenth of it).
-            let peak = nearest_centre_max(&box_blur(&profile, (lines / 16).max(1) as usize));
-            let last_start = f64::from(lines - window);
-            peak.map(|p| (p + 0.5 - f64::from(window) / 2.0).clamp(0.0, last_start))
-        }
-    };
+    let best = best_entropy(lines, across, window, |l, i| luma(pixel(l, i)));
     let Some(best) = best else {
         return Ok(centred);
     };
@@ -98,18 +84,6 @@ fn analysis_image(image: &DynamicImage, resizer: &mut Resizer) -> Result<image::
 /// BT.601 luma, 0–255, of an RGBA pixel.
 fn luma([r, g, b, _]: [u8; 4]) -> u8 {
     ((299 * u32::from(r) + 587 * u32::from(g) + 114 * u32::from(b) + 500) / 1000) as u8
-}
-
-/// Each value summed with its `radius` neighbours on both sides (fewer at the ends).
-fn box_blur(values: &[u64], radius: usize) -> Vec<u64> {
-    let last = values.len().saturating_sub(1);
-    (0..values.len())
-        .map(|i| {
-            values[i.saturating_sub(radius)..=(i + radius).min(last)]
-                .iter()
-                .sum()
-        })
-        .collect()
 }
 
 /// The start of the `window`-line run whose luminance histogram has the highest Shannon entropy; ties
@@ -176,40 +150,151 @@ fn nearest_centre_max(scores: &[u64]) -> Option<f64> {
     Some((run.0 + run.1) as f64 / 2.0)
 }
 
-/// Per pixel, what draws the eye, in the manner of sharp's `attention` (libvips' smartcrop): luminance
-/// edges, colour saturation and skin tones, each 0–255, summed; transparent pixels count for nothing.
-fn attention(image: &image::RgbaImage) -> Vec<u32> {
-    let (w, h) = image.dimensions();
-    let luma: Vec<i32> = image.pixels().map(|p| i32::from(luma(p.0))).collect();
-    let at = |x: i64, y: i64| {
-        let (x, y) = (x.clamp(0, i64::from(w) - 1), y.clamp(0, i64::from(h) - 1));
-        luma[(y * i64::from(w) + x) as usize]
+/// The side of the grid `attention` is placed on: libvips' smartcrop sums its scores into 32×32 cells,
+/// which is also how finely it places the crop.
+const GRID: usize = 32;
+
+/// `attention` as libvips' smartcrop (sharp's strategy of that name) computes it. Per pixel of the
+/// analysis image, weighted by alpha: the Sobel gradient of CIE L* (|gx| + |gy|), 255 for a skin tone
+/// (a* 3–22, b* 4–31, L* ≥ 15) and 255 for a saturated colour (LCh chroma over 60). Those are summed into
+/// a 32×32 grid of cell means, blurred by a Gaussian of a sixth of the crop's diagonal in cells, and the
+/// crop is centred on the highest cell (of equal ones, the nearest the middle; `None` when that is one of
+/// the four middle cells).
+fn attention_origin(
+    image: &DynamicImage,
+    (fw, fh): (f64, f64),
+    (cw, ch): (f64, f64),
+    resizer: &mut Resizer,
+) -> Result<Option<(f64, f64)>> {
+    let small = analysis_image(image, resizer)?;
+    let (w, h) = (small.width() as usize, small.height() as usize);
+    let linear: [f64; 256] = std::array::from_fn(|v| srgb_to_linear(v as u8));
+    let lab: Vec<[f64; 3]> = small.pixels().map(|p| lab(xyz(p.0, &linear))).collect();
+    let l_at = |x: isize, y: isize| {
+        let (x, y) = (
+            x.clamp(0, w as isize - 1) as usize,
+            y.clamp(0, h as isize - 1) as usize,
+        );
+        lab[y * w + x][0]
     };
-    image
-        .enumerate_pixels()
-        .map(|(x, y, p)| {
-            let (xi, yi) = (i64::from(x), i64::from(y));
-            // The 4-neighbour Laplacian of luminance: high on edges and texture, zero on flat areas and
-            // even gradients.
-            let laplacian =
-                4 * at(xi, yi) - at(xi - 1, yi) - at(xi + 1, yi) - at(xi, yi - 1) - at(xi, yi + 1);
-            let edge = laplacian.unsigned_abs().min(255);
-            let [r, g, b, a] = p.0;
-            let saturation = u32::from(r.max(g).max(b) - r.min(g).min(b));
-            let score = edge + saturation + if skin(r, g, b) { 255 } else { 0 };
-            score * u32::from(a) / 255
+    let mut sums = [[0.0f64; GRID]; GRID];
+    let mut counts = [[0u32; GRID]; GRID];
+    for (i, p) in small.pixels().enumerate() {
+        let (x, y) = ((i % w) as isize, (i / w) as isize);
+        let gx = l_at(x + 1, y - 1) + 2.0 * l_at(x + 1, y) + l_at(x + 1, y + 1)
+            - l_at(x - 1, y - 1)
+            - 2.0 * l_at(x - 1, y)
+            - l_at(x - 1, y + 1);
+        let gy = l_at(x - 1, y + 1) + 2.0 * l_at(x, y + 1) + l_at(x + 1, y + 1)
+            - l_at(x - 1, y - 1)
+            - 2.0 * l_at(x, y - 1)
+            - l_at(x + 1, y - 1);
+        let [l, a, b] = lab[i];
+        let skin = (3.0..=22.0).contains(&a) && (4.0..=31.0).contains(&b) && l >= 15.0;
+        let saturated = a.hypot(b) > 60.0;
+        let mask = |on: bool| if on { 255.0 } else { 0.0 };
+        let score = gx.abs() + gy.abs() + mask(skin) + mask(saturated);
+        let (cx, cy) = (i % w * GRID / w, i / w * GRID / h);
+        sums[cy][cx] += score * f64::from(p.0[3]) / 255.0;
+        counts[cy][cx] += 1;
+    }
+    // Cells no pixel falls in (an analysis image under 32 pixels on a side) take their neighbour's
+    // mean along that axis, as a stretch would.
+    let means: Vec<f64> = (0..GRID * GRID)
+        .map(|i| {
+            let (cx, cy) = (i % GRID, i / GRID);
+            let (sx, sy) = (cx * w / GRID, cy * h / GRID);
+            let (cx, cy) = (sx * GRID / w, sy * GRID / h);
+            sums[cy][cx] / f64::from(counts[cy][cx].max(1))
         })
-        .collect()
+        .collect();
+    let cells = GRID as f64;
+    let sigma = (cw * cells / fw).hypot(ch * cells / fh) / 6.0;
+    let blurred = gaussian_blur(&means, GRID, sigma.max(0.5));
+    let best = blurred.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let off_centre = |i: usize| {
+        let (x, y) = (
+            (2 * (i % GRID)).abs_diff(GRID - 1),
+            (2 * (i / GRID)).abs_diff(GRID - 1),
+        );
+        x * x + y * y
+    };
+    let peak = (0..GRID * GRID)
+        .filter(|&i| blurred[i] == best)
+        .min_by_key(|&i| (off_centre(i), i));
+    let Some(peak) = peak.filter(|&i| off_centre(i) > 2) else {
+        return Ok(None);
+    };
+    // The centre of the peak cell, in full-size pixels.
+    let (x, y) = ((peak % GRID) as f64 + 0.5, (peak / GRID) as f64 + 0.5);
+    let (ax, ay) = (x * fw / cells, y * fh / cells);
+    Ok(Some((
+        (ax - cw / 2.0).clamp(0.0, (fw - cw).max(0.0)),
+        (ay - ch / 2.0).clamp(0.0, (fh - ch).max(0.0)),
+    )))
 }
 
-/// A skin tone, by the chroma box of Chai and Ngan (Cb 77–127, Cr 133–173), away from the darkest
-/// shadows.
-fn skin(r: u8, g: u8, b: u8) -> bool {
-    let (r, g, b) = (f64::from(r), f64::from(g), f64::from(b));
-    let y = 0.299 * r + 0.587 * g + 0.114 * b;
-    let cb = 128.0 + (b - y) * 0.564;
-    let cr = 128.0 + (r - y) * 0.713;
-    y > 40.0 && (77.0..=127.0).contains(&cb) && (133.0..=173.0).contains(&cr)
+/// The linear light of an 8-bit sRGB value, 0–1.
+fn srgb_to_linear(v: u8) -> f64 {
+    let c = f64::from(v) / 255.0;
+    if c <= 0.04045 {
+        c / 12.92
+    } else {
+        ((c + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+/// CIE XYZ (D65, white Y = 100) of an 8-bit sRGB pixel, with `linear` the table of [`srgb_to_linear`].
+fn xyz([r, g, b, _]: [u8; 4], linear: &[f64; 256]) -> [f64; 3] {
+    let (r, g, b) = (
+        linear[usize::from(r)],
+        linear[usize::from(g)],
+        linear[usize::from(b)],
+    );
+    [
+        100.0 * (0.4124 * r + 0.3576 * g + 0.1805 * b),
+        100.0 * (0.2126 * r + 0.7152 * g + 0.0722 * b),
+        100.0 * (0.0193 * r + 0.1192 * g + 0.9505 * b),
+    ]
+}
+
+/// CIE L*a*b* (D65) of an XYZ colour.
+fn lab([x, y, z]: [f64; 3]) -> [f64; 3] {
+    let (x, y, z) = (x / 95.047, y / 100.0, z / 108.883);
+    let f = |t: f64| {
+        if t > 216.0 / 24389.0 {
+            t.cbrt()
+        } else {
+            (24389.0 / 27.0 * t + 16.0) / 116.0
+        }
+    };
+    let (fx, fy, fz) = (f(x), f(y), f(z));
+    [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)]
+}
+
+/// A separable Gaussian blur of an `n`×`n` grid, edges extended.
+fn gaussian_blur(values: &[f64], n: usize, sigma: f64) -> Vec<f64> {
+    let radius = (3.0 * sigma).ceil() as i64;
+    let kernel: Vec<f64> = (-radius..=radius)
+        .map(|d| (-((d * d) as f64) / (2.0 * sigma * sigma)).exp())
+        .collect();
+    let total: f64 = kernel.iter().sum();
+    let pass = |src: &[f64], horizontal: bool| -> Vec<f64> {
+        (0..n * n)
+            .map(|i| {
+                let (x, y) = ((i % n) as i64, (i / n) as i64);
+                let sum: f64 = (-radius..=radius)
+                    .map(|d| {
+                        let (sx, sy) = if horizontal { (x + d, y) } else { (x, y + d) };
+                        let at = |v: i64| v.clamp(0, n as i64 - 1) as usize;
+                        kernel[(d + radius) as usize] * src[at(sy) * n + at(sx)]
+                    })
+                    .sum();
+                sum / total
+            })
+            .collect()
+    };
+    pass(&pass(values, true), false)
 }
 
 #[cfg(test)]
@@ -276,6 +361,26 @@ mod tests {
             )
             .unwrap();
             assert_eq!(a, 400.0 - 150.0 - b, "{focus}");
+        }
+    }
+
+    /// CIE Lab of sRGB white, black and primaries, against the published values (within 0.1).
+    #[test]
+    fn lab_matches_the_reference_values() {
+        let linear: [f64; 256] = std::array::from_fn(|v| srgb_to_linear(v as u8));
+        let cases = [
+            ([255, 255, 255], [100.0, 0.0, 0.0]),
+            ([0, 0, 0], [0.0, 0.0, 0.0]),
+            ([255, 0, 0], [53.24, 80.09, 67.20]),
+            ([0, 255, 0], [87.73, -86.18, 83.18]),
+            ([0, 0, 255], [32.30, 79.19, -107.86]),
+        ];
+        for ([r, g, b], want) in cases {
+            let got = lab(xyz([r, g, b, 255], &linear));
+            assert!(
+                got.iter().zip(want).all(|(g, w)| (g - w).abs() < 0.1),
+                "{r},{g},{b}: {got:?}"
+            );
         }
     }
 

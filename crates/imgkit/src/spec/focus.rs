@@ -15,9 +15,9 @@ pub enum Focus {
     Center,
     /// The window whose luminance has the highest Shannon entropy: the busiest part of the picture.
     Entropy,
-    /// Centred on what draws the eye, in the manner of sharp's strategy of that name (libvips'
-    /// smartcrop): luminance edges, colour saturation and skin tones, summed, blurred, and the crop
-    /// centred on the peak.
+    /// Centred on what draws the eye, as sharp's strategy of that name (libvips' smartcrop) finds it:
+    /// luminance edges, skin tones and strongly saturated colours, summed into a 32×32 grid, blurred,
+    /// and the crop centred on the peak.
     Attention,
 }
 
