@@ -198,13 +198,14 @@ fn attention_origin(
         sums[cy][cx] += score * f64::from(p.0[3]) / 255.0;
         counts[cy][cx] += 1;
     }
-    // Cells no pixel falls in (an analysis image under 32 pixels on a side) take their neighbour's
-    // mean along that axis, as a stretch would.
+    // A cell no pixel falls in (an analysis image under 32 pixels on a side) takes the mean of the cell
+    // of the pixel nearest its start, as a stretch would.
     let means: Vec<f64> = (0..GRID * GRID)
         .map(|i| {
-            let (cx, cy) = (i % GRID, i / GRID);
-            let (sx, sy) = (cx * w / GRID, cy * h / GRID);
-            let (cx, cy) = (sx * GRID / w, sy * GRID / h);
+            let (mut cx, mut cy) = (i % GRID, i / GRID);
+            if counts[cy][cx] == 0 {
+                (cx, cy) = (cx * w / GRID * GRID / w, cy * h / GRID * GRID / h);
+            }
             sums[cy][cx] / f64::from(counts[cy][cx].max(1))
         })
         .collect();
