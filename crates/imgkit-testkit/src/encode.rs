@@ -33,3 +33,39 @@ pub fn png(width: u32, height: u32) -> Vec<u8> {
 pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
     photo_jpeg(width, height, 90)
 }
+
+/// An animated GIF of `width × height` with one frame per entry of `delays_ms` (multiples of 10: GIF
+/// counts hundredths of a second), looping forever: a gradient with a square that moves one step
+/// right, and changes colour, every frame, so no two frames are alike.
+///
+/// # Panics
+/// If a side exceeds GIF's 65,535, or `delays_ms` is empty.
+#[allow(clippy::expect_used)] // A test picture: a failure to make one is the test's failure.
+pub fn animated_gif(width: u32, height: u32, delays_ms: &[u32]) -> Vec<u8> {
+    use image::codecs::gif::{GifEncoder, Repeat};
+    use image::{Delay, Frame, Rgba, RgbaImage};
+    assert!(!delays_ms.is_empty(), "an animation needs a frame");
+    let side = (width.min(height) / 3).max(1);
+    let step = (width.saturating_sub(side) / delays_ms.len() as u32).max(1);
+    let mut out = Vec::new();
+    {
+        let mut encoder = GifEncoder::new_with_speed(&mut out, 10);
+        encoder.set_repeat(Repeat::Infinite).expect("set the loop");
+        for (i, &delay) in delays_ms.iter().enumerate() {
+            let i = i as u32;
+            let (left, top) = ((i * step) % width.saturating_sub(side).max(1), (height - side) / 2);
+            let colour = [[230, 40, 40], [40, 200, 60], [40, 60, 230], [240, 200, 30]][i as usize % 4];
+            let image = RgbaImage::from_fn(width, height, |x, y| {
+                if (left..left + side).contains(&x) && (top..top + side).contains(&y) {
+                    Rgba([colour[0], colour[1], colour[2], 255])
+                } else {
+                    let g = (x * 200 / width.max(1)) as u8;
+                    Rgba([g, g / 2 + 40, 120, 255])
+                }
+            });
+            let delay = Delay::from_numer_denom_ms(delay, 1);
+            encoder.encode_frame(Frame::from_parts(image, 0, 0, delay)).expect("encode a frame");
+        }
+    }
+    out
+}

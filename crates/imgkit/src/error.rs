@@ -198,6 +198,10 @@ pub enum Limit {
     Chunks,
     /// [`MAX_AVIF_PIXELS`](crate::MAX_AVIF_PIXELS): an AVIF output the input's shape makes too large.
     AvifPixels,
+    /// [`Limits::max_animation_pixels`](crate::Limits::max_animation_pixels).
+    AnimationPixels,
+    /// [`Limits::max_animated_output_pixels`](crate::Limits::max_animated_output_pixels).
+    AnimatedOutputPixels,
 }
 
 impl Limit {
@@ -213,6 +217,8 @@ impl Limit {
             Limit::MetadataBytes => "max_metadata_bytes",
             Limit::Chunks => "max_chunks",
             Limit::AvifPixels => "max_avif_pixels",
+            Limit::AnimationPixels => "max_animation_pixels",
+            Limit::AnimatedOutputPixels => "max_animated_output_pixels",
         }
     }
 
@@ -228,6 +234,8 @@ impl Limit {
             Limit::MetadataBytes => "inflated metadata bytes",
             Limit::Chunks => "ancillary chunks",
             Limit::AvifPixels => "AVIF output pixels",
+            Limit::AnimationPixels => "animation pixels (frames x width x height)",
+            Limit::AnimatedOutputPixels => "animated output pixels (frames x width x height)",
         }
     }
 }

@@ -8,8 +8,9 @@
 //! decodes) → [`Limits`] (checked before any pixel buffer exists) → scale (the DCT scale to decode at, and
 //! which larger rendition a smaller one starts from) → decode (pure Rust, first frame) → resize
 //! ([`fast_image_resize`], alpha-correct) → orient (EXIF 1–8) → colour (embedded ICC profiles converted to
-//! sRGB) → encode (JPEG, PNG, WebP; no metadata is ever copied).
-//!
+//! sRGB) → encode (JPEG, PNG, WebP; no metadata is ever copied). An animated WebP rendition of an
+//! animation runs decode → resize → orient → colour → encode once per frame (animate).
+
 //! Every failure is an [`Error`] whose [`class`](Error::class) says whether the input is at fault
 //! ([`Class::Rejected`]: never retry) or not.
 //!
@@ -28,6 +29,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod animate;
 mod color;
 mod decode;
 mod encode;
@@ -37,6 +39,7 @@ mod format;
 mod info;
 mod limits;
 mod orient;
+mod output;
 mod pipeline;
 mod placeholder;
 mod planning;
@@ -52,7 +55,8 @@ pub use format::{Format, Formats};
 pub use info::ImageInfo;
 pub use limits::Limits;
 pub use orient::Orientation;
-pub use pipeline::{Output, Processor, Timings};
+pub use output::{Output, Timings};
+pub use pipeline::Processor;
 pub use planning::Planned;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

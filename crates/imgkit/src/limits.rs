@@ -33,9 +33,17 @@ pub struct Limits {
     /// Largest decoded pixel buffer in bytes (`width × height × bytes per pixel` in the decoder's native
     /// colour type), also handed to the decoder as its allocation budget. Default 256 MiB.
     pub max_alloc: u64,
-    /// Most frames an animated input may declare. Only the first frame is ever decoded; the bound stops
-    /// frame floods from costing scan time and decoder bookkeeping. Default 1024.
+    /// Most frames an animated input may declare or hold. Default 1024.
     pub max_frames: u32,
+    /// Most pixels an animation may decode to in all, `frames × width × height` of its canvas: the work
+    /// of an animated rendition, which decodes and resizes every frame (one at a time, so memory stays
+    /// that of one frame). Checked before the first frame is decoded. Default 400,000,000 (100 frames of
+    /// 4 MP, about four seconds of one core).
+    pub max_animation_pixels: u64,
+    /// Most pixels an animated rendition may have in all, `frames × width × height` of its output: the
+    /// encoding work and the size of the file. Checked before decoding. Default 50,000,000 (100 frames
+    /// of 800×600).
+    pub max_animated_output_pixels: u64,
     /// Most metadata bytes (PNG iCCP, zTXt, iTXt, tEXt content, measured *after* inflation) an input may
     /// carry. Guards against decompression bombs hidden in chunks that decoders inflate eagerly.
     /// Default 4 MiB.
@@ -58,6 +66,8 @@ impl Default for Limits {
             max_pixels: 50_000_000,
             max_alloc: 256 * MIB,
             max_frames: 1024,
+            max_animation_pixels: 400_000_000,
+            max_animated_output_pixels: 50_000_000,
             max_metadata_bytes: 4 * MIB,
             max_chunks: 1024,
             allowed_formats: Formats::DEFAULT,
@@ -129,6 +139,22 @@ impl Limits {
         )?;
         check(Limit::Frames, self.max_frames.into(), frames.into())?;
         check(Limit::Alloc, self.max_alloc, decoded_bytes)
+    }
+
+    /// An animated rendition of `output` pixels per frame, of an input of `info`'s canvas and frames.
+    pub(crate) fn check_animation(&self, info: &ImageInfo, output: (u32, u32)) -> Result<()> {
+        let frames = u64::from(info.frames);
+        check(
+            Limit::AnimationPixels,
+            self.max_animation_pixels,
+            frames.saturating_mul(info.pixels()),
+        )?;
+        let per_frame = u64::from(output.0) * u64::from(output.1);
+        check(
+            Limit::AnimatedOutputPixels,
+            self.max_animated_output_pixels,
+            frames.saturating_mul(per_frame),
+        )
     }
 
     /// The same bounds in the decoder's terms, set on it right before it decodes (defence in depth).

@@ -8,57 +8,13 @@ use image::DynamicImage;
 use crate::decode::{self, decode_checked, Decoded};
 use crate::error::{Error, Result};
 use crate::focus;
+use crate::output::{displayed_crop, Output, Timings};
 use crate::placeholder;
 use crate::planning::{self, Planned};
 use crate::probe::Checked;
 use crate::resize::{self, Resizer, RowResize};
 use crate::scale::{self, Region, ShrinkOnLoad, View};
-use crate::{color, encode, orient, Filter, Focus, Format, ImageInfo, Limits, Plan, Probed, Spec};
-
-/// One encoded rendition.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Output {
-    /// The encoded image.
-    pub bytes: Vec<u8>,
-    /// The format of `bytes`.
-    pub format: Format,
-    /// Width as displayed (EXIF orientation applied).
-    pub width: u32,
-    /// Height as displayed.
-    pub height: u32,
-    /// Size (stored orientation) of the pixels this rendition was resampled from: the full image, a
-    /// DCT-scaled decode of it, or a larger rendition made by the same call.
-    pub resized_from: (u32, u32),
-    /// Where the time went. Probe and decode are shared by all renditions of one call to
-    /// [`Processor::process_many`] and reported on each.
-    pub timings: Timings,
-    /// The source's ThumbHash (see [`Processor::placeholder`]), made from the smallest rendition of the
-    /// call and the same on each of its outputs; `None` unless asked for.
-    pub thumbhash: Option<Vec<u8>>,
-    /// For a [`Fit::Cover`](crate::Fit::Cover) rendition, the part of the source it shows: `[left, top,
-    /// width, height]` in full-size pixels of the displayed (EXIF-oriented) source.
-    pub crop: Option<[u32; 4]>,
-}
-
-/// Wall time per pipeline stage.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Timings {
-    /// Sniffing, container scan, header parse and limit checks.
-    pub probe: Duration,
-    /// Decoding the first frame to pixels. Where the largest rendition is resized from the rows as they
-    /// are decoded (a JPEG, when no other rendition needs the decoded image), its resize is in here.
-    pub decode: Duration,
-    /// Resampling, orientation and colour conversion.
-    pub resize: Duration,
-    /// Encoding.
-    pub encode: Duration,
-    /// Choosing where content-aware cover crops go ([`Focus`]), shared by the renditions of one call.
-    pub focus: Duration,
-    /// The ThumbHash, on the output it was made from (zero on the others).
-    pub placeholder: Duration,
-}
+use crate::{animate, color, encode, orient, Filter, Focus, ImageInfo, Limits, Plan, Probed, Spec};
 
 /// Turns untrusted bytes into renditions under a set of [`Limits`].
 ///
@@ -225,16 +181,87 @@ impl Processor {
     /// the specs, as [`process_probed`](Processor::process_probed) describes.
     pub fn process_planned(&mut self, planned: Planned<'_>) -> Result<Vec<Output>> {
         let Planned {
-            probed: input,
+            probed,
             specs,
             plans,
+            animated,
         } = planned;
+        let hash = self.placeholder.then(|| smallest(&plans)).flatten();
+        let mut outputs = if animated.contains(&true) {
+            self.render_mixed(probed, &specs, &plans, &animated, hash)?
+        } else {
+            self.render_stills(probed.checked, probed.took, &specs, &plans, hash)?
+        };
+        if let Some(hash) = outputs.iter().find_map(|o| o.thumbhash.clone()) {
+            outputs.iter_mut().for_each(|o| o.thumbhash = Some(hash.clone()));
+        }
+        Ok(outputs)
+    }
+
+    /// An animation's renditions: those that keep every frame made frame by frame ([`animate`]), the
+    /// others from its first frame as for any still; returned in the order of the specs.
+    fn render_mixed(
+        &mut self,
+        probed: Probed<'_>,
+        specs: &[Spec],
+        plans: &[Plan],
+        animated: &[bool],
+        hash: Option<usize>,
+    ) -> Result<Vec<Output>> {
+        let (moving, still): (Vec<usize>, Vec<usize>) = (0..specs.len()).partition(|&i| animated[i]);
+        let subset = |indices: &[usize]| {
+            let specs: Vec<Spec> = indices.iter().map(|&i| specs[i]).collect();
+            let plans: Vec<Plan> = indices.iter().map(|&i| plans[i]).collect();
+            let hash = hash.and_then(|h| indices.iter().position(|&i| i == h));
+            (specs, plans, hash)
+        };
+        let limits = probed.limits.to_image_limits();
+        let took = probed.took;
+        let checked = probed.checked;
+        let (bytes, info, icc_profile) = (checked.bytes, checked.info.clone(), checked.icc_profile.clone());
+        let mut outputs: Vec<Option<Output>> = vec![None; specs.len()];
+        if !still.is_empty() {
+            let (specs, plans, hash) = subset(&still);
+            let outs = self.render_stills(checked, took, &specs, &plans, hash)?;
+            for (i, out) in still.iter().zip(outs) {
+                outputs[*i] = Some(out);
+            }
+        }
+        let animation = animate::Animation {
+            bytes,
+            info: &info,
+            icc_profile: icc_profile.as_deref(),
+            limits,
+        };
+        let (specs, plans, hash) = subset(&moving);
+        let shared = Timings {
+            probe: took,
+            ..Timings::default()
+        };
+        let outs = animate::render(&animation, &specs, &plans, hash, shared, &mut self.resizer)?;
+        for (i, out) in moving.iter().zip(outs) {
+            outputs[*i] = Some(out);
+        }
+        outputs
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| internal("a rendition was skipped"))
+    }
+
+    /// Renditions of a still (or of an animation's first frame) from one decode, in the order of the
+    /// specs; the one at `hash`, if any, also makes the ThumbHash.
+    fn render_stills(
+        &mut self,
+        checked: Checked<'_>,
+        probe_time: Duration,
+        specs: &[Spec],
+        plans: &[Plan],
+        hash: Option<usize>,
+    ) -> Result<Vec<Output>> {
         let start = Instant::now();
-        let probe_time = input.took;
-        let checked = input.checked;
         let full = (checked.info.width, checked.info.height);
-        let shrink = scale::decode_shrink(&plans, full, self.shrink);
-        let route = scale::route(&plans, full, scale::cascade_margin(self.shrink));
+        let shrink = scale::decode_shrink(plans, full, self.shrink);
+        let route = scale::route(plans, full, scale::cascade_margin(self.shrink));
         let (info, icc_profile) = (checked.info.clone(), checked.icc_profile.clone());
         // A crop placed by what the image shows needs the decoded image to look at.
         let focused = |i: usize| plans[i].crop.is_some() && specs[i].focus() != Focus::Center;
@@ -275,7 +302,6 @@ impl Processor {
         // Renditions (before orientation and colour conversion) that a later, smaller one starts from.
         let mut kept: Vec<Option<DynamicImage>> = specs.iter().map(|_| None).collect();
         let view_of = |image: &DynamicImage| View::resized((image.width(), image.height()), full);
-        let smallest = self.placeholder.then(|| smallest(&plans)).flatten();
         for &i in &route.order {
             let resize_start = Instant::now();
             let filter = specs[i].filter();
@@ -308,22 +334,18 @@ impl Processor {
                 kept[i] = Some(resized.clone());
             }
             let meta = (&info, icc_profile.as_deref());
-            let hash = smallest == Some(i);
+            let hash = hash == Some(i);
             let mut output = self.finish(resized, meta, &specs[i], (shared, resize_start), from, hash)?;
-            output.crop = plans[i].crop.map(|_| displayed(regions[i], &info));
+            output.crop = plans[i].crop.map(|_| displayed_crop(regions[i], &info));
             outputs[i] = Some(output);
         }
         if let Some(decoded) = decoded {
             decoded.recycle(&mut self.jpeg);
         }
-        let mut outputs = outputs
+        outputs
             .into_iter()
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| internal("a rendition was skipped"))?;
-        if let Some(hash) = smallest.and_then(|i| outputs[i].thumbhash.clone()) {
-            outputs.iter_mut().for_each(|o| o.thumbhash = Some(hash.clone()));
-        }
-        Ok(outputs)
+            .ok_or_else(|| internal("a rendition was skipped"))
     }
 
     /// The one rendition made from the decode, resized from the rows as imgkit-jpeg decodes them, so the
@@ -377,7 +399,7 @@ impl Processor {
         let meta = (&decoded.info, decoded.icc_profile.as_deref());
         let hash = self.placeholder;
         let mut output = self.finish(resized, meta, spec, (Timings::default(), start), from, hash)?;
-        output.crop = plan.crop.map(|_| displayed(region, &decoded.info));
+        output.crop = plan.crop.map(|_| displayed_crop(region, &decoded.info));
         Ok(output)
     }
 
@@ -432,17 +454,9 @@ impl Processor {
             timings,
             thumbhash,
             crop: None,
+            frames: 1,
         })
     }
-}
-
-/// A full-size region of the stored image as `[left, top, width, height]` of the displayed one, rounded.
-fn displayed(region: Region, info: &ImageInfo) -> [u32; 4] {
-    let stored = (f64::from(info.width), f64::from(info.height));
-    let rect = [region.left, region.top, region.width, region.height];
-    info.orientation
-        .display_rect(rect, stored)
-        .map(|v| v.round() as u32)
 }
 
 /// The rendition with the fewest pixels, which the placeholder is made from.
@@ -460,7 +474,7 @@ fn internal(reason: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Class, ErrorKind, Fit, Limit, OutputFormat};
+    use crate::{Class, ErrorKind, Fit, Format, Limit, OutputFormat};
     use image::{DynamicImage, ImageEncoder, Rgba, RgbaImage};
 
     fn png_of(img: &RgbaImage) -> Vec<u8> {

@@ -2,7 +2,7 @@
 //! checked against the limits, and carried to the decode and the resize; with the memory that costs.
 
 use crate::error::{Error, Limit, Result};
-use crate::{scale, ImageInfo, Limits, OutputFormat, Plan, Probed, Spec, MAX_AVIF_PIXELS};
+use crate::{scale, Format, ImageInfo, Limits, OutputFormat, Plan, Probed, Spec, MAX_AVIF_PIXELS};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -18,21 +18,47 @@ pub struct Planned<'a> {
     pub(crate) specs: Vec<Spec>,
     /// Per spec, in stored orientation (before EXIF rotation).
     pub(crate) plans: Vec<Plan>,
+    /// Per spec, whether it keeps every frame ([`animates`]).
+    pub(crate) animated: Vec<bool>,
 }
 
 impl<'a> Planned<'a> {
     /// Plans each of `specs` (validated already) against the probed header under `limits` (those of the
     /// processor, which `probed` was checked against).
     pub(crate) fn new(probed: Probed<'a>, specs: &[Spec], limits: &Limits) -> Result<Planned<'a>> {
+        let info = probed.info();
         let plans = specs
             .iter()
-            .map(|spec| stored_plan(probed.info(), spec, limits))
+            .map(|spec| stored_plan(info, spec, limits))
             .collect::<Result<Vec<_>>>()?;
+        let animated: Vec<bool> = specs.iter().map(|spec| animates(info, spec)).collect();
+        for (plan, _) in plans.iter().zip(&animated).filter(|(_, &a)| a) {
+            limits.check_animation(info, (plan.width, plan.height))?;
+        }
         Ok(Planned {
             probed,
             specs: specs.to_vec(),
             plans,
+            animated,
         })
+    }
+
+    /// How many frames each rendition will have, in the order of the specs: every frame of an animation
+    /// for a rendition that keeps them, else 1.
+    ///
+    /// ```
+    /// use imgkit::{probe, Limits, OutputFormat, Processor, Spec};
+    /// # let gif = imgkit_testkit::encode::animated_gif(64, 48, &[100, 100, 200]);
+    /// let processor = Processor::new(Limits::default());
+    /// let webp = Spec::new().with_width(32).with_format(OutputFormat::WebP { quality: 80 });
+    /// let specs = [webp, webp.with_still(true), Spec::new().with_width(32).with_format(OutputFormat::Png)];
+    /// let planned = processor.plan(probe(&gif, processor.limits())?, &specs)?;
+    /// assert_eq!(planned.frames().collect::<Vec<_>>(), [3, 1, 1]);
+    /// # Ok::<(), imgkit::Error>(())
+    /// ```
+    pub fn frames(&self) -> impl Iterator<Item = u32> + '_ {
+        let frames = self.probed.info().frames;
+        self.animated.iter().map(move |&a| if a { frames } else { 1 })
     }
 
     /// The probed input.
@@ -94,11 +120,43 @@ impl<'a> Planned<'a> {
                 out.saturating_mul(2).saturating_add(between)
             })
             .fold(0, u64::saturating_add);
+        let frames = u64::from(info.frames);
+        let animations: u64 = self
+            .plans
+            .iter()
+            .zip(&self.animated)
+            .filter(|(_, &a)| a)
+            .map(|(p, _)| {
+                let out = u64::from(p.width) * u64::from(p.height);
+                // The decoder's canvas, the frame it hands over and the one kept for disposal; the
+                // encoder's few canvases of the output size; the file, at most a byte a pixel.
+                let canvases = info.pixels().saturating_mul(4 * 3);
+                let encoder = out.saturating_mul(4 * 6);
+                canvases
+                    .saturating_add(encoder)
+                    .saturating_add(frames.saturating_mul(out))
+            })
+            .fold(0, u64::saturating_add);
         (self.probed.bytes().len() as u64)
             .saturating_add(decoded)
             .saturating_add(renditions)
+            .saturating_add(animations)
             .saturating_add(FIXED_COST)
     }
+}
+
+/// Whether `spec` keeps every frame of the input: an input of more than one frame in a format decoded
+/// frame by frame (GIF, WebP, an 8-bit APNG), written as WebP (asked for, or `same` for a WebP), and not
+/// asked to be [`still`](Spec::still). Any other rendition of an animation is its first frame.
+pub(crate) fn animates(info: &ImageInfo, spec: &Spec) -> bool {
+    let frame_by_frame = match info.format {
+        Format::Gif | Format::WebP => true,
+        // image's APNG compositor takes 8-bit samples only.
+        Format::Png => info.bits_per_sample <= 8,
+        _ => false,
+    };
+    let animates = matches!(spec.format().resolve(info.format), OutputFormat::WebP { .. });
+    info.frames > 1 && !spec.still() && frame_by_frame && animates
 }
 
 /// Output size and source crop of `spec` in stored orientation, checked against the limits.

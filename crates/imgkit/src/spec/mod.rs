@@ -63,6 +63,7 @@ pub struct Spec {
     height: Option<u32>,
     fit: Fit,
     focus: Focus,
+    still: bool,
     enlarge: bool,
     filter: Filter,
     format: OutputFormat,
@@ -86,6 +87,7 @@ impl Spec {
             height: None,
             fit: Fit::Inside,
             focus: Focus::Center,
+            still: false,
             enlarge: false,
             filter: Filter::Lanczos3,
             format: OutputFormat::Same,
@@ -140,6 +142,22 @@ impl Spec {
     #[must_use]
     pub fn with_focus(mut self, focus: Focus) -> Spec {
         self.focus = focus;
+        self
+    }
+
+    /// Only the first frame of an animation, even in a format that animates. Default `false`: an animated
+    /// GIF, WebP or APNG written as WebP keeps every frame, with its delays and loop count.
+    ///
+    /// ```
+    /// use imgkit::Spec;
+    /// let still = "200x200,cover,webp,still".parse::<Spec>()?;
+    /// assert!(still.still());
+    /// assert_eq!(still.to_string().parse::<Spec>()?, still);
+    /// # Ok::<(), imgkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_still(mut self, still: bool) -> Spec {
+        self.still = still;
         self
     }
 
@@ -225,6 +243,11 @@ impl Spec {
     /// Where a cover crop is placed.
     pub fn focus(&self) -> Focus {
         self.focus
+    }
+
+    /// Whether an animation gives only its first frame.
+    pub fn still(&self) -> bool {
+        self.still
     }
 
     /// Whether upscaling is allowed.

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 /// - format: `same`, `png`, `jpeg`/`jpg`, `webp` or `avif`, each but `same` and `png` with optional
 ///   `:quality`, and `avif` with an optional `:speed` after it
 /// - filter: `lanczos3`, `catmullrom`, `mitchell`, `bilinear`, `box`, `nearest`
+/// - `still`: the first frame of an animation only ([`Spec::with_still`])
 /// - `enlarge`; `bg=RRGGBB`
 /// - `max=BYTES`: a byte budget ([`Spec::max_bytes`]), a number with an optional `k` (thousand) or `m`
 ///   (million): `max=40k`
@@ -37,6 +38,8 @@ impl FromStr for Spec {
                 spec.with_max_bytes(Some(parse_bytes(max)?))
             } else if lower == "enlarge" {
                 spec.with_enlarge(true)
+            } else if lower == "still" {
+                spec.with_still(true)
             } else if let Ok(fit) = lower.parse::<Fit>() {
                 spec.with_fit(fit)
             } else if let Ok(filter) = lower.parse::<Filter>() {
@@ -50,12 +53,12 @@ impl FromStr for Spec {
                             ..
                         },
                     ) => return Err(e),
-                    Err(_) => {
-                        return Err(Error::spec(
-                            "option",
-                            format!("is not one of fit/focus=/format/filter/enlarge/bg=/max=, got {token:?}"),
-                        ))
-                    }
+                    Err(_) => return Err(Error::spec(
+                        "option",
+                        format!(
+                            "is not one of fit/focus=/format/filter/still/enlarge/bg=/max=, got {token:?}"
+                        ),
+                    )),
                 }
             };
         }
@@ -121,6 +124,9 @@ impl fmt::Display for Spec {
             OutputFormat::Png => f.write_str(",png")?,
             OutputFormat::WebP { quality } => write!(f, ",webp:{quality}")?,
             OutputFormat::Avif { quality, speed } => write!(f, ",avif:{quality}:{speed}")?,
+        }
+        if self.still {
+            f.write_str(",still")?;
         }
         if self.enlarge {
             f.write_str(",enlarge")?;
