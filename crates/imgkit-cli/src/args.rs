@@ -88,6 +88,10 @@ pub struct ResizeArgs {
     /// JPEG/WebP/AVIF quality, 1-100 [default: 82; AVIF 60, which scores like WebP at 82].
     #[arg(long, short = 'q')]
     pub quality: Option<u8>,
+    /// Only the first frame of an animated GIF, WebP or APNG, even as WebP (which otherwise keeps every
+    /// frame, its delays and loop count).
+    #[arg(long)]
+    pub still: bool,
     /// Allow upscaling images smaller than the target.
     #[arg(long)]
     pub enlarge: bool,
@@ -95,7 +99,7 @@ pub struct ResizeArgs {
     #[arg(long, default_value = "ffffff")]
     pub background: Rgb,
     /// Named rendition `name=spec` (repeatable), e.g. `thumb=200x200,cover,webp`; each goes to
-    /// OUTPUT_DIR/name/. Replaces --width/--height/--fit/--focus/--filter/--format/--quality.
+    /// OUTPUT_DIR/name/. Replaces --width/--height/--fit/--focus/--filter/--format/--quality/--still.
     #[arg(long = "rendition", short = 'r', value_name = "NAME=SPEC")]
     pub renditions: Vec<String>,
     /// Process every file, not only those with an image file extension (formats are always sniffed
@@ -214,6 +218,7 @@ impl ResizeArgs {
             .with_focus(self.focus)
             .with_filter(self.filter)
             .with_format(self.quality.map_or(self.format, |q| self.format.with_quality(q)))
+            .with_still(self.still)
             .with_enlarge(self.enlarge)
             .with_background(self.background.0);
         spec.validate().context("invalid size or format options")?;

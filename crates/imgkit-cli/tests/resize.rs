@@ -328,3 +328,60 @@ fn focus_places_the_cover_crop_and_the_report_gives_it() {
         .output();
     assert_eq!(bad.unwrap().status.code(), Some(2));
 }
+
+/// An animated GIF written as WebP keeps its frames and their delays; `--still` and a `still`
+/// rendition write its first frame; the report gives each output's frame count.
+#[test]
+fn an_animated_gif_stays_animated_as_webp_unless_still() {
+    use image::AnimationDecoder;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in").join("wave.gif");
+    std::fs::create_dir_all(input.parent().unwrap()).unwrap();
+    let delays = [120, 40, 0, 300, 80];
+    std::fs::write(&input, imgkit_testkit::encode::animated_gif(160, 120, &delays)).unwrap();
+    let frames_of = |path: &Path| -> Vec<u32> {
+        let bytes = std::fs::read(path).unwrap();
+        let decoder = image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(bytes)).unwrap();
+        decoder
+            .into_frames()
+            .map(|f| {
+                let (numer, denom) = f.unwrap().delay().numer_denom_ms();
+                numer / denom
+            })
+            .collect()
+    };
+    let resize = |out: &str, args: &[&str]| {
+        let report = dir.path().join(format!("{out}.json"));
+        let run = imgkit()
+            .args(["resize", "-o"])
+            .arg(dir.path().join(out))
+            .args(args)
+            .arg("--report")
+            .arg(&report)
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        report["files"][0]["outputs"].as_array().unwrap().clone()
+    };
+    let outputs = resize("animated", &["-W", "80", "--format", "webp"]);
+    assert_eq!(outputs[0]["frames"], 5);
+    assert_eq!(frames_of(&dir.path().join("animated/wave.gif.webp")), delays);
+    let outputs = resize("still", &["-W", "80", "--format", "webp", "--still"]);
+    assert_eq!(outputs[0]["frames"], 1);
+    let still = image::load_from_memory(&std::fs::read(dir.path().join("still/wave.gif.webp")).unwrap());
+    assert_eq!(still.unwrap().width(), 80);
+    let still = std::fs::read(dir.path().join("still/wave.gif.webp")).unwrap();
+    let still = image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(still)).unwrap();
+    assert!(!still.has_animation());
+    let outputs = resize("named", &["-r", "moving=80w,webp", "-r", "poster=80w,webp,still"]);
+    let frames: Vec<_> = outputs.iter().map(|o| o["frames"].clone()).collect();
+    assert_eq!(frames, [5, 1]);
+    assert_eq!(frames_of(&dir.path().join("named/moving/wave.gif.webp")).len(), 5);
+}

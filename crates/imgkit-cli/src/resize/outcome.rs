@@ -87,6 +87,9 @@ pub struct OutputEntry {
     pub height: Option<u32>,
     /// Its size in bytes.
     pub bytes: u64,
+    /// Frames, when written by this run: every frame of an animation kept as animated WebP, else 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frames: Option<u32>,
     /// For a cover crop, the part of the source shown: left, top, width, height in source pixels.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub crop: Option<[u32; 4]>,
@@ -121,6 +124,7 @@ impl OutputEntry {
             width: Some(out.width),
             height: Some(out.height),
             bytes: out.bytes.len() as u64,
+            frames: Some(out.frames),
             crop: out.crop,
             timings: Some(out.timings),
         }
@@ -135,6 +139,7 @@ impl OutputEntry {
             width: None,
             height: None,
             bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+            frames: None,
             crop: None,
             timings: None,
         }
