@@ -198,6 +198,7 @@ fn log(obj: &ObjectRef, report: &Report, renditions: usize) {
             output_bytes = s.output_bytes,
             width = s.dims.0,
             height = s.dims.1,
+            frames = s.frames,
             renditions,
             key_form,
             head_ms = ms(s.head),

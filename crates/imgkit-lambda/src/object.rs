@@ -372,8 +372,10 @@ impl<S: ObjectStore> Worker<S> {
         };
         if let Some(first) = outputs.first() {
             stats.core.probe = first.timings.probe;
-            stats.core.decode = first.timings.decode;
         }
+        // Shared by the renditions; an animated one decodes every frame, the others the first.
+        stats.core.decode = outputs.iter().map(|o| o.timings.decode).max().unwrap_or_default();
+        stats.frames = outputs.iter().map(|o| o.frames).max().unwrap_or(1);
         stats.dims = outputs
             .iter()
             .map(|o| (o.width, o.height))

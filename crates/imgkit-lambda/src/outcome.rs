@@ -61,6 +61,8 @@ pub struct Stats {
     pub output_bytes: u64,
     /// Displayed size of the largest rendition.
     pub dims: (u32, u32),
+    /// Frames of the most animated rendition (1: every rendition is a still).
+    pub frames: u32,
     /// Which form the object's output keys take, once decided.
     pub key_form: Option<KeyForm>,
     /// HEAD of the source.

@@ -237,6 +237,7 @@ fn end_to_end_every_upload_accounted_for() {
     let mut expected_outputs = BTreeSet::new();
     let (mut n_ok, mut n_rejected, mut n_nothing, mut lost, mut overwritten) = (0, 0, 0, 0, 0);
     let mut avif_outputs = Vec::new();
+    let mut animated_gifs = 0;
     for u in uploads {
         let key = u["key"].as_str().unwrap();
         let upload = by_rel[u["rel"].as_str().unwrap()];
@@ -317,6 +318,11 @@ fn end_to_end_every_upload_accounted_for() {
                         let info = imgkit::probe(&data, &Limits::default()).unwrap().into_info();
                         assert_eq!(info.format, want.format, "{out_key}");
                         assert_eq!(info.display_size(), (want.width, want.height), "{out_key}");
+                        // An animation's WebP renditions keep every frame, as the core renders them.
+                        assert_eq!(info.frames, want.frames, "{out_key}: frames");
+                        if want.frames > 1 && upload.rel.ends_with(".gif") {
+                            animated_gifs += 1;
+                        }
                     }
                     expected_outputs.insert(out_key);
                 }
@@ -353,6 +359,10 @@ fn end_to_end_every_upload_accounted_for() {
             }
         }
     }
+    assert!(
+        animated_gifs >= 2,
+        "{animated_gifs} animated GIF renditions: the uploads' GIFs were not kept animated"
+    );
     assert!(!avif_outputs.is_empty(), "no AVIF rendition to check");
     let paths: Vec<PathBuf> = avif_outputs.iter().map(|(p, _)| p.clone()).collect();
     let decoded = imgkit_testkit::pillow::decode_rgb(&moto.venv.join("bin/python"), &paths);

@@ -382,7 +382,8 @@ impl Processor {
     }
 
     /// Renders one spec from an image decoded earlier with [`decode`](crate::decode), e.g. to produce
-    /// renditions one at a time. The output's probe and decode timings are zero.
+    /// renditions one at a time. The output's probe and decode timings are zero. A decoded image is one
+    /// frame, so this is always a still; animations keep their frames through the `process` methods.
     pub fn render(&mut self, decoded: &Decoded, spec: &Spec) -> Result<Output> {
         spec.validate()?;
         let plan = planning::stored_plan(&decoded.info, spec, &self.limits)?;

@@ -106,6 +106,16 @@ pub fn awkward_uploads(prefix: &str, dir: &Path) -> Vec<Upload> {
         ok("odd/a +b%20c é 写真.jpg", "valid/jpeg-baseline-422.jpg"),
         ok("valid/with space/photo.jpg", "valid/jpeg-baseline-444.jpg"),
         ok("camera/IMG_0001", "valid/jpeg-gray.jpg"),
+        // Rendered animated by the WebP rendition, its ThumbHash made from the first frame.
+        Upload {
+            rel: "anim/wave.gif".into(),
+            file: write(
+                "wave.gif",
+                imgkit_testkit::encode::animated_gif(96, 64, &[100, 0, 250, 70]),
+            ),
+            expect: Expect::Renditions,
+            before: false,
+        },
         rejected("big/huge.jpg", write("huge.jpg", huge), "limit:max_input_bytes"),
         // A HEIC `ftyp` and nothing behind it: the container walk finds no image (real HEIC and AVIF
         // files come with the corpus's heif/ folder and end in renditions).
