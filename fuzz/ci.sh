@@ -10,7 +10,7 @@ mkdir -p logs
 for target in $(cargo fuzz list); do
     mkdir -p "fuzz-corpus/$target"
     # Raw inputs that once crashed or timed out this target are replayed first, as seeds.
-    seeds=(../corpus/valid ../corpus/hostile ../corpus/regression ../corpus/external ../corpus/heif)
+    seeds=(../corpus/valid ../corpus/hostile ../corpus/regression ../corpus/external ../corpus/heif ../corpus/animation)
     [ -d "regressions/$target" ] && seeds+=("regressions/$target")
     echo "== fuzz $target for ${SECONDS_PER_TARGET}s"
     status=0

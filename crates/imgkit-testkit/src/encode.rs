@@ -53,7 +53,10 @@ pub fn animated_gif(width: u32, height: u32, delays_ms: &[u32]) -> Vec<u8> {
         encoder.set_repeat(Repeat::Infinite).expect("set the loop");
         for (i, &delay) in delays_ms.iter().enumerate() {
             let i = i as u32;
-            let (left, top) = ((i * step) % width.saturating_sub(side).max(1), (height - side) / 2);
+            let (left, top) = (
+                (i * step) % width.saturating_sub(side).max(1),
+                (height - side) / 2,
+            );
             let colour = [[230, 40, 40], [40, 200, 60], [40, 60, 230], [240, 200, 30]][i as usize % 4];
             let image = RgbaImage::from_fn(width, height, |x, y| {
                 if (left..left + side).contains(&x) && (top..top + side).contains(&y) {
@@ -64,7 +67,9 @@ pub fn animated_gif(width: u32, height: u32, delays_ms: &[u32]) -> Vec<u8> {
                 }
             });
             let delay = Delay::from_numer_denom_ms(delay, 1);
-            encoder.encode_frame(Frame::from_parts(image, 0, 0, delay)).expect("encode a frame");
+            encoder
+                .encode_frame(Frame::from_parts(image, 0, 0, delay))
+                .expect("encode a frame");
         }
     }
     out

@@ -6,8 +6,9 @@
 //! - [`photo`]: deterministic, platform-independent photo-like pictures, and [`encode`] to turn them into
 //!   the files cameras, phones and web pages produce (the generator is `imgkit_sizing::photo`, which
 //!   `imgkit sizing` calibrates with);
-//! - [`manifest`]: the corpus manifests (`corpus/manifest.tsv`, `corpus/regression/manifest.tsv`), read
-//!   once, so expectations live there and not in test code;
+//! - [`manifest`]: the corpus manifests (`corpus/manifest.tsv`, `corpus/regression/manifest.tsv`, and
+//!   [`manifest::animation`] for `corpus/animation/manifest.tsv`), read once, so expectations live there and
+//!   not in test code;
 //! - [`memory`]: the process's peak resident memory (`imgkit_sizing::memory`'s reading), and a counting
 //!   allocator for peak heap;
 //! - [`quality`]: PSNR (per YCbCr plane too) and SSIM, and [`pillow`] to decode what imgkit writes but

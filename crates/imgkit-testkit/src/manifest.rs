@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod animation;
+
 /// The manifests: the generated corpus, the hand-kept regressions found by fuzzing, and the hand-kept
 /// files made by other encoders.
 pub const MANIFESTS: [&str; 4] = [
@@ -46,7 +48,7 @@ impl Row {
     /// # Panics
     /// If the file cannot be read.
     pub fn bytes(&self) -> Vec<u8> {
-        std::fs::read(self.path()).unwrap_or_else(|e| panic!("{}: {e}", self.file))
+        file_bytes(&self.file)
     }
 
     /// Whether the file is under `hostile/`.
@@ -75,6 +77,11 @@ impl Row {
     }
 }
 
+/// The bytes of `file` (relative to `corpus/`), panicking with its name: a test cannot go on without them.
+fn file_bytes(file: &str) -> Vec<u8> {
+    std::fs::read(corpus_dir().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
 /// The workspace's `corpus/` folder.
 pub fn corpus_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus")
@@ -99,7 +106,7 @@ pub fn row(file: &str) -> Row {
         .unwrap_or_else(|| panic!("{file} is in no corpus manifest"))
 }
 
-fn size(s: &str) -> Option<(u32, u32)> {
+pub(crate) fn size(s: &str) -> Option<(u32, u32)> {
     let (w, h) = s.split_once('x')?;
     Some((w.parse().ok()?, h.parse().ok()?))
 }

@@ -80,8 +80,8 @@ impl Options {
         }
     }
 
-    /// How many times the animation plays; 0 (the default) is forever. A GIF's NETSCAPE loop count or an
-    /// APNG's `num_plays` carries over as it is.
+    /// How many times the animation plays; 0 (the default) is forever. (A GIF's NETSCAPE loop count n
+    /// means n + 1 plays: convert before.)
     pub fn with_loop_count(mut self, loop_count: u16) -> Options {
         self.loop_count = loop_count;
         self

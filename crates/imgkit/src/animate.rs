@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use image::codecs::gif::GifDecoder;
 use image::codecs::png::PngDecoder;
 use image::codecs::webp::WebPDecoder;
-use image::metadata::LoopCount;
 use image::{AnimationDecoder, DynamicImage, Frames, ImageDecoder};
 use imgkit_webp_anim::{Encoder, Options};
 
@@ -53,11 +52,8 @@ pub(crate) fn render(
 ) -> Result<Vec<Output>> {
     let info = animation.info;
     let full = (info.width, info.height);
-    let (mut frames, loops) = decode_frames(animation)?;
-    let loop_count = match loops {
-        LoopCount::Infinite => 0,
-        LoopCount::Finite(n) => u16::try_from(n.get()).unwrap_or(u16::MAX),
-    };
+    let mut frames = decode_frames(animation)?;
+    let loop_count = u16::try_from(info.plays).unwrap_or(u16::MAX);
     let mut renditions = specs
         .iter()
         .zip(plans)
@@ -96,7 +92,8 @@ pub(crate) fn render(
             return Err(Error::malformed(
                 info.format,
                 format!(
-                    "frame {count} is {}x{}, not the {}x{} canvas the header declares",
+                    "frame {} is {}x{}, not the {}x{} canvas the header declares",
+                    count + 1,
                     canvas.width(),
                     canvas.height(),
                     full.0,
@@ -171,7 +168,10 @@ pub(crate) fn render(
                     encode::within_budget(first, format, r.spec.background(), r.spec.max_bytes())?;
                 (bytes, 1)
             } else {
-                (animated, count)
+                // libwebp folds a frame identical to the one before it (to its lossy eye) into that
+                // one's duration: count what the file holds. A single frame left is written as a still.
+                let held = crate::probe::scan::webp_walk(&animated, u32::MAX).0;
+                (animated, held.max(1))
             };
             timings.encode += start.elapsed();
             Ok(Output {
@@ -195,8 +195,9 @@ pub(crate) fn render(
         })
 }
 
-/// The input's frames, composited onto its canvas, with its loop count.
-fn decode_frames<'a>(animation: &Animation<'a>) -> Result<(Frames<'a>, LoopCount)> {
+/// The input's frames, composited onto its canvas. (Its loop count is the probe's: `image` reads a GIF
+/// without a NETSCAPE block as looping forever, where browsers play it once.)
+fn decode_frames<'a>(animation: &Animation<'a>) -> Result<Frames<'a>> {
     let format = animation.info.format;
     let fail = |e| Error::from_decoder(format, e);
     let cursor = Cursor::new(animation.bytes);
@@ -205,20 +206,17 @@ fn decode_frames<'a>(animation: &Animation<'a>) -> Result<(Frames<'a>, LoopCount
         Format::Gif => {
             let mut decoder = GifDecoder::new(cursor).map_err(fail)?;
             decoder.set_limits(limits).map_err(fail)?;
-            let loops = decoder.loop_count();
-            Ok((decoder.into_frames(), loops))
+            Ok(decoder.into_frames())
         }
         Format::WebP => {
             let mut decoder = WebPDecoder::new(cursor).map_err(fail)?;
             decoder.set_limits(limits).map_err(fail)?;
-            let loops = decoder.loop_count();
-            Ok((decoder.into_frames(), loops))
+            Ok(decoder.into_frames())
         }
         Format::Png => {
             let decoder = PngDecoder::with_limits(cursor, limits).map_err(fail)?;
             let decoder = decoder.apng().map_err(fail)?;
-            let loops = decoder.loop_count();
-            Ok((decoder.into_frames(), loops))
+            Ok(decoder.into_frames())
         }
         _ => Err(internal("an animated rendition of a format without frames")),
     }
@@ -239,7 +237,7 @@ fn frame_error(format: Format, index: u32, err: image::ImageError) -> Error {
             source,
         } => Error::Malformed {
             format,
-            reason: format!("frame {index}: {reason}"),
+            reason: format!("frame {}: {reason}", u64::from(index) + 1),
             source,
         },
         other => other,

@@ -21,6 +21,10 @@ pub struct ImageInfo {
     pub has_alpha: bool,
     /// Frames declared or counted (1 for still images; counting stops past `max_frames`).
     pub frames: u32,
+    /// How many times an animation plays, 0 for forever (1 for still images): a WebP's loop count and an
+    /// APNG's `num_plays` as they are; a GIF's NETSCAPE loop count n as n + 1 plays, and a GIF without one
+    /// as one play, as browsers read them.
+    pub plays: u32,
     /// EXIF orientation; invalid or unreadable EXIF counts as [`Orientation::Normal`].
     pub orientation: Orientation,
     /// Whether the input embeds an ICC colour profile.

@@ -29,8 +29,10 @@ pub struct Output {
     /// For a [`Fit::Cover`](crate::Fit::Cover) rendition, the part of the source it shows: `[left, top,
     /// width, height]` in full-size pixels of the displayed (EXIF-oriented) source.
     pub crop: Option<[u32; 4]>,
-    /// Frames in `bytes`: 1 for a still; every frame of an animation for a rendition that keeps them (see
-    /// [`Spec::with_still`](crate::Spec::with_still)).
+    /// Frames in `bytes`: 1 for a still; for a rendition that keeps an animation's frames (see
+    /// [`Spec::with_still`](crate::Spec::with_still)), the frames the WebP holds: every frame of the
+    /// source, less any that libwebp folded into the one before because they look the same (their
+    /// durations add up, so the animation shows the same thing for as long).
     pub frames: u32,
 }
 

@@ -43,8 +43,9 @@ impl<'a> Planned<'a> {
         })
     }
 
-    /// How many frames each rendition will have, in the order of the specs: every frame of an animation
-    /// for a rendition that keeps them, else 1.
+    /// How many frames each rendition is made of, in the order of the specs: every frame of an animation
+    /// for a rendition that keeps them, else 1. (The file may hold fewer: see
+    /// [`Output::frames`](crate::Output::frames).)
     ///
     /// ```
     /// use imgkit::{probe, Limits, OutputFormat, Processor, Spec};

@@ -1,6 +1,7 @@
 //! GIF encoding via the `gif` crate, plus hand-made blocks for headers it refuses to write.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use gif::{DisposalMethod, Encoder, Frame, Repeat};
 
@@ -64,12 +65,22 @@ fn interlace_rows(indices: &[u8], width: usize, height: usize) -> Vec<u8> {
 
 /// Encodes a GIF89a; `animated` adds a NETSCAPE2.0 loop-forever block.
 pub(crate) fn encode(width: u16, height: u16, frames: &[GifFrame], animated: bool) -> Result<Vec<u8>> {
+    encode_looping(width, height, frames, animated.then_some(Repeat::Infinite))
+}
+
+/// Encodes a GIF89a with the NETSCAPE2.0 block `repeat` asks for, or none (a GIF that plays once).
+pub(crate) fn encode_looping(
+    width: u16,
+    height: u16,
+    frames: &[GifFrame],
+    repeat: Option<Repeat>,
+) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     {
         let palette = global_palette();
         let mut enc = Encoder::new(&mut out, width, height, &palette)?;
-        if animated {
-            enc.set_repeat(Repeat::Infinite)?;
+        if let Some(repeat) = repeat {
+            enc.set_repeat(repeat)?;
         }
         for f in frames {
             let buffer = if f.interlaced {
@@ -93,6 +104,47 @@ pub(crate) fn encode(width: u16, height: u16, frames: &[GifFrame], animated: boo
         }
     }
     Ok(out)
+}
+
+/// Where each frame's LZW sub-blocks lie in a GIF, in file order: where to cut a file so that the cut
+/// falls inside a chosen frame. Stops at the trailer or at the first block it does not know.
+pub(crate) fn frame_data(gif: &[u8]) -> Vec<Range<usize>> {
+    let table_len = |flags: u8| {
+        if flags & 0x80 != 0 {
+            3 << ((flags & 7) + 1)
+        } else {
+            0
+        }
+    };
+    // Sub-blocks from `at` to just past their zero terminator.
+    let sub_blocks_end = |mut at: usize| {
+        while let Some(&len) = gif.get(at) {
+            at += 1 + usize::from(len);
+            if len == 0 {
+                return Some(at);
+            }
+        }
+        None
+    };
+    let mut out = Vec::new();
+    let Some(&flags) = gif.get(10) else { return out };
+    let mut at = 13 + table_len(flags);
+    while let Some(&block) = gif.get(at) {
+        let next = match block {
+            0x21 => sub_blocks_end(at + 2),
+            0x2C => gif.get(at + 9).and_then(|&local| {
+                // Descriptor (10 bytes), local colour table, LZW minimum code size, then the data.
+                let data = at + 10 + table_len(local) + 1;
+                let end = sub_blocks_end(data)?;
+                out.push(data..end);
+                Some(end)
+            }),
+            _ => None,
+        };
+        let Some(next) = next else { break };
+        at = next;
+    }
+    out
 }
 
 /// A GIF89a with no global palette and one frame whose LZW data is just CLEAR + EOI.
@@ -119,11 +171,21 @@ pub(crate) fn header_only(width: u16, height: u16) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    use super::interlace_rows;
+    use super::*;
 
     #[test]
     fn interlace_order_for_ten_rows() {
         let rows: Vec<u8> = (0..10).collect();
         assert_eq!(interlace_rows(&rows, 1, 10), vec![0, 8, 4, 2, 6, 1, 3, 5, 7, 9]);
+    }
+
+    #[test]
+    fn frame_data_finds_every_frame() {
+        let frame = GifFrame::from_picture(&Picture::photo(5, 4, 1), None).unwrap();
+        let gif = encode_looping(5, 4, &[frame.clone(), frame], Some(Repeat::Finite(2))).unwrap();
+        let ranges = frame_data(&gif);
+        assert_eq!(ranges.len(), 2);
+        assert!(ranges[0].end < ranges[1].start && ranges[1].end < gif.len());
+        assert_eq!(gif[ranges[1].end - 1], 0, "ends on the sub-block terminator");
     }
 }

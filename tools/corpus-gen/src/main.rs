@@ -12,17 +12,21 @@ fn run() -> imgkit_corpus_gen::Result<()> {
         _ => return Err("usage: imgkit-corpus-gen [--check] <corpus-dir>".into()),
     };
     if !check_only {
-        let entries = imgkit_corpus_gen::build()?;
-        imgkit_corpus_gen::write(&dir, &entries)?;
+        let corpus = imgkit_corpus_gen::build()?;
+        imgkit_corpus_gen::write(&dir, &corpus)?;
     }
     // Always verify what is on disk, so a generation run cannot silently produce a bad corpus.
     let s = imgkit_corpus_gen::check(&dir)?;
     println!(
-        "{}: {} files ({} ok rows decoded), {} bytes total",
+        "{}: {} files ({} ok rows decoded), {} bytes total; animation: {} files ({} ok rows decoded frame by \
+         frame), {} bytes",
         dir.display(),
-        s.files,
-        s.decoded,
-        s.total_bytes
+        s.main.files,
+        s.main.decoded,
+        s.main.total_bytes,
+        s.animation.files,
+        s.animation.decoded,
+        s.animation.total_bytes
     );
     Ok(())
 }

@@ -36,6 +36,14 @@ impl Format {
             Format::Webp => "webp",
         }
     }
+
+    /// The format of a manifest spelling.
+    pub fn parse(s: &str) -> Result<Format> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| err(format!("bad format {s:?}")))
+    }
 }
 
 /// Error kinds the library reports, spelled as in the manifest.
@@ -61,6 +69,10 @@ pub enum Reject {
     MaxAlloc,
     /// Animation frame count above the limit.
     MaxFrames,
+    /// Frames times canvas pixels above the limit (animated renditions only).
+    MaxAnimationPixels,
+    /// Frames times output pixels above the limit (animated renditions only).
+    MaxAnimatedOutputPixels,
     /// Inflated metadata (iCCP/zTXt/iTXt) above the limit.
     MaxMetadataBytes,
     /// Ancillary chunk count above the limit.
@@ -69,7 +81,7 @@ pub enum Reject {
 
 impl Reject {
     /// All variants, for parsing.
-    pub const ALL: [Reject; 12] = [
+    pub const ALL: [Reject; 14] = [
         Reject::UnknownFormat,
         Reject::UnsupportedFormat,
         Reject::FormatMismatch,
@@ -80,6 +92,8 @@ impl Reject {
         Reject::MaxPixels,
         Reject::MaxAlloc,
         Reject::MaxFrames,
+        Reject::MaxAnimationPixels,
+        Reject::MaxAnimatedOutputPixels,
         Reject::MaxMetadataBytes,
         Reject::MaxChunks,
     ];
@@ -97,9 +111,19 @@ impl Reject {
             Reject::MaxPixels => "limit:max_pixels",
             Reject::MaxAlloc => "limit:max_alloc",
             Reject::MaxFrames => "limit:max_frames",
+            Reject::MaxAnimationPixels => "limit:max_animation_pixels",
+            Reject::MaxAnimatedOutputPixels => "limit:max_animated_output_pixels",
             Reject::MaxMetadataBytes => "limit:max_metadata_bytes",
             Reject::MaxChunks => "limit:max_chunks",
         }
+    }
+
+    /// The error kind of a manifest spelling.
+    pub fn parse(s: &str) -> Result<Reject> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| err(format!("bad error kind {s:?}")))
     }
 }
 
@@ -182,7 +206,7 @@ pub fn render(rows: &[Row]) -> String {
     out
 }
 
-fn parse_wxh(s: &str) -> Result<(u32, u32)> {
+pub(crate) fn parse_wxh(s: &str) -> Result<(u32, u32)> {
     let (w, h) = s.split_once('x').ok_or_else(|| err(format!("bad size {s:?}")))?;
     Ok((w.parse()?, h.parse()?))
 }
@@ -201,10 +225,7 @@ pub fn parse(text: &str) -> Result<Vec<Row>> {
         };
         let expect = match expect {
             "ok" => {
-                let format = Format::ALL
-                    .into_iter()
-                    .find(|f| f.as_str() == detail)
-                    .ok_or_else(|| err(format!("bad format {detail:?}")))?;
+                let format = Format::parse(detail)?;
                 let (width, height) = parse_wxh(source)?;
                 if parse_wxh(thumb_col)? != thumb(width, height) {
                     return Err(err(format!("{file}: thumb column disagrees with source")));
@@ -219,12 +240,7 @@ pub fn parse(text: &str) -> Result<Vec<Row>> {
                 if source != "-" || thumb_col != "-" {
                     return Err(err(format!("{file}: reject rows have '-' sizes")));
                 }
-                Expect::Reject(
-                    Reject::ALL
-                        .into_iter()
-                        .find(|r| r.as_str() == detail)
-                        .ok_or_else(|| err(format!("bad error kind {detail:?}")))?,
-                )
+                Expect::Reject(Reject::parse(detail)?)
             }
             other => return Err(err(format!("bad expect {other:?}"))),
         };

@@ -9,6 +9,7 @@ use std::ops::Range;
 use miniz_oxide::deflate::core::{compress_to_output, CompressorOxide, TDEFLFlush, TDEFLStatus};
 use miniz_oxide::deflate::{compress_to_vec_zlib, CompressionLevel};
 use miniz_oxide::DataFormat;
+use png::{BlendOp, DisposeOp};
 
 use crate::{err, Result};
 
@@ -168,6 +169,95 @@ pub(crate) fn adam7(raw: &[u8], width: u32, height: u32, bpp: usize) -> Vec<u8> 
         }
     }
     out
+}
+
+/// acTL payload: the frames an APNG declares, and how many times it plays (0: forever).
+pub(crate) fn actl(frames: u32, plays: u32) -> [u8; 8] {
+    let mut d = [0u8; 8];
+    d[0..4].copy_from_slice(&frames.to_be_bytes());
+    d[4..8].copy_from_slice(&plays.to_be_bytes());
+    d
+}
+
+/// How one APNG frame is placed, shown and composed: an fcTL but for its sequence number.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FrameControl {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) x: u32,
+    pub(crate) y: u32,
+    /// Seconds as `numerator / denominator`; a denominator of 0 means 100, as the APNG spec says.
+    pub(crate) delay: (u16, u16),
+    pub(crate) dispose: DisposeOp,
+    pub(crate) blend: BlendOp,
+}
+
+impl FrameControl {
+    /// A full-canvas frame shown for `delay`, replacing the canvas and left in place after.
+    pub(crate) fn full(width: u32, height: u32, delay: (u16, u16)) -> Self {
+        Self {
+            width,
+            height,
+            x: 0,
+            y: 0,
+            delay,
+            dispose: DisposeOp::None,
+            blend: BlendOp::Source,
+        }
+    }
+
+    /// The fcTL payload, `sequence` being its place among the file's fcTL and fdAT chunks.
+    pub(crate) fn payload(&self, sequence: u32) -> [u8; 26] {
+        let mut d = [0u8; 26];
+        for (i, v) in [sequence, self.width, self.height, self.x, self.y]
+            .iter()
+            .enumerate()
+        {
+            d[i * 4..i * 4 + 4].copy_from_slice(&v.to_be_bytes());
+        }
+        d[20..22].copy_from_slice(&self.delay.0.to_be_bytes());
+        d[22..24].copy_from_slice(&self.delay.1.to_be_bytes());
+        d[24] = self.dispose as u8;
+        d[25] = self.blend as u8;
+        d
+    }
+}
+
+/// One APNG frame: its control and its 8-bit RGBA pixels (`width × height` of the control).
+pub(crate) struct ApngFrame {
+    pub(crate) control: FrameControl,
+    pub(crate) rgba: Vec<u8>,
+}
+
+/// An 8-bit RGBA APNG, written by hand so that acTL can disagree with the frames held (`declared`) and
+/// delays can have a zero denominator, neither of which the png crate writes. With `default` (full-canvas
+/// RGBA) the IDAT is an image outside the animation, as the spec allows; without, the first frame is the
+/// IDAT.
+pub(crate) fn apng(
+    (width, height): (u32, u32),
+    declared: u32,
+    plays: u32,
+    default: Option<&[u8]>,
+    frames: &[ApngFrame],
+) -> Vec<u8> {
+    let image_data = |rgba: &[u8], w: u32| zlib(&scanlines(rgba, w as usize * 4));
+    let mut b = PngBuilder::new(&ihdr(width, height, 8, RGBA, 0)).chunk(b"acTL", &actl(declared, plays));
+    if let Some(rgba) = default {
+        b = b.chunk(b"IDAT", &image_data(rgba, width));
+    }
+    let mut sequence = 0u32;
+    for (i, frame) in frames.iter().enumerate() {
+        b = b.chunk(b"fcTL", &frame.control.payload(sequence));
+        sequence += 1;
+        let data = image_data(&frame.rgba, frame.control.width);
+        if i == 0 && default.is_none() {
+            b = b.chunk(b"IDAT", &data);
+        } else {
+            b = b.chunk(b"fdAT", &[&sequence.to_be_bytes()[..], &data].concat());
+            sequence += 1;
+        }
+    }
+    b.finish()
 }
 
 /// Walks an existing PNG and returns `(type, data range)` of every complete chunk.

@@ -446,7 +446,7 @@ fn pngs() -> Result<Vec<Entry>> {
             e.set_frame_delay(1, 10)?;
             Ok(())
         })?,
-        "Animated PNG with three frames; only the first frame is processed.",
+        "Animated PNG with three frames; this manifest's rendition (`same`: PNG, a still) is its first frame, a WebP rendition keeps every frame.",
     ));
     Ok(out)
 }
@@ -506,7 +506,7 @@ fn gifs() -> Result<Vec<Entry>> {
         Format::Gif,
         (64, 48),
         gifw::encode(64, 48, &frames, true)?,
-        "Looping three-frame GIF whose later frames are sub-rectangles; only the first frame is processed.",
+        "Looping three-frame GIF whose later frames are sub-rectangles; a still rendition (the one this manifest describes) processes only its first frame, an animated WebP rendition every frame.",
     ));
     Ok(out)
 }
@@ -546,8 +546,8 @@ fn webps() -> Result<Vec<Entry>> {
         "webp-animated.webp",
         Format::Webp,
         (64, 48),
-        webpw::animated(&frames, 100)?,
-        "Animated WebP (ANIM + three ANMF frames); only the first frame is processed.",
+        webpw::animated(&frames, &[100; 3], 0)?,
+        "Animated WebP (ANIM + three ANMF frames); this manifest's rendition (`same`: WebP) keeps every frame, a still or another format is its first frame.",
     ));
     Ok(out)
 }

@@ -7,13 +7,19 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use image::{ColorType, DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+use imgkit_corpus_gen::animation::manifest::Animated;
 use imgkit_corpus_gen::manifest::{Expect, Reject};
-use imgkit_corpus_gen::{build, check, write, Entry};
+use imgkit_corpus_gen::{build, check, write, Corpus, Entry};
 
 /// Building takes a second or two (the bombs are compressed for real), so do it once.
-fn corpus() -> &'static [Entry] {
-    static CORPUS: OnceLock<Vec<Entry>> = OnceLock::new();
+fn built() -> &'static Corpus {
+    static CORPUS: OnceLock<Corpus> = OnceLock::new();
     CORPUS.get_or_init(|| build().unwrap())
+}
+
+/// The files of the main manifest.
+fn corpus() -> &'static [Entry] {
+    &built().entries
 }
 
 fn bytes(file: &str) -> &'static [u8] {
@@ -55,8 +61,13 @@ fn decode(file: &str) -> image::ImageResult<DynamicImage> {
 #[test]
 fn build_is_deterministic() {
     let again = build().unwrap();
-    assert_eq!(again.len(), corpus().len());
-    for (a, b) in corpus().iter().zip(&again) {
+    assert_eq!(again.entries.len(), corpus().len());
+    for (a, b) in corpus().iter().zip(&again.entries) {
+        assert_eq!(a.row, b.row);
+        assert!(a.bytes == b.bytes, "{} differs between two builds", a.row.file);
+    }
+    assert_eq!(again.animation.len(), built().animation.len());
+    for (a, b) in built().animation.iter().zip(&again.animation) {
         assert_eq!(a.row, b.row);
         assert!(a.bytes == b.bytes, "{} differs between two builds", a.row.file);
     }
@@ -65,16 +76,23 @@ fn build_is_deterministic() {
 #[test]
 fn written_corpus_passes_check_and_is_small() {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("corpus-test");
-    write(&dir, corpus()).unwrap();
+    write(&dir, built()).unwrap();
     // A stale file from an earlier run must disappear on the next write.
     std::fs::write(dir.join("hostile/stale.bin"), b"x").unwrap();
-    write(&dir, corpus()).unwrap();
+    std::fs::write(dir.join("animation/stale.gif"), b"x").unwrap();
+    write(&dir, built()).unwrap();
     let summary = check(&dir).unwrap();
-    assert_eq!(summary.files, corpus().len());
+    assert_eq!(summary.main.files, corpus().len());
     assert!(
-        summary.total_bytes < 3 << 20,
+        summary.main.total_bytes < 3 << 20,
         "corpus is {} bytes",
-        summary.total_bytes
+        summary.main.total_bytes
+    );
+    assert_eq!(summary.animation.files, built().animation.len());
+    assert!(
+        summary.animation.total_bytes < 256 << 10,
+        "the animation set is {} bytes",
+        summary.animation.total_bytes
     );
     assert!(
         corpus()
@@ -94,9 +112,16 @@ fn written_corpus_passes_check_and_is_small() {
 
 #[test]
 fn every_listed_error_kind_is_exercised() {
+    // The animation limits only ever refuse an animated rendition: the animation manifest's files.
+    let animated = |kind| {
+        built()
+            .animation
+            .iter()
+            .any(|e| matches!(e.row.animated, Animated::Reject { kind: k, .. } if k == kind))
+    };
     for kind in Reject::ALL {
         assert!(
-            corpus().iter().any(|e| e.row.expect == Expect::Reject(kind)),
+            corpus().iter().any(|e| e.row.expect == Expect::Reject(kind)) || animated(kind),
             "no file expects {}",
             kind.as_str()
         );

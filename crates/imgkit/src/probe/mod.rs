@@ -1,7 +1,7 @@
 //! Probe: what is this input? Format, dimensions, frames, orientation — without decoding pixels.
 
 pub(crate) mod heif;
-mod scan;
+pub(crate) mod scan;
 mod sniff;
 
 use std::io::Cursor;
@@ -285,6 +285,7 @@ impl<'a> Checked<'a> {
             bits_per_sample: (color.bits_per_pixel() / u16::from(color.channel_count())) as u8,
             has_alpha: color.has_alpha(),
             frames: container.frames,
+            plays: container.plays,
             orientation,
             has_icc_profile: icc_profile.is_some(),
             decoded_bytes: decoder.total_bytes(),
@@ -326,6 +327,7 @@ impl<'a> Checked<'a> {
             bits_per_sample: 8,
             has_alpha: container.has_alpha,
             frames: 1,
+            plays: 1,
             orientation: container.orientation,
             has_icc_profile: container.icc_profile.is_some(),
             decoded_bytes: container.width as u64 * container.height as u64 * u64::from(channels),

@@ -17,6 +17,10 @@ use crate::{Format, Limits};
 pub(crate) struct Container {
     /// Frames declared or found; 1 for still images.
     pub frames: u32,
+    /// How many times an animation plays, in WebP's terms (0: forever): a GIF's NETSCAPE count n plays
+    /// n + 1 times and a GIF without one plays once, as browsers and gif2webp read them; a WebP's ANIM
+    /// loop count and an APNG's `num_plays` count plays already. 1 for still images.
+    pub plays: u32,
     /// PNG ancillary chunks other than image data.
     pub chunks: u32,
     /// Metadata bytes after inflation.
@@ -40,18 +44,32 @@ pub(crate) struct Declared {
 pub(crate) fn scan(format: Format, bytes: &[u8], limits: &Limits) -> Result<Container> {
     let still = Container {
         frames: 1,
+        plays: 1,
         ..Container::default()
     };
     match format {
         Format::Png => png(bytes, limits),
-        Format::Gif => Ok(Container {
-            frames: gif_frames(bytes, limits.max_frames).max(1),
-            ..still
-        }),
-        Format::WebP => Ok(Container {
-            frames: webp_frames(bytes, limits.max_frames).max(1),
-            ..still
-        }),
+        Format::Gif => {
+            let (frames, loops) = gif_walk(bytes, limits.max_frames);
+            let plays = match loops {
+                None => 1,
+                Some(0) => 0,
+                Some(n) => u32::from(n) + 1,
+            };
+            Ok(Container {
+                frames: frames.max(1),
+                plays,
+                ..still
+            })
+        }
+        Format::WebP => {
+            let (frames, plays) = webp_walk(bytes, limits.max_frames);
+            Ok(Container {
+                frames: frames.max(1),
+                plays,
+                ..still
+            })
+        }
         Format::Jpeg => match jpeg_walk(bytes) {
             Some(progressive) => Ok(Container { progressive, ..still }),
             None => Err(Error::malformed(
@@ -81,6 +99,7 @@ fn le32(bytes: &[u8], at: usize) -> Option<u32> {
 fn png(bytes: &[u8], limits: &Limits) -> Result<Container> {
     let mut out = Container {
         frames: 1,
+        plays: 1,
         ..Container::default()
     };
     let mut ihdr = None;
@@ -106,7 +125,10 @@ fn png(bytes: &[u8], limits: &Limits) -> Result<Container> {
             _ => 0,
         };
         match kind {
-            b"acTL" => out.frames = be32(data, 0).unwrap_or(1).max(1),
+            b"acTL" => {
+                out.frames = be32(data, 0).unwrap_or(1).max(1);
+                out.plays = be32(data, 4).unwrap_or(0);
+            }
             b"IHDR" if ihdr.is_none() => ihdr = Some(data),
             _ => {}
         }
@@ -191,11 +213,15 @@ fn inflated_len(stream: &[u8], budget: u64) -> u64 {
     }
 }
 
-/// Counts GIF image descriptors by skipping sub-blocks (no LZW decoding). Stops past `max + 1`.
-fn gif_frames(bytes: &[u8], max: u32) -> u32 {
-    let Some(&flags) = bytes.get(10) else { return 0 };
+/// Counts GIF image descriptors by skipping sub-blocks (no LZW decoding), and reads the NETSCAPE2.0 (or
+/// ANIMEXTS1.0) loop count if there is one. Stops past `max + 1` frames.
+fn gif_walk(bytes: &[u8], max: u32) -> (u32, Option<u16>) {
+    let Some(&flags) = bytes.get(10) else {
+        return (0, None);
+    };
     let mut pos = 13 + color_table_len(flags);
     let mut frames = 0u32;
+    let mut loops = None;
     while let Some(&block) = bytes.get(pos) {
         match block {
             0x2C => {
@@ -207,11 +233,22 @@ fn gif_frames(bytes: &[u8], max: u32) -> u32 {
                 // Descriptor (10 bytes), local colour table, LZW minimum code size, then sub-blocks.
                 pos = skip_sub_blocks(bytes, pos + 10 + color_table_len(local) + 1);
             }
-            0x21 => pos = skip_sub_blocks(bytes, pos + 2),
+            0x21 => {
+                // Application extension: label FF, an 11-byte identifier, then a 3-byte sub-block of
+                // 1 and the little-endian loop count.
+                let netscape = bytes.get(pos + 1..pos + 18).and_then(|b| match b {
+                    [0xFF, 11, id @ .., 3, 1, lo, hi] if id == b"NETSCAPE2.0" || id == b"ANIMEXTS1.0" => {
+                        Some(u16::from_le_bytes([*lo, *hi]))
+                    }
+                    _ => None,
+                });
+                loops = loops.or(netscape);
+                pos = skip_sub_blocks(bytes, pos + 2);
+            }
             _ => break, // 0x3B trailer, or garbage the decoder will judge.
         }
     }
-    frames
+    (frames, loops)
 }
 
 fn color_table_len(flags: u8) -> usize {
@@ -232,10 +269,11 @@ fn skip_sub_blocks(bytes: &[u8], mut pos: usize) -> usize {
     usize::MAX
 }
 
-/// Counts ANMF chunks in a RIFF WebP. Stops past `max + 1`.
-fn webp_frames(bytes: &[u8], max: u32) -> u32 {
+/// Counts ANMF chunks in a RIFF WebP, and reads the ANIM chunk's loop count (0: forever, also when
+/// there is none). Stops past `max + 1` frames.
+pub(crate) fn webp_walk(bytes: &[u8], max: u32) -> (u32, u32) {
     let mut pos = 12usize;
-    let mut frames = 0u32;
+    let (mut frames, mut plays) = (0u32, 0u32);
     while let (Some(kind), Some(len)) = (bytes.get(pos..pos + 4), le32(bytes, pos + 4)) {
         let len = len as usize;
         if kind == b"ANMF" {
@@ -243,10 +281,15 @@ fn webp_frames(bytes: &[u8], max: u32) -> u32 {
             if frames > max {
                 break;
             }
+        } else if kind == b"ANIM" {
+            // Background colour (4 bytes), then the loop count (2).
+            plays = bytes
+                .get(pos + 12..pos + 14)
+                .map_or(0, |b| u32::from(u16::from_le_bytes([b[0], b[1]])));
         }
         pos = pos.saturating_add(8 + len + (len & 1));
     }
-    frames
+    (frames, plays)
 }
 
 /// `None` unless an EOI marker follows the first SOS; otherwise whether a progressive frame header (SOF2)
@@ -329,7 +372,7 @@ mod tests {
             gif.extend_from_slice(b"\x2C\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00");
         }
         gif.push(0x3B);
-        assert_eq!(gif_frames(&gif, 100), 5);
-        assert_eq!(gif_frames(&gif, 2), 3, "stops one past the limit");
+        assert_eq!(gif_walk(&gif, 100).0, 5);
+        assert_eq!(gif_walk(&gif, 2).0, 3, "stops one past the limit");
     }
 }

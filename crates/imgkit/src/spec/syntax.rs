@@ -53,12 +53,14 @@ impl FromStr for Spec {
                             ..
                         },
                     ) => return Err(e),
-                    Err(_) => return Err(Error::spec(
-                        "option",
-                        format!(
+                    Err(_) => {
+                        return Err(Error::spec(
+                            "option",
+                            format!(
                             "is not one of fit/focus=/format/filter/still/enlarge/bg=/max=, got {token:?}"
                         ),
-                    )),
+                        ))
+                    }
                 }
             };
         }

@@ -77,19 +77,12 @@ pub(super) fn bombs() -> Result<Vec<Entry>> {
     ));
 
     // APNG: acTL claims a million frames; the one frame present is fine.
-    let mut actl = 1_000_000u32.to_be_bytes().to_vec();
-    actl.extend_from_slice(&0u32.to_be_bytes());
-    let mut fctl = 0u32.to_be_bytes().to_vec(); // sequence number
-    for v in [1u32, 1, 0, 0] {
-        fctl.extend_from_slice(&v.to_be_bytes()); // width, height, x, y
-    }
-    fctl.extend_from_slice(&[0, 1, 0, 10, 0, 0]); // delay 1/10 s, dispose none, blend source
     out.push(reject(
         "apng-actl-1000000-frames.png",
         MaxFrames,
         PngBuilder::new(&pngw::ihdr(1, 1, 8, pngw::GRAY, 0))
-            .chunk(b"acTL", &actl)
-            .chunk(b"fcTL", &fctl)
+            .chunk(b"acTL", &pngw::actl(1_000_000, 0))
+            .chunk(b"fcTL", &pngw::FrameControl::full(1, 1, (1, 10)).payload(0))
             .chunk(b"IDAT", &one_pixel_idat())
             .finish(),
         "Valid 1x1 APNG whose acTL declares 1,000,000 frames.",

@@ -185,23 +185,6 @@ pub(super) fn png_header_only(width: u32, height: u32, depth: u8, color: u8) -> 
 /// quantity the test is about.
 pub(super) fn webp_anim(canvas: (u32, u32), frames: usize) -> Result<Vec<u8>> {
     let one = webpw::lossless(&Picture::photo(1, 1, 67), false)?;
-    let vp8l = webpw::chunk(b"VP8L", webpw::find_chunk(&one, b"VP8L")?);
-    // VP8X flags: only "animation" (bit 1); no alpha, ICC, EXIF or XMP.
-    let vp8x = webpw::vp8x(0x02, canvas.0, canvas.1);
-    let mut chunks = vec![
-        webpw::chunk(b"VP8X", &vp8x),
-        webpw::chunk(b"ANIM", &[0, 0, 0, 0, 0, 0]),
-    ];
-    let anmf_header = [
-        &webpw::u24(0)[..],
-        &webpw::u24(0),
-        &webpw::u24(0),
-        &webpw::u24(0),
-        &webpw::u24(100),
-        &[0],
-    ]
-    .concat();
-    let anmf = webpw::chunk(b"ANMF", &[&anmf_header[..], &vp8l].concat());
-    chunks.extend(std::iter::repeat_n(anmf, frames));
-    Ok(webpw::riff(&chunks))
+    let frame = webpw::Anmf::of(&one, (1, 1), 100)?;
+    Ok(webpw::animation(canvas, false, 0, &vec![frame; frames]))
 }
