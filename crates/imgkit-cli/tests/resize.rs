@@ -88,10 +88,26 @@ fn resizes_the_corpus_and_reports_every_hostile_file() {
             }
         }
     }
+    // The animations: a PNG rendition is a still, as the animation manifest's `still` column says.
+    let animations = imgkit_testkit::manifest::animation::rows();
+    for row in &animations {
+        let file = &row.file;
+        let dest = out.path().join(format!("{file}.png"));
+        match &row.still {
+            Ok(()) => {
+                let img = image::open(&dest).unwrap_or_else(|e| panic!("{file}: no readable still: {e}"));
+                assert_eq!((img.width(), img.height()), row.thumb, "{file}");
+            }
+            Err(kind) => {
+                assert!(!dest.exists(), "{file}: rejected input must not produce output");
+                assert_eq!(reported(file)["kind"], kind.as_str(), "{file}");
+            }
+        }
+    }
     let written = files_under(out.path());
     assert_eq!(
         written.len(),
-        rows.iter().filter(|r| r.is_ok()).count(),
+        rows.iter().filter(|r| r.is_ok()).count() + animations.iter().filter(|r| r.still.is_ok()).count(),
         "exactly one output per valid input"
     );
     assert!(
