@@ -13,6 +13,7 @@ struct Input<'a> {
     fit: u8,
     focus: u8,
     placeholder: bool,
+    still: bool,
     filter: u8,
     format: u8,
     quality: u8,
@@ -43,6 +44,7 @@ impl Input<'_> {
             .with_focus(focus)
             .with_filter(filter)
             .with_format(format)
+            .with_still(self.still)
             .with_enlarge(self.enlarge)
     }
 }
@@ -51,6 +53,9 @@ fuzz_target!(|input: Input| {
     let limits = Limits {
         max_alloc: 64 << 20,
         max_pixels: 16_000_000,
+        // An animation decodes and encodes every frame: bounded so one run stays well under the timeout.
+        max_animation_pixels: 20_000_000,
+        max_animated_output_pixels: 4_000_000,
         ..Limits::default()
     };
     let spec = input.spec();
@@ -59,6 +64,7 @@ fuzz_target!(|input: Input| {
         Ok(out) => {
             assert!(out.width >= 1 && out.height >= 1);
             assert_eq!(out.thumbhash.is_some(), input.placeholder);
+            assert!(out.frames >= 1 && (out.frames == 1 || !input.still));
             if let Some(w) = spec.width() {
                 assert!(out.width <= w.max(1), "{} wider than {w}", out.width);
             }
