@@ -21,6 +21,11 @@
 #                photo against sharp's strategies, with the overlap and the time (focus.py; writes focus.md)
 #   WIDTHS=1 or W,W,...  instead of timing, check imgkit's default thumbnails against the exact ones and
 #                sharp's, photo by photo and width by width (widths.py; exits 1 below the floor)
+#   ANIMATION=1  instead of timing, a 100-frame animated GIF (built from the first JPEG) -> 200 px animated
+#                WebP q82 by imgkit's CLI, sharp (animated: true) and Pillow: time, frames and delays kept,
+#                PSNR frame by frame against exact thumbnails, peak RSS (animation.py; writes animation.md).
+#                IMGKIT_CLI=PATH uses that CLI instead of building it; FRAMES=N, ITERS (default 5 here),
+#                WARMUP (default 1 here), KEEP=1 keeps the temporary GIFs and outputs
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -73,6 +78,38 @@ if [ ! -f "$PY_STAMP" ]; then
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
         "pyvips==$PYVIPS_VERSION" "pyvips-binary==$PYVIPS_BINARY_VERSION" "pillow==$PILLOW_VERSION"
     touch "$PY_STAMP"
+fi
+
+if [ -n "${ANIMATION:-}" ]; then
+    # A 100-frame animated GIF -> 200 px animated WebP against sharp and Pillow, with fidelity against
+    # frame-by-frame exact thumbnails (animation.py), instead of the timing. Only compare-runner's
+    # `exact`, `psnr` and `gen` are used, so an existing build is taken as it is; the CLI is built.
+    TARGET_DIR=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+    RUNNER=$TARGET_DIR/release/compare-runner
+    if [ ! -x "$RUNNER" ]; then
+        say "building compare-runner (release)"
+        (cd "$ROOT" && cargo build --quiet --release -p imgkit-benches --bin compare-runner)
+    fi
+    if [ -n "${IMGKIT_CLI:-}" ]; then
+        say "using the imgkit CLI at $IMGKIT_CLI as it is"
+    else
+        say "building the imgkit CLI (release)"
+        (cd "$ROOT" && cargo build --quiet --release -p imgkit-cli)
+        IMGKIT_CLI=$TARGET_DIR/release/imgkit
+    fi
+    if [ -z "${IMAGES:-}" ] && [ ! -f "$PEERS/inputs/jpeg-12mp.jpg" ]; then
+        say "generating photo-like inputs into $PEERS/inputs"
+        "$RUNNER" gen "$PEERS/inputs"
+    fi
+    export UV_THREADPOOL_SIZE=1 VIPS_CONCURRENCY=1 RAYON_NUM_THREADS=1 OMP_NUM_THREADS=1
+    exec "$VENV/bin/python" "$HERE/animation.py" \
+        --imgkit "$IMGKIT_CLI" \
+        --runner "$RUNNER" \
+        --node-modules "$NODE_DIR/node_modules" \
+        --venv-python "$VENV/bin/python" \
+        --images "${IMAGES:-$PEERS/inputs}" \
+        --results-dir "$HERE"
 fi
 
 # --- imgkit's runner (release build, the workspace's own target dir) ---

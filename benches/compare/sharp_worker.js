@@ -8,6 +8,7 @@
 'use strict';
 const fs = require('fs');
 const sharp = require('sharp');
+const { vmhwmKb } = require('./rss');
 
 sharp.concurrency(1);
 sharp.cache(false); // no reuse of operations between iterations
@@ -36,15 +37,6 @@ async function job(bytes) {
   const outs = [];
   for (const spec of specs) outs.push(await pipeline(bytes, spec)); // one after another
   return outs;
-}
-
-function vmhwmKb() {
-  try {
-    const m = /VmHWM:\s*(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
 }
 
 async function main() {
