@@ -38,7 +38,7 @@ pub struct Limits {
     /// Most pixels an animation may decode to in all, `frames × width × height` of its canvas: the work
     /// of an animated rendition, which decodes and resizes every frame (one at a time, so memory stays
     /// that of one frame). Checked before the first frame is decoded. Default 400,000,000 (100 frames of
-    /// 4 MP, about four seconds of one core).
+    /// 4 MP; about 6 s of one core to decode and resize).
     pub max_animation_pixels: u64,
     /// Most pixels an animated rendition may have in all, `frames × width × height` of its output: the
     /// encoding work and the size of the file. Checked before decoding. Default 50,000,000 (100 frames
